@@ -1,0 +1,305 @@
+/**
+ * The client: typed getters over one immutable config snapshot, details, and exposure events.
+ * @module
+ * @example
+ * const client = offlineInit({ flagsConfiguration: json, assignmentLogger: { logAssignment: (e) => sink.push(e) } });
+ * client.getStringAssignment('new-user-onboarding', 'alice', { country: 'US' }, 'control');
+ */
+import type { FlagEvaluationCode, VariationType } from './errors.ts';
+import { type BrokenFlag, type CompiledConfig, type CompiledFlag, compileConfig } from './config/compile.ts';
+import { md5Hex } from './config/encoding.ts';
+import { type Attributes, type Evaluation, evaluateFlag } from './eval/reference.ts';
+import { type FlagEvaluationDetails, evaluationDetails, noneDetails } from './eval/details.ts';
+import { type AssignmentEvent, type AssignmentLogger, EventSink, type Logger, consoleLogger } from './events/logger.ts';
+import { type KernelBackend, type ShardKernel, createJsKernel, getKernel } from './wasm/kernel.ts';
+import { SDK_NAME, SDK_VERSION } from './version.ts';
+
+/** What a `...Details` getter returns (Eppo's `IAssignmentDetails`). */
+export interface AssignmentDetails<T> {
+  variation: T;
+  action: null;
+  evaluationDetails: FlagEvaluationDetails;
+}
+
+/** JSON values a JSON flag may hold. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Options shared by every way of making a client. */
+export interface ClientOptions {
+  /** Receives exposure events for allocations with `doLog`. Without one, up to 100 events wait for it. */
+  assignmentLogger?: AssignmentLogger | null;
+  /** The SDK's own warnings and errors; defaults to the console (warn and error only). */
+  logger?: Logger;
+  /** Dedupe capacity (least recently used); 0 or false logs every evaluation. Default 50 000. */
+  assignmentCacheSize?: number | false;
+  /** The clock for allocation windows, epoch ms. Default `Date.now`. */
+  now?: () => number;
+  /** Shard backend: `wasm` (default when WebAssembly works) or `js`. */
+  kernel?: KernelBackend;
+}
+
+interface Outcome {
+  config: CompiledConfig | null;
+  flag: CompiledFlag | null;
+  code: FlagEvaluationCode;
+  description: string;
+  evaluation: Evaluation | null;
+}
+
+const EMPTY: Attributes = Object.freeze({});
+
+/**
+ * A feature-flag client. Getters never throw: any problem returns the default, with the reason in the details.
+ */
+export class SaltshardClient {
+  #config: CompiledConfig | null = null;
+  readonly #events: EventSink;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #kernel: ShardKernel;
+  readonly #hashedKeys = new Map<string, string>();
+
+  /**
+   * @param options logger, dedupe, clock and kernel choices.
+   * @example const client = new SaltshardClient({ assignmentLogger });
+   */
+  constructor(options: ClientOptions = {}) {
+    this.#logger = options.logger ?? consoleLogger;
+    this.#events = new EventSink({ logger: this.#logger, assignmentLogger: options.assignmentLogger, assignmentCacheSize: options.assignmentCacheSize });
+    this.#now = options.now ?? Date.now;
+    this.#kernel = options.kernel === 'js' ? createJsKernel() : getKernel();
+  }
+
+  /** Which shard backend is active: `wasm`, or `js` when WebAssembly is unavailable or was turned off. */
+  get kernelBackend(): KernelBackend {
+    return this.#kernel.backend;
+  }
+
+  /**
+   * Replace the configuration atomically; evaluations already running keep the snapshot they started with.
+   * @param config a compiled snapshot, or anything `compileConfig` accepts.
+   * @throws {SyntaxError | ConfigError} when the document is not a usable UFC config (the old one stays).
+   */
+  setConfiguration(config: CompiledConfig | unknown): void {
+    const next = isCompiled(config) ? config : compileConfig(config);
+    for (const warning of next.warnings) this.#logger.warn(warning);
+    this.#config = next;
+    this.#hashedKeys.clear();
+  }
+
+  /** The current snapshot, or null before the first config. */
+  getConfiguration(): CompiledConfig | null {
+    return this.#config;
+  }
+
+  /** True once a configuration is loaded. */
+  isInitialized(): boolean {
+    return this.#config !== null;
+  }
+
+  /** Keys of all flags in the current config (md5-hashed keys for an obfuscated config), in config order. */
+  getFlagKeys(): string[] {
+    return this.#config ? [...this.#config.flags.keys()] : [];
+  }
+
+  /** The current config as UFC JSON text (for export or bootstrap), or null before the first config. */
+  getFlagsConfiguration(): string | null {
+    return this.#config ? JSON.stringify(this.#config.wire) : null;
+  }
+
+  /** Set or replace the assignment logger; events queued before it are flushed to it in order. */
+  setAssignmentLogger(logger: AssignmentLogger | null): void {
+    this.#events.setAssignmentLogger(logger);
+  }
+
+  /** A STRING flag's value for a subject, or `defaultValue`. */
+  getStringAssignment(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: string): string {
+    return this.#value(flagKey, subjectKey, subjectAttributes, defaultValue, 'STRING', false).variation as string;
+  }
+  /** A BOOLEAN flag's value for a subject, or `defaultValue`. */
+  getBooleanAssignment(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: boolean): boolean {
+    return this.#value(flagKey, subjectKey, subjectAttributes, defaultValue, 'BOOLEAN', false).variation as boolean;
+  }
+  /** An INTEGER flag's value for a subject, or `defaultValue`. */
+  getIntegerAssignment(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: number): number {
+    return this.#value(flagKey, subjectKey, subjectAttributes, defaultValue, 'INTEGER', false).variation as number;
+  }
+  /** A NUMERIC flag's value for a subject, or `defaultValue`. */
+  getNumericAssignment(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: number): number {
+    return this.#value(flagKey, subjectKey, subjectAttributes, defaultValue, 'NUMERIC', false).variation as number;
+  }
+  /** A JSON flag's parsed value (a fresh copy each call) for a subject, or `defaultValue`. */
+  getJSONAssignment<T = JsonValue>(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: T): T {
+    return this.#value(flagKey, subjectKey, subjectAttributes, defaultValue, 'JSON', false).variation as T;
+  }
+  /** {@link getStringAssignment} with the evaluation details. */
+  getStringAssignmentDetails(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: string): AssignmentDetails<string> {
+    return this.#value(flagKey, subjectKey, subjectAttributes, defaultValue, 'STRING', true) as AssignmentDetails<string>;
+  }
+  /** {@link getBooleanAssignment} with the evaluation details. */
+  getBooleanAssignmentDetails(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: boolean): AssignmentDetails<boolean> {
+    return this.#value(flagKey, subjectKey, subjectAttributes, defaultValue, 'BOOLEAN', true) as AssignmentDetails<boolean>;
+  }
+  /** {@link getIntegerAssignment} with the evaluation details. */
+  getIntegerAssignmentDetails(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: number): AssignmentDetails<number> {
+    return this.#value(flagKey, subjectKey, subjectAttributes, defaultValue, 'INTEGER', true) as AssignmentDetails<number>;
+  }
+  /** {@link getNumericAssignment} with the evaluation details. */
+  getNumericAssignmentDetails(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: number): AssignmentDetails<number> {
+    return this.#value(flagKey, subjectKey, subjectAttributes, defaultValue, 'NUMERIC', true) as AssignmentDetails<number>;
+  }
+  /** {@link getJSONAssignment} with the evaluation details. */
+  getJSONAssignmentDetails<T = JsonValue>(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: T): AssignmentDetails<T> {
+    return this.#value(flagKey, subjectKey, subjectAttributes, defaultValue, 'JSON', true) as AssignmentDetails<T>;
+  }
+
+  /**
+   * Evaluate a flag whatever its type, for tools that serve every flag (the CLI, servers).
+   * @returns the outcome's code, the typed value (null unless MATCH), the variation and allocation keys, and
+   *   whether an exposure event is due (`doLog`). No event is logged.
+   */
+  evaluate(flagKey: string, subjectKey: string, subjectAttributes?: Attributes | null): {
+    variationType: VariationType | null;
+    code: FlagEvaluationCode;
+    description: string;
+    value: unknown;
+    variationKey: string | null;
+    allocationKey: string | null;
+    doLog: boolean;
+  } {
+    const o = this.#outcome(flagKey, subjectKey, subjectAttributes, null);
+    const e = o.evaluation;
+    const matched = o.code === 'MATCH' && e !== null && e.variation !== null;
+    return {
+      variationType: o.flag?.variationType ?? null,
+      code: o.code,
+      description: o.description,
+      value: matched ? typedValue(o.flag as CompiledFlag, e.variation!.value) : null,
+      variationKey: e?.allocation ? e.variationKey : null,
+      allocationKey: e?.allocation?.key ?? null,
+      doLog: e?.doLog ?? false,
+    };
+  }
+
+  #value(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, withDetails: boolean): AssignmentDetails<unknown> {
+    let o: Outcome;
+    try {
+      o = this.#outcome(flagKey, subjectKey, attributes, type);
+    } catch (err) {
+      // Unreachable by design; kept so that no input can make a getter throw.
+      this.#logger.error('Unexpected evaluation failure', (err as Error)?.message);
+      o = { config: null, flag: null, code: 'ASSIGNMENT_ERROR', description: `Assignment Error: ${(err as Error)?.message}`, evaluation: null };
+    }
+    let variation = defaultValue;
+    const e = o.evaluation;
+    if (o.code === 'MATCH' && e?.variation) {
+      // A JSON "null" is a MATCH that still returns the default, as Eppo's `objectValue ?? default`.
+      variation = typedValue(o.flag as CompiledFlag, e.variation.value) ?? defaultValue;
+    }
+    if (e?.doLog && o.config && o.flag) this.#log(flagKey, subjectKey, attributes ?? EMPTY, o.config, o.flag, e);
+    return { variation, action: null, evaluationDetails: withDetails ? this.#details(o) : (undefined as unknown as FlagEvaluationDetails) };
+  }
+
+  #outcome(flagKey: unknown, subjectKey: unknown, attributes: unknown, type: VariationType | null): Outcome {
+    const argError = checkArguments(flagKey, subjectKey, attributes);
+    if (argError !== null) return { config: null, flag: null, code: 'ASSIGNMENT_ERROR', description: `Assignment Error: Invalid argument: ${argError}`, evaluation: null };
+    const config = this.#config;
+    const key = flagKey as string;
+    let entry: CompiledFlag | BrokenFlag | undefined;
+    if (config !== null) {
+      try {
+        entry = config.flags.get(config.obfuscated ? this.#hashKey(key) : key);
+      } catch (err) {
+        return { config: null, flag: null, code: 'ASSIGNMENT_ERROR', description: `Assignment Error: ${(err as Error).message}`, evaluation: null };
+      }
+    }
+    if (entry === undefined) return { config, flag: null, code: 'FLAG_UNRECOGNIZED_OR_DISABLED', description: `Unrecognized or disabled flag: ${key}`, evaluation: null };
+    if (entry.kind === 'broken') return { config, flag: null, code: 'ASSIGNMENT_ERROR', description: `Assignment Error: ${entry.error}`, evaluation: null };
+    // The type is checked before `enabled`, as Eppo does (eppo-spec §2.1).
+    if (type !== null && entry.variationType !== type) {
+      return {
+        config, flag: entry, code: 'TYPE_MISMATCH', evaluation: null,
+        description: `Variation value does not have the correct type. Found ${entry.variationType}, but expected ${type} for flag ${key}`,
+      };
+    }
+    if (!entry.enabled) return { config, flag: entry, code: 'FLAG_UNRECOGNIZED_OR_DISABLED', description: `Unrecognized or disabled flag: ${key}`, evaluation: null };
+    const e = evaluateFlag(entry, subjectKey as string, (attributes ?? EMPTY) as Attributes, this.#now(), this.#kernel, (config as CompiledConfig).obfuscated);
+    return { config, flag: entry, code: e.code, description: e.description, evaluation: e };
+  }
+
+  #details(o: Outcome): FlagEvaluationDetails {
+    if (o.evaluation && o.config && o.flag) return evaluationDetails(o.config, o.flag, o.evaluation);
+    return noneDetails(o.config, o.code, o.description, o.flag?.allocations);
+  }
+
+  #log(flagKey: string, subjectKey: string, attributes: Attributes, config: CompiledConfig, flag: CompiledFlag, e: Evaluation): void {
+    const allocationKey = e.allocation!.key;
+    const variationKey = e.variation!.key;
+    this.#events.deliver(subjectKey, flagKey, allocationKey, variationKey, (): AssignmentEvent => ({
+      ...e.split!.extraLogging,
+      allocation: allocationKey,
+      experiment: `${flagKey}-${allocationKey}`,
+      featureFlag: flagKey,
+      format: config.format,
+      variation: variationKey,
+      subject: subjectKey,
+      timestamp: new Date().toISOString(),
+      subjectAttributes: attributes,
+      metaData: { obfuscated: config.obfuscated, sdkLanguage: 'javascript', sdkLibVersion: SDK_VERSION, sdkName: SDK_NAME, sdkVersion: SDK_VERSION },
+      evaluationDetails: evaluationDetails(config, flag, e),
+      entityId: flag.entityId,
+    }));
+  }
+
+  #hashKey(flagKey: string): string {
+    let h = this.#hashedKeys.get(flagKey);
+    if (h === undefined) {
+      h = md5Hex(flagKey);
+      if (this.#hashedKeys.size > 10_000) this.#hashedKeys.clear();
+      this.#hashedKeys.set(flagKey, h);
+    }
+    return h;
+  }
+}
+
+function typedValue(flag: CompiledFlag, value: string | number | boolean): unknown {
+  return flag.variationType === 'JSON' ? JSON.parse(value as string) : value;
+}
+
+function checkArguments(flagKey: unknown, subjectKey: unknown, attributes: unknown): string | null {
+  // Eppo checks the subject first, then the flag (eppo-spec §2.1).
+  if (subjectKey == null || subjectKey === '') return 'subjectKey cannot be blank';
+  if (typeof subjectKey !== 'string') return `subjectKey must be a string, got ${typeof subjectKey}`;
+  if (flagKey == null || flagKey === '') return 'flagKey cannot be blank';
+  if (typeof flagKey !== 'string') return `flagKey must be a string, got ${typeof flagKey}`;
+  if (attributes != null && typeof attributes !== 'object') return `subjectAttributes must be an object, got ${typeof attributes}`;
+  return null;
+}
+
+function isCompiled(value: unknown): value is CompiledConfig {
+  return typeof value === 'object' && value !== null && 'flags' in value && (value as CompiledConfig).flags instanceof Map && 'fetchedAt' in value;
+}
+
+/** Options of {@link offlineInit}. */
+export interface OfflineInitOptions extends ClientOptions {
+  /** A UFC document: JSON text, bytes, or a parsed object (SERVER or obfuscated CLIENT format). */
+  flagsConfiguration: unknown;
+}
+
+/**
+ * Make a client from a configuration in hand, with no network access.
+ * @param options the configuration and client options.
+ * @returns a ready client.
+ * @throws {SyntaxError} when the configuration is not JSON; {ConfigError} when it is not a UFC document.
+ * @example
+ * const client = offlineInit({ flagsConfiguration: readFileSync('flags.json', 'utf8') });
+ * client.getBooleanAssignment('kill-switch', 'user-1', { country: 'US' }, false);
+ */
+export function offlineInit(options: OfflineInitOptions): SaltshardClient {
+  if (typeof options !== 'object' || options === null) throw new TypeError('offlineInit() needs an options object with flagsConfiguration');
+  if (options.flagsConfiguration == null) throw new TypeError('offlineInit() needs flagsConfiguration: UFC JSON text or object');
+  const client = new SaltshardClient(options);
+  client.setConfiguration(options.flagsConfiguration);
+  return client;
+}
+

@@ -1,0 +1,297 @@
+/**
+ * Wire types → an immutable compiled snapshot: salts pre-encoded, condition values pre-parsed (numbers, semver,
+ * regexes, ONE_OF sets), obfuscated (CLIENT) configs decoded once, and each broken flag kept with its reason.
+ * @module
+ */
+import type { VariationType } from '../errors.ts';
+import { type CompiledRegex, compileRegex } from './regex.ts';
+import { type ParsedConfig, parseConfig } from './parse.ts';
+import { type SemVer, parseSemver } from './semver.ts';
+import { decodeBase64, isWellFormed, md5Hex, utf8 } from './encoding.ts';
+import { type ConditionWire, type ConfigWire, type FlagWire, OBFUSCATED_FORMATS, type RuleWire } from './wire.ts';
+
+/** A variation with its value decoded and checked against the flag's type once. */
+export interface Variation {
+  readonly key: string;
+  readonly value: string | number | boolean;
+  /** `checkValueTypeMatch` of Eppo against the flag's own type (eppo-spec §1.3). */
+  readonly typeOk: boolean;
+  /** For JSON flags: the message of `JSON.parse` when the text is not JSON. */
+  readonly jsonError: string | null;
+}
+
+/** One shard test: md5(salt + "-" + subjectKey) mod totalShards in any of the ranges. */
+export interface Shard {
+  /** UTF-8 bytes of `salt + "-"`, encoded once. */
+  readonly saltDash: Uint8Array;
+  /** The salt, kept for the lone-surrogate check (Eppo throws while hashing it). */
+  readonly salt: string;
+  readonly saltWellFormed: boolean;
+  /** Flattened half-open ranges: start0, end0, start1, end1, … */
+  readonly ranges: readonly number[];
+}
+
+export interface Split {
+  readonly variationKey: string;
+  /** Undefined when the key is not among the flag's variations (an evaluation error, as in Eppo). */
+  readonly variation: Variation | undefined;
+  /** Shards left to test; shards whose ranges cover every shard are dropped. */
+  readonly shards: readonly Shard[];
+  /** The split had shards on the wire, so Eppo hashes the subject key (and fails on a lone surrogate). */
+  readonly hashesSubject: boolean;
+  /** `split.shards.length > 1` on the wire; used only in the MATCH description. */
+  readonly isPartialRollout: boolean;
+  readonly extraLogging: Readonly<Record<string, string>>;
+}
+
+export type Comparison = 'GT' | 'GTE' | 'LT' | 'LTE';
+
+/** A condition with its operand parsed once; `attribute` is md5-hashed in obfuscated configs. */
+export type Condition =
+  | { readonly op: 'IS_NULL'; readonly attribute: string; readonly isNull: boolean }
+  | { readonly op: 'ONE_OF' | 'NOT_ONE_OF'; readonly attribute: string; readonly values: ReadonlySet<string> | null; readonly hashed: boolean }
+  | { readonly op: 'MATCHES' | 'NOT_MATCHES'; readonly attribute: string; readonly regex: CompiledRegex }
+  | { readonly op: Comparison; readonly attribute: string; readonly semver: SemVer | null; readonly number: number }
+  | { readonly op: 'UNKNOWN'; readonly attribute: string };
+
+export interface Rule {
+  /** The rule as received (obfuscated when the config is), reported as `matchedRule`. */
+  readonly wire: RuleWire;
+  readonly conditions: readonly Condition[];
+}
+
+export interface Allocation {
+  readonly key: string;
+  /** 1-based position, Eppo's `orderPosition`. */
+  readonly position: number;
+  /** Epoch ms; NaN when absent or unparseable (the bound is then ignored, as in Eppo JS). */
+  readonly startMs: number;
+  readonly endMs: number;
+  /** Empty: everyone matches. */
+  readonly rules: readonly Rule[];
+  readonly splits: readonly Split[];
+  readonly doLog: boolean;
+}
+
+export interface CompiledFlag {
+  readonly kind: 'flag';
+  /** The key as it appears in the config (md5 hex in obfuscated configs). */
+  readonly key: string;
+  readonly enabled: boolean;
+  readonly variationType: VariationType;
+  readonly totalShards: number;
+  readonly allocations: readonly Allocation[];
+  readonly entityId: number | null;
+}
+
+/** A flag that failed validation: it evaluates to the default with this reason; the other flags load. */
+export interface BrokenFlag {
+  readonly kind: 'broken';
+  readonly key: string;
+  readonly error: string;
+}
+
+/** One immutable config version. */
+export interface CompiledConfig {
+  readonly format: string;
+  readonly obfuscated: boolean;
+  readonly environmentName: string;
+  /** `createdAt` of the config, Eppo's configPublishedAt. */
+  readonly createdAt: string;
+  /** When this snapshot was made (ISO), Eppo's configFetchedAt. */
+  readonly fetchedAt: string;
+  /** By config key, in config order. */
+  readonly flags: ReadonlyMap<string, CompiledFlag | BrokenFlag>;
+  /** The validated document, for export and relaying. */
+  readonly wire: ConfigWire;
+  /** Problems that do not stop loading, e.g. patterns that cannot run in linear time. */
+  readonly warnings: readonly string[];
+}
+
+/** Options of {@link compileConfig}. */
+export interface CompileOptions {
+  /** Time the config was obtained, epoch ms; defaults to now. */
+  readonly fetchedAt?: number;
+}
+
+/**
+ * Parse (if needed) and compile a UFC document.
+ * @param input JSON text, bytes, a parsed object, or the output of parseConfig.
+ * @returns the immutable snapshot.
+ * @throws {SyntaxError} for text that is not JSON; {ConfigError} for a document that is not UFC.
+ * @example const config = compileConfig(await (await fetch(url)).text());
+ */
+export function compileConfig(input: unknown, options: CompileOptions = {}): CompiledConfig {
+  const parsed = isParsed(input) ? input : parseConfig(input);
+  const { wire } = parsed;
+  const format = wire.format ?? 'SERVER';
+  const obfuscated = OBFUSCATED_FORMATS.has(format);
+  const warnings: string[] = [];
+  const flags = new Map<string, CompiledFlag | BrokenFlag>();
+  for (const [key, entry] of parsed.flags) {
+    if (!entry.ok) {
+      flags.set(key, { kind: 'broken', key, error: entry.error });
+      continue;
+    }
+    try {
+      flags.set(key, compileFlag(key, entry.flag, obfuscated, warnings));
+    } catch (err) {
+      flags.set(key, { kind: 'broken', key, error: (err as Error).message });
+    }
+  }
+  return Object.freeze({
+    format,
+    obfuscated,
+    environmentName: wire.environment?.name ?? '',
+    createdAt: wire.createdAt ?? '',
+    fetchedAt: new Date(options.fetchedAt ?? Date.now()).toISOString(),
+    flags,
+    wire,
+    warnings,
+  });
+}
+
+function isParsed(input: unknown): input is ParsedConfig {
+  return typeof input === 'object' && input !== null && 'wire' in input && (input as ParsedConfig).flags instanceof Map;
+}
+
+function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings: string[]): CompiledFlag {
+  const text = obfuscated ? decodeBase64 : (s: string) => s;
+  const variations = new Map<string, Variation>();
+  for (const name of Object.keys(flag.variations)) {
+    const wireVariation = flag.variations[name];
+    // Eppo looks a plain variation up by its map key and reports its `key`; decoding rebuilds the map from `key`.
+    const reported = text(wireVariation.key);
+    const value = obfuscated ? decodeValue(wireVariation.value, flag.variationType) : wireVariation.value;
+    variations.set(obfuscated ? reported : name, makeVariation(reported, value, flag.variationType));
+  }
+  const allocations = flag.allocations.map((a, i): Allocation => ({
+    key: text(a.key),
+    position: i + 1,
+    startMs: timeBound(a.startAt, obfuscated),
+    endMs: timeBound(a.endAt, obfuscated),
+    rules: (a.rules ?? []).map((rule) => ({
+      wire: rule,
+      conditions: rule.conditions.map((c) => compileCondition(c, obfuscated, key, warnings)),
+    })),
+    splits: a.splits.map((split): Split => {
+      const variationKey = text(split.variationKey);
+      const shards = split.shards.map((s) => {
+        const salt = text(s.salt);
+        return { salt, saltDash: utf8(`${salt}-`), saltWellFormed: isWellFormed(salt), ranges: s.ranges.flatMap((r) => [r.start, r.end]) };
+      });
+      const extraLogging: Record<string, string> = {};
+      for (const [k, v] of Object.entries(split.extraLogging ?? {})) extraLogging[text(k)] = text(v);
+      return {
+        variationKey,
+        variation: variations.get(variationKey),
+        // Dropping a shard that covers [0, totalShards) changes nothing but work, unless hashing its salt
+        // would throw; such shards stay so the error surfaces exactly where Eppo's would.
+        shards: shards.filter((s) => !s.saltWellFormed || !coversAll(s.ranges, flag.totalShards)),
+        hashesSubject: split.shards.length > 0,
+        isPartialRollout: split.shards.length > 1,
+        extraLogging,
+      };
+    }),
+    doLog: a.doLog === true,
+  }));
+  return {
+    kind: 'flag',
+    key,
+    enabled: flag.enabled === true,
+    variationType: flag.variationType,
+    totalShards: flag.totalShards,
+    allocations,
+    entityId: flag.entityId ?? null,
+  };
+}
+
+function coversAll(ranges: readonly number[], totalShards: number): boolean {
+  for (let i = 0; i < ranges.length; i += 2) if (ranges[i] <= 0 && ranges[i + 1] >= totalShards) return true;
+  return false;
+}
+
+function makeVariation(key: string, value: unknown, type: VariationType): Variation {
+  let typeOk: boolean;
+  switch (type) {
+    case 'STRING':
+    case 'JSON':
+      typeOk = typeof value === 'string';
+      break;
+    case 'BOOLEAN':
+      typeOk = typeof value === 'boolean';
+      break;
+    case 'INTEGER':
+      typeOk = typeof value === 'number' && Number.isInteger(value);
+      break;
+    case 'NUMERIC':
+      typeOk = typeof value === 'number';
+      break;
+  }
+  let jsonError: string | null = null;
+  if (type === 'JSON' && typeof value === 'string') {
+    try {
+      JSON.parse(value);
+    } catch (err) {
+      jsonError = (err as Error).message;
+    }
+  }
+  return { key, value: value as Variation['value'], typeOk, jsonError };
+}
+
+function decodeValue(encoded: unknown, type: VariationType): string | number | boolean {
+  const text = decodeBase64(String(encoded));
+  if (type === 'INTEGER' || type === 'NUMERIC') return Number(text);
+  if (type === 'BOOLEAN') return text === 'true';
+  return text;
+}
+
+function timeBound(value: string | null | undefined, obfuscated: boolean): number {
+  if (!value) return Number.NaN;
+  // Eppo decodes obfuscated bounds with `new Date(s).toISOString()`, which throws on garbage: the flag is broken.
+  return obfuscated ? Date.parse(new Date(decodeBase64(value)).toISOString()) : Date.parse(value);
+}
+
+const OBFUSCATED_OPERATORS: ReadonlyMap<string, string> = new Map(
+  ['MATCHES', 'NOT_MATCHES', 'GTE', 'GT', 'LTE', 'LT', 'ONE_OF', 'NOT_ONE_OF', 'IS_NULL'].map((op) => [md5Hex(op), op]),
+);
+const MD5_TRUE = md5Hex('true');
+
+function compileCondition(c: ConditionWire, obfuscated: boolean, flagKey: string, warnings: string[]): Condition {
+  const attribute = c.attribute;
+  const op = obfuscated ? OBFUSCATED_OPERATORS.get(c.operator) : c.operator;
+  switch (op) {
+    case 'IS_NULL':
+      return { op, attribute, isNull: obfuscated ? c.value === MD5_TRUE : Boolean(c.value) };
+    case 'ONE_OF':
+    case 'NOT_ONE_OF':
+      // Eppo compares with `===` against each listed string, so non-strings in the list never match.
+      return { op, attribute, hashed: obfuscated, values: Array.isArray(c.value) ? new Set(c.value.filter((x) => typeof x === 'string')) : null };
+    case 'MATCHES':
+    case 'NOT_MATCHES': {
+      const source = obfuscated ? decodeBase64(String(c.value)) : c.value === undefined ? '(?:)' : String(c.value);
+      const regex = compileRegex(source);
+      if (regex.kind === 'unsupported') warnings.push(`Flag "${flagKey}": ${regex.message}; the condition is false.`);
+      return { op, attribute, regex };
+    }
+    case 'GT':
+    case 'GTE':
+    case 'LT':
+    case 'LTE': {
+      // Semver or number is decided on the condition value (eppo-spec §2.5).
+      const operand = obfuscated ? decodeBase64(String(c.value)) : c.value;
+      const semver = typeof operand === 'string' ? parseSemver(operand) : null;
+      return { op, attribute, semver, number: semver ? Number.NaN : toNumber(operand) };
+    }
+    default:
+      return { op: 'UNKNOWN', attribute };
+  }
+}
+
+function toNumber(value: unknown): number {
+  try {
+    return Number(value);
+  } catch {
+    return Number.NaN;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * JSON text or value → validated wire types. Errors name the JSON path of the first problem.
+ * @module
+ */
+import * as v from 'valibot';
+import { ConfigError } from '../errors.ts';
+import { type ConfigWire, ConfigSchema, type FlagWire, FlagSchema } from './wire.ts';
+
+/** A flag that passed the schema, or the reason it did not. */
+export type ParsedFlag = { ok: true; flag: FlagWire } | { ok: false; error: string };
+
+/** The validated document: its envelope, and each flag parsed on its own. */
+export interface ParsedConfig {
+  readonly wire: ConfigWire;
+  readonly flags: ReadonlyMap<string, ParsedFlag>;
+}
+
+/**
+ * Parse a UFC document.
+ * @param input JSON text, or an already parsed object.
+ * @returns the envelope and each flag, valid or with its error.
+ * @throws {SyntaxError} when the text is not JSON.
+ * @throws {ConfigError} when the value is not a UFC document (names the JSON path).
+ * @example
+ * const { flags } = parseConfig('{"flags":{}}');
+ */
+export function parseConfig(input: unknown): ParsedConfig {
+  let doc = input;
+  if (typeof input === 'string') {
+    try {
+      doc = JSON.parse(input);
+    } catch (err) {
+      throw new SyntaxError(`Cannot parse configuration at $: not JSON (${(err as Error).message})`);
+    }
+  } else if (input instanceof Uint8Array) {
+    return parseConfig(new TextDecoder().decode(input));
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new ConfigError(`Cannot parse configuration at $: expected a UFC object, got ${describe(doc)}`, '$');
+  }
+  const result = v.safeParse(ConfigSchema, doc);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const path = jsonPath(issue);
+    throw new ConfigError(`Cannot parse configuration at ${path}: ${issue.message}`, path);
+  }
+  const flags = new Map<string, ParsedFlag>();
+  for (const key of Object.keys(result.output.flags)) {
+    const parsed = v.safeParse(FlagSchema, result.output.flags[key]);
+    if (parsed.success) flags.set(key, { ok: true, flag: parsed.output });
+    else {
+      const issue = parsed.issues[0];
+      flags.set(key, { ok: false, error: `Invalid flag configuration at ${jsonPath(issue, `$.flags${segment(key)}`)}: ${issue.message}` });
+    }
+  }
+  return { wire: result.output, flags };
+}
+
+function jsonPath(issue: v.BaseIssue<unknown>, base = '$'): string {
+  let path = base;
+  for (const item of issue.path ?? []) path += segment(item.key);
+  return path;
+}
+
+function segment(key: unknown): string {
+  if (typeof key === 'number') return `[${key}]`;
+  const name = String(key);
+  return /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}

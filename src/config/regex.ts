@@ -1,0 +1,167 @@
+/**
+ * MATCHES / NOT_MATCHES patterns, compiled once per config version and run in linear time.
+ *
+ * Eppo's JS SDK runs `new RegExp(pattern).test(String(value))`: an unanchored ECMAScript search, with a
+ * backtracking engine that a pattern like `^(a+)+$` can pin for seconds (reliability-plan §5.2). We keep the
+ * ECMAScript meaning but run the pattern on re2js (RE2, linear time) after a small translation of the places
+ * where the two dialects differ (`.`, `\s`, `[^]`, `\uHHHH`, `\cX`, identity escapes). What cannot run in
+ * linear time (lookaround, backreferences, huge counted repeats) is reported as unsupported: the condition is
+ * false, as in Eppo's Rust core. A pattern that is not valid ECMAScript stays an evaluation error, as in Eppo JS.
+ * Residual difference, documented: astral-plane characters count as one character in RE2, two in ECMAScript.
+ * @module
+ */
+import { RE2JS } from 're2js';
+
+/** A compiled pattern: a matcher, an ECMAScript syntax error, or a reason it cannot run in linear time. */
+export type CompiledRegex =
+  | { kind: 'ok'; test: (input: string) => boolean }
+  | { kind: 'invalid'; message: string }
+  | { kind: 'unsupported'; message: string };
+
+// ECMAScript \s, spelled out for RE2, whose \s is ASCII only.
+const WS = '\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}';
+// ECMAScript `.` without the s flag: anything but a line terminator.
+const DOT = '[^\\n\\r\\x{2028}\\x{2029}]';
+const MEMO_LIMIT = 4096;
+
+class Unsupported extends Error {}
+
+/**
+ * Compile an ECMAScript pattern (no flags) for linear-time search.
+ * @param pattern the condition's regex source.
+ * @returns a matcher whose answers equal `new RegExp(pattern).test(input)` on BMP text.
+ * @example compileRegex('@example\\.com$') // { kind: 'ok', test }
+ */
+export function compileRegex(pattern: string): CompiledRegex {
+  try {
+    new RegExp(pattern);
+  } catch (err) {
+    return { kind: 'invalid', message: (err as Error).message };
+  }
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(translate(pattern));
+  } catch (err) {
+    const why = err instanceof Unsupported ? err.message : `RE2 cannot run it (${(err as Error).message})`;
+    return { kind: 'unsupported', message: `Pattern /${pattern}/ is not supported: ${why}` };
+  }
+  // Results are memoized per distinct input: attribute values repeat a lot (countries, plans, domains).
+  const memo = new Map<string, boolean>();
+  return {
+    kind: 'ok',
+    test(input: string): boolean {
+      let hit = memo.get(input);
+      if (hit === undefined) {
+        hit = re.test(input);
+        if (memo.size >= MEMO_LIMIT) memo.clear();
+        memo.set(input, hit);
+      }
+      return hit;
+    },
+  };
+}
+
+const hex = (s: string, n: number) => new RegExp(`^[0-9A-Fa-f]{${n}}$`).test(s);
+const cp = (code: number) => `\\x{${code.toString(16).toUpperCase()}}`;
+
+/** ECMAScript (Annex B, no flags) → RE2 syntax with the same meaning; throws Unsupported otherwise. */
+export function translate(src: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') {
+      const e = src[++i];
+      if (e === undefined) throw new Unsupported('trailing backslash');
+      out += escape(src, i, inClass, (skip) => (i += skip));
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      out += c === '[' ? '\\[' : c;
+      continue;
+    }
+    if (c === '[') {
+      if (src.startsWith('[^]', i)) {
+        out += '(?s:.)';
+        i += 2;
+      } else if (src.startsWith('[]', i)) {
+        out += '[^\\x{0}-\\x{10FFFF}]';
+        i += 1;
+      } else {
+        inClass = true;
+        out += '[';
+        if (src[i + 1] === '^') {
+          out += '^';
+          i++;
+        }
+        // A leading ']' closes an empty class in ECMAScript; RE2 would read it as a literal.
+        if (src[i + 1] === ']') throw new Unsupported('empty class');
+      }
+      continue;
+    }
+    if (c === '.') out += DOT;
+    else if (c === '(' && src[i + 1] === '?') {
+      const look = src.slice(i + 2, i + 4);
+      if (look[0] === '=' || look[0] === '!' || look === '<=' || look === '<!') {
+        throw new Unsupported('lookaround assertions need a backtracking engine');
+      }
+      out += c;
+    } else out += c;
+  }
+  return out;
+}
+
+function escape(src: string, i: number, inClass: boolean, advance: (n: number) => void): string {
+  const e = src[i];
+  switch (e) {
+    case 'd': case 'D': case 'w': case 'W':
+    case 'n': case 'r': case 't': case 'f': case 'v':
+      return `\\${e}`;
+    case 'b':
+      return inClass ? cp(8) : '\\b';
+    case 'B':
+      if (inClass) return 'B';
+      return '\\B';
+    case 's':
+      return inClass ? WS : `[${WS}]`;
+    case 'S':
+      if (inClass) throw new Unsupported('\\S inside a character class');
+      return `[^${WS}]`;
+    case 'u': {
+      const h = src.slice(i + 1, i + 5);
+      if (hex(h, 4)) {
+        advance(4);
+        return cp(parseInt(h, 16));
+      }
+      return 'u';
+    }
+    case 'x': {
+      const h = src.slice(i + 1, i + 3);
+      if (hex(h, 2)) {
+        advance(2);
+        return cp(parseInt(h, 16));
+      }
+      return 'x';
+    }
+    case 'c': {
+      const l = src[i + 1];
+      if (l !== undefined && /[A-Za-z]/.test(l)) {
+        advance(1);
+        return cp(l.charCodeAt(0) % 32);
+      }
+      return '\\\\c';
+    }
+    case '0':
+      if (!/[0-9]/.test(src[i + 1] ?? '')) return cp(0);
+      throw new Unsupported('octal escapes');
+    case 'k':
+      throw new Unsupported('named backreferences need a backtracking engine');
+    default:
+      if (/[1-9]/.test(e)) throw new Unsupported('backreferences need a backtracking engine');
+      // Identity escapes: a letter stands for itself (Annex B); punctuation stays escaped.
+      if (/[A-Za-z]/.test(e)) return e;
+      if (/[!-/:-@[-`{-~]/.test(e)) return `\\${e}`;
+      return e;
+  }
+}

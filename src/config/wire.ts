@@ -1,0 +1,69 @@
+/**
+ * UFC (Universal Flag Configuration) as received, with the valibot schemas that check it.
+ * Field list: eppo-spec §1. `FooWire` is the received shape; the compiled shapes live in compile.ts.
+ * @module
+ */
+import * as v from 'valibot';
+import { VARIATION_TYPES } from '../errors.ts';
+
+const RangeSchema = v.object({
+  start: v.pipe(v.number(), v.integer()),
+  end: v.pipe(v.number(), v.integer()),
+});
+
+const ShardSchema = v.object({ salt: v.string(), ranges: v.array(RangeSchema) });
+
+const SplitSchema = v.object({
+  variationKey: v.string(),
+  shards: v.array(ShardSchema),
+  extraLogging: v.nullish(v.record(v.string(), v.string())),
+});
+
+const ConditionSchema = v.object({
+  attribute: v.string(),
+  operator: v.string(),
+  value: v.unknown(),
+});
+
+const RuleSchema = v.object({ conditions: v.array(ConditionSchema) });
+
+const AllocationSchema = v.object({
+  key: v.string(),
+  rules: v.nullish(v.array(RuleSchema)),
+  startAt: v.nullish(v.string()),
+  endAt: v.nullish(v.string()),
+  splits: v.array(SplitSchema),
+  doLog: v.nullish(v.boolean()),
+});
+
+/** Schema of one flag; a flag that fails it is kept as an error reason, the others still load. */
+export const FlagSchema = v.object({
+  key: v.nullish(v.string()),
+  enabled: v.nullish(v.boolean()),
+  variationType: v.picklist(VARIATION_TYPES),
+  variations: v.record(v.string(), v.object({ key: v.string(), value: v.unknown() })),
+  allocations: v.array(AllocationSchema),
+  totalShards: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(0xffffffff)),
+  entityId: v.nullish(v.number()),
+});
+
+/** Schema of the document around the flags; a failure here rejects the whole document. */
+export const ConfigSchema = v.object({
+  createdAt: v.nullish(v.string()),
+  format: v.nullish(v.string()),
+  environment: v.nullish(v.object({ name: v.string() })),
+  flags: v.record(v.string(), v.unknown()),
+  banditReferences: v.nullish(v.record(v.string(), v.unknown())),
+  bandits: v.nullish(v.record(v.string(), v.unknown())),
+});
+
+export type FlagWire = v.InferOutput<typeof FlagSchema>;
+export type AllocationWire = FlagWire['allocations'][number];
+export type RuleWire = NonNullable<AllocationWire['rules']>[number];
+export type ConditionWire = RuleWire['conditions'][number];
+export type SplitWire = AllocationWire['splits'][number];
+export type ShardWire = SplitWire['shards'][number];
+export type ConfigWire = v.InferOutput<typeof ConfigSchema>;
+
+/** Formats whose keys and values are hashed or base64-encoded (eppo-spec §3). */
+export const OBFUSCATED_FORMATS: ReadonlySet<string> = new Set(['CLIENT', 'PRECOMPUTED']);

@@ -1,0 +1,54 @@
+/**
+ * Evaluation codes, reasons and the few error classes callers may catch.
+ * @module
+ */
+
+/** Why a flag evaluated as it did; the same strings as Eppo's `flagEvaluationCode`. */
+export type FlagEvaluationCode =
+  | 'MATCH'
+  | 'FLAG_UNRECOGNIZED_OR_DISABLED'
+  | 'TYPE_MISMATCH'
+  | 'ASSIGNMENT_ERROR'
+  | 'DEFAULT_ALLOCATION_NULL'
+  | 'NO_ACTIONS_SUPPLIED_FOR_BANDIT'
+  | 'BANDIT_ERROR';
+
+/** Why one allocation did or did not serve the subject. */
+export type AllocationEvaluationCode =
+  | 'UNEVALUATED'
+  | 'MATCH'
+  | 'BEFORE_START_TIME'
+  | 'TRAFFIC_EXPOSURE_MISS'
+  | 'AFTER_END_TIME'
+  | 'FAILING_RULE';
+
+/** The five flag value types of UFC. */
+export type VariationType = 'STRING' | 'INTEGER' | 'NUMERIC' | 'BOOLEAN' | 'JSON';
+
+/** The variation types, in the order UFC documents them. */
+export const VARIATION_TYPES: readonly VariationType[] = ['STRING', 'INTEGER', 'NUMERIC', 'BOOLEAN', 'JSON'];
+
+/**
+ * A configuration document that cannot be used at all (not JSON, or not a UFC config).
+ * The message names the JSON path of the first problem, e.g. `$.flags["a"].allocations[0].splits`.
+ */
+export class ConfigError extends Error {
+  /** JSON path of the offending value, `$` for the document itself. */
+  readonly path: string;
+  constructor(message: string, path: string) {
+    super(message);
+    this.name = 'ConfigError';
+    this.path = path;
+  }
+}
+
+/**
+ * Thrown inside evaluation and turned into ASSIGNMENT_ERROR with the message `Assignment Error: <message>`;
+ * it never reaches a getter's caller.
+ */
+export class EvaluationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EvaluationError';
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The reference evaluator: exact Eppo JS semantics (eppo-spec §2) over a compiled flag, in plain TypeScript.
+ * Shards come from the shard kernel (WASM, or the JS fallback). It never throws: an error inside evaluation
+ * becomes ASSIGNMENT_ERROR with the state reached so far, as Eppo's builder reports it.
+ * @module
+ */
+import type { AllocationEvaluationCode, FlagEvaluationCode } from '../errors.ts';
+import { compareSemver, parseSemver } from '../config/semver.ts';
+import { isWellFormed, md5Hex } from '../config/encoding.ts';
+import type { Allocation, CompiledFlag, Condition, Rule, Split, Variation } from '../config/compile.ts';
+import type { ShardKernel } from '../wasm/kernel.ts';
+
+/** What one flag evaluation found; details are built from it only when asked for. */
+export interface Evaluation {
+  readonly code: Extract<FlagEvaluationCode, 'MATCH' | 'ASSIGNMENT_ERROR' | 'DEFAULT_ALLOCATION_NULL'>;
+  readonly description: string;
+  /** Allocations 1..n that did not match, in order, with why. */
+  readonly unmatched: readonly AllocationEvaluationCode[];
+  /** Set for MATCH, and for ASSIGNMENT_ERROR on a value of the wrong type (which Eppo still logs). */
+  readonly allocation: Allocation | null;
+  readonly split: Split | null;
+  readonly variation: Variation | null;
+  /** The variation key reported even when the value could not be produced (invalid JSON text). */
+  readonly variationKey: string | null;
+  readonly matchedRule: Rule | null;
+  /** The allocation's doLog, for a matched allocation. */
+  readonly doLog: boolean;
+}
+
+/** Attributes as callers pass them. */
+export type Attributes = Readonly<Record<string, unknown>>;
+
+const isEnumerableOwn = Object.prototype.propertyIsEnumerable;
+const hashedNames = new Map<string, string>();
+
+/**
+ * Evaluate an enabled, type-checked flag for one subject.
+ * @param flag the compiled flag.
+ * @param subjectKey the subject; used for every shard, and as the implicit `id` attribute.
+ * @param attributes the subject's attributes (own enumerable keys only; inherited names are never seen).
+ * @param nowMs the clock, read once by the caller.
+ * @param kernel the shard kernel.
+ * @param obfuscated attribute names in the flag's conditions are md5 hashes.
+ */
+export function evaluateFlag(
+  flag: CompiledFlag,
+  subjectKey: string,
+  attributes: Attributes,
+  nowMs: number,
+  kernel: ShardKernel,
+  obfuscated: boolean,
+): Evaluation {
+  const unmatched: AllocationEvaluationCode[] = [];
+  let variationKey: string | null = null;
+  try {
+    let lookup: ((name: string) => unknown) | null = null;
+    for (const allocation of flag.allocations) {
+      if (nowMs < allocation.startMs) {
+        unmatched.push('BEFORE_START_TIME');
+        continue;
+      }
+      if (nowMs > allocation.endMs) {
+        unmatched.push('AFTER_END_TIME');
+        continue;
+      }
+      let matchedRule: Rule | null = null;
+      if (allocation.rules.length > 0) {
+        lookup ??= obfuscated ? hashedLookup(subjectKey, attributes) : plainLookup(subjectKey, attributes);
+        for (const rule of allocation.rules) {
+          if (matchesRule(rule, lookup, obfuscated)) {
+            matchedRule = rule;
+            break;
+          }
+        }
+        if (matchedRule === null) {
+          unmatched.push('FAILING_RULE');
+          continue;
+        }
+      }
+      for (const split of allocation.splits) {
+        if (!matchesShards(split, subjectKey, flag.totalShards, kernel)) continue;
+        const variation = split.variation;
+        // Eppo reads `variation.value` of a missing variation and fails with this TypeError.
+        if (variation === undefined) throw new TypeError("Cannot read properties of undefined (reading 'value')");
+        if (!variation.typeOk) {
+          return {
+            code: 'ASSIGNMENT_ERROR',
+            description: `Variation (${variation.key}) is configured for type ${flag.variationType}, but is set to incompatible value (${variation.value})`,
+            unmatched, allocation, split, variation, variationKey: variation.key, matchedRule, doLog: allocation.doLog,
+          };
+        }
+        variationKey = variation.key;
+        if (variation.jsonError !== null) throw new SyntaxError(variation.jsonError);
+        return {
+          code: 'MATCH',
+          description: matchDescription(allocation, split, subjectKey),
+          unmatched, allocation, split, variation, variationKey, matchedRule, doLog: allocation.doLog,
+        };
+      }
+      unmatched.push('TRAFFIC_EXPOSURE_MISS');
+    }
+    return {
+      code: 'DEFAULT_ALLOCATION_NULL',
+      description: 'No allocations matched. Falling back to "Default Allocation", serving NULL',
+      unmatched, allocation: null, split: null, variation: null, variationKey: null, matchedRule: null, doLog: false,
+    };
+  } catch (err) {
+    return {
+      code: 'ASSIGNMENT_ERROR',
+      description: `Assignment Error: ${errorMessage(err)}`,
+      unmatched, allocation: null, split: null, variation: null, variationKey, matchedRule: null, doLog: false,
+    };
+  }
+}
+
+function errorMessage(err: unknown): string {
+  try {
+    return err instanceof Error ? err.message : String(err);
+  } catch {
+    return 'unknown error';
+  }
+}
+
+function matchDescription(allocation: Allocation, split: Split, subjectKey: string): string {
+  const hasRules = allocation.rules.length > 0;
+  const isExperimentOrPartialRollout = allocation.splits.length > 1 || split.isPartialRollout;
+  if (hasRules && isExperimentOrPartialRollout) {
+    return `Supplied attributes match rules defined in allocation "${allocation.key}" and ${subjectKey} belongs to the range of traffic assigned to "${split.variationKey}".`;
+  }
+  if (hasRules) return `Supplied attributes match rules defined in allocation "${allocation.key}".`;
+  return `${subjectKey} belongs to the range of traffic assigned to "${split.variationKey}" defined in allocation "${allocation.key}".`;
+}
+
+function matchesShards(split: Split, subjectKey: string, totalShards: number, kernel: ShardKernel): boolean {
+  // Eppo's hasher throws on a lone surrogate before comparing anything (eppo-spec §2.7).
+  if (split.hashesSubject && !isWellFormed(subjectKey)) encodeURIComponent(subjectKey);
+  for (const shard of split.shards) {
+    if (!shard.saltWellFormed) encodeURIComponent(shard.salt);
+    const n = kernel.shard(shard.saltDash, subjectKey, totalShards);
+    const r = shard.ranges;
+    let hit = false;
+    for (let i = 0; i < r.length; i += 2) {
+      if (r[i] <= n && n < r[i + 1]) {
+        hit = true;
+        break;
+      }
+    }
+    if (!hit) return false;
+  }
+  return true;
+}
+
+// `{ id: subjectKey, ...attributes }`: own enumerable keys only, so `constructor` or `__proto__` are plain names.
+function plainLookup(subjectKey: string, attributes: Attributes): (name: string) => unknown {
+  return (name) => (isEnumerableOwn.call(attributes, name) ? attributes[name] : name === 'id' ? subjectKey : undefined);
+}
+
+function hashedLookup(subjectKey: string, attributes: Attributes): (name: string) => unknown {
+  const byHash = new Map<string, unknown>([[hashName('id'), subjectKey]]);
+  for (const name of Object.keys(attributes)) byHash.set(hashName(name), attributes[name]);
+  return (hash) => byHash.get(hash);
+}
+
+function hashName(name: string): string {
+  let h = hashedNames.get(name);
+  if (h === undefined) {
+    h = md5Hex(name);
+    if (hashedNames.size > 10_000) hashedNames.clear();
+    hashedNames.set(name, h);
+  }
+  return h;
+}
+
+// Eppo evaluates every condition of a rule (`map`, then `includes(false)`), so an error in a later condition
+// surfaces even when an earlier one failed; rules themselves short-circuit (`some`).
+function matchesRule(rule: Rule, lookup: (name: string) => unknown, obfuscated: boolean): boolean {
+  let all = true;
+  for (const condition of rule.conditions) {
+    if (!matchesCondition(condition, lookup(condition.attribute), obfuscated)) all = false;
+  }
+  return all;
+}
+
+/**
+ * One condition against one attribute value (eppo-spec §2.3–2.6). Null or missing fails every operator but IS_NULL.
+ * @throws when Eppo's evaluator would (invalid regex, a ONE_OF without a list, a value that cannot be coerced).
+ */
+export function matchesCondition(c: Condition, value: unknown, obfuscated: boolean): boolean {
+  if (c.op === 'IS_NULL') return c.isNull ? value == null : value != null;
+  if (value == null) return false;
+  switch (c.op) {
+    case 'ONE_OF':
+    case 'NOT_ONE_OF': {
+      if (c.values === null) throw new TypeError(`${c.op} condition on "${c.attribute}" needs a list of strings`);
+      const text = String(value);
+      const found = c.values.has(obfuscated ? md5Hex(text) : text);
+      return c.op === 'ONE_OF' ? found : !found;
+    }
+    case 'MATCHES':
+    case 'NOT_MATCHES': {
+      const re = c.regex;
+      if (re.kind === 'invalid') throw new SyntaxError(re.message);
+      if (re.kind === 'unsupported') return false;
+      const found = re.test(String(value));
+      return c.op === 'MATCHES' ? found : !found;
+    }
+    case 'GT':
+    case 'GTE':
+    case 'LT':
+    case 'LTE': {
+      let order: number;
+      if (c.semver !== null) {
+        const v = parseSemver(value);
+        if (v === null) return false;
+        order = compareSemver(v, c.semver);
+      } else {
+        const a = Number(value);
+        const b = c.number;
+        // NaN on either side fails every comparison, as in JS.
+        if (!(a === a && b === b)) return false;
+        order = a < b ? -1 : a > b ? 1 : 0;
+      }
+      return c.op === 'GT' ? order > 0 : c.op === 'GTE' ? order >= 0 : c.op === 'LT' ? order < 0 : order <= 0;
+    }
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * saltshard: Eppo UFC-compatible feature flags and experiment assignment for Bun, Deno and Node.
+ * @module
+ * @example
+ * import { offlineInit } from 'saltshard';
+ * const client = offlineInit({ flagsConfiguration: json });
+ * const color = client.getStringAssignment('button-color', 'user-42', { country: 'FR' }, 'blue');
+ */
+export { SaltshardClient, offlineInit } from './client.ts';
+export type { AssignmentDetails, ClientOptions, JsonValue, OfflineInitOptions } from './client.ts';
+export { compileConfig } from './config/compile.ts';
+export type { CompiledConfig } from './config/compile.ts';
+export { parseConfig } from './config/parse.ts';
+export { ConfigError } from './errors.ts';
+export type { AllocationEvaluationCode, FlagEvaluationCode, VariationType } from './errors.ts';
+export type { AllocationEvaluation, FlagEvaluationDetails } from './eval/details.ts';
+export type { Attributes } from './eval/reference.ts';
+export type { AssignmentEvent, AssignmentLogger, Logger } from './events/logger.ts';
+export { SDK_NAME, SDK_VERSION } from './version.ts';

@@ -1,0 +1,33 @@
+// Shared test helpers: where the repo and Eppo's public sdk-test-data live.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (works from test/*.ts and from dist/test/*.js). */
+export const ROOT: string = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) || existsSync(join(dir, '..', 'package.json')) && dir.endsWith('dist')) dir = dirname(dir);
+  return dir;
+})();
+
+/** sdk-test-data: $SALTSHARD_TEST_DATA, else ../shared/sdk-test-data beside the repo. */
+export const TEST_DATA: string = resolve(ROOT, process.env.SALTSHARD_TEST_DATA ?? '../shared/sdk-test-data');
+
+/** True when the conformance data is present; otherwise prints why tests are skipped. */
+export function hasTestData(what: string): boolean {
+  if (existsSync(join(TEST_DATA, 'ufc', 'flags-v1.json'))) return true;
+  console.log(`SKIP ${what}: Eppo's sdk-test-data not found at ${TEST_DATA}; clone github.com/Eppo-exp/sdk-test-data there or set SALTSHARD_TEST_DATA`);
+  return false;
+}
+
+export function readText(...parts: string[]): string {
+  return readFileSync(join(...parts), 'utf8');
+}
+
+export function readJson<T = unknown>(...parts: string[]): T {
+  return JSON.parse(readText(...parts)) as T;
+}
+
+export function listJson(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+}
