@@ -1,0 +1,157 @@
+// Exposure events (eppo-spec §4): when they fire, their fields, dedupe, the pre-logger queue, failing loggers.
+import { suite } from 'uvu';
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type AssignmentEvent, type Logger, offlineInit } from '../src/mod.ts';
+import { ROOT } from './support.ts';
+
+const t = suite('events');
+const CONFIG = readFileSync(join(ROOT, 'examples', 'flags.json'), 'utf8');
+const US = { country: 'US', appVersion: '1.0.0' };
+
+function setup(options: { cache?: number | false } = {}) {
+  const events: AssignmentEvent[] = [];
+  const logged: unknown[][] = [];
+  const logger: Logger = { error: (...a) => void logged.push(a), warn: (...a) => void logged.push(a), info() {}, debug() {} };
+  const client = offlineInit({ flagsConfiguration: CONFIG, assignmentLogger: { logAssignment: (e) => void events.push(e) }, logger, assignmentCacheSize: options.cache });
+  return { client, events, logged };
+}
+
+t('an event fires only for a matched allocation with doLog, with the fields of eppo-spec §4.1', () => {
+  const { client, events } = setup();
+  const value = client.getStringAssignment('checkout-redesign', 'user-1', US, 'none');
+  assert.equal(events.length, 1);
+  const e = events[0];
+  assert.deepEqual(Object.keys(e).slice(0, 11), ['allocation', 'experiment', 'featureFlag', 'format', 'variation', 'subject', 'timestamp', 'subjectAttributes', 'metaData', 'evaluationDetails', 'entityId']);
+  assert.equal(e.allocation, 'experiment');
+  assert.equal(e.experiment, 'checkout-redesign-experiment');
+  assert.equal(e.featureFlag, 'checkout-redesign');
+  assert.equal(e.format, 'SERVER');
+  assert.equal(e.variation, value);
+  assert.equal(e.subject, 'user-1');
+  assert.match(e.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.equal(e.subjectAttributes, US);
+  assert.deepEqual(Object.keys(e.metaData), ['obfuscated', 'sdkLanguage', 'sdkLibVersion', 'sdkName', 'sdkVersion']);
+  assert.equal(e.metaData.obfuscated, false);
+  assert.equal(e.evaluationDetails.flagEvaluationCode, 'MATCH');
+  assert.equal(e.evaluationDetails.matchedAllocation?.key, 'experiment');
+  assert.equal(e.entityId, null);
+  if (value === 'treatment') assert.equal(e.owner, 'payments-team');
+  // doLog false, default allocation, disabled, unknown and mistyped flags: no event.
+  client.getStringAssignment('checkout-redesign', 'alice', { email: 'alice@example.com' }, 'none');
+  client.getStringAssignment('checkout-redesign', 'user-1', { country: 'JP' }, 'none');
+  client.getBooleanAssignment('legacy-banner', 'user-1', {}, false);
+  client.getBooleanAssignment('missing', 'user-1', {}, false);
+  client.getIntegerAssignment('checkout-redesign', 'user-1', US, 0);
+  assert.equal(events.length, 1);
+});
+
+t('extraLogging is spread first and fixed fields win on collision', () => {
+  const config = JSON.parse(CONFIG);
+  const split = config.flags['checkout-redesign'].allocations[1].splits;
+  for (const s of split) s.extraLogging = { owner: 'x', subject: 'overridden?' };
+  const events: AssignmentEvent[] = [];
+  const client = offlineInit({ flagsConfiguration: config, assignmentLogger: { logAssignment: (e) => void events.push(e) } });
+  client.getStringAssignment('checkout-redesign', 'user-1', US, 'none');
+  assert.equal(events[0].owner, 'x');
+  assert.equal(events[0].subject, 'user-1');
+  assert.equal(Object.keys(events[0])[0], 'owner');
+});
+
+t('dedupe: A,A logs once; A,B,A logs three times; attributes do not matter; capacity 0 logs every call', () => {
+  const { client, events } = setup();
+  client.getStringAssignment('checkout-redesign', 'user-1', US, 'none');
+  client.getStringAssignment('checkout-redesign', 'user-1', { ...US, plan: 'pro' }, 'none');
+  assert.equal(events.length, 1);
+  // Switch user-1 to the doLog=false internal allocation and back: still one event per change to a logged one.
+  client.getStringAssignment('checkout-redesign', 'user-1', { email: 'x@example.com' }, 'none');
+  client.getStringAssignment('checkout-redesign', 'user-1', US, 'none');
+  assert.equal(events.length, 1);
+  // A different logged allocation in between re-enables logging (A, B, A).
+  const { client: c2, events: e2 } = setup();
+  const cfg = JSON.parse(CONFIG);
+  c2.setConfiguration(cfg);
+  c2.getIntegerAssignment('results-per-page', 'u', { sessions: 500 }, 0);
+  cfg.flags['results-per-page'].allocations[0].key = 'power-users-v2';
+  c2.setConfiguration(cfg);
+  c2.getIntegerAssignment('results-per-page', 'u', { sessions: 500 }, 0);
+  cfg.flags['results-per-page'].allocations[0].key = 'power-users';
+  c2.setConfiguration(cfg);
+  c2.getIntegerAssignment('results-per-page', 'u', { sessions: 500 }, 0);
+  assert.deepEqual(e2.map((e) => e.allocation), ['power-users', 'power-users-v2', 'power-users']);
+  const { client: c3, events: e3 } = setup({ cache: false });
+  for (let i = 0; i < 3; i++) c3.getStringAssignment('checkout-redesign', 'user-1', US, 'none');
+  assert.equal(e3.length, 3);
+});
+
+t('dedupe is a bounded LRU: evicted pairs log again', () => {
+  const { client, events } = setup({ cache: 2 });
+  for (const s of ['a', 'b', 'a', 'c', 'a', 'b']) client.getJSONAssignment('onboarding-copy', s, {}, {});
+  // a, b logged; a deduped (refreshed); c evicts b; a deduped; b logs again.
+  assert.deepEqual(events.map((e) => e.subject), ['a', 'b', 'c', 'b']);
+});
+
+t('a throwing logger never breaks the getter, is reported, and the next call tries again', () => {
+  const logged: unknown[][] = [];
+  let calls = 0;
+  const client = offlineInit({
+    flagsConfiguration: CONFIG,
+    logger: { error: (...a) => void logged.push(a), warn() {}, info() {}, debug() {} },
+    assignmentLogger: { logAssignment() { calls++; throw new Error('sink down'); } },
+  });
+  const a = client.getStringAssignment('checkout-redesign', 'user-1', US, 'none');
+  const b = client.getStringAssignment('checkout-redesign', 'user-1', US, 'none');
+  assert.equal(a, b);
+  assert.notEqual(a, 'none');
+  assert.equal(calls, 2);
+  assert.equal(logged.length, 2);
+  assert.match(String(logged[0]), /sink down/);
+});
+
+t('a rejecting async logger is caught, reported, and the pair logs again next time', async () => {
+  const logged: unknown[][] = [];
+  let calls = 0;
+  const client = offlineInit({
+    flagsConfiguration: CONFIG,
+    logger: { error: (...a) => void logged.push(a), warn() {}, info() {}, debug() {} },
+    assignmentLogger: { logAssignment: async () => { calls++; throw new Error('async sink down'); } },
+  });
+  client.getStringAssignment('checkout-redesign', 'user-1', US, 'none');
+  await new Promise((r) => setTimeout(r, 10));
+  assert.match(String(logged[0]), /async sink down/);
+  client.getStringAssignment('checkout-redesign', 'user-1', US, 'none');
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(calls, 2);
+});
+
+t('without a logger up to 100 events queue and flush in order when one is set; the rest are dropped with a warning', () => {
+  const warnings: unknown[][] = [];
+  const client = offlineInit({ flagsConfiguration: CONFIG, logger: { error() {}, warn: (...a) => void warnings.push(a), info() {}, debug() {} } });
+  for (let i = 0; i < 150; i++) client.getJSONAssignment('onboarding-copy', `s${i}`, {}, {});
+  assert.equal(warnings.length, 1);
+  const events: AssignmentEvent[] = [];
+  client.setAssignmentLogger({ logAssignment: (e) => void events.push(e) });
+  assert.equal(events.length, 100);
+  assert.deepEqual(events.slice(0, 3).map((e) => e.subject), ['s0', 's1', 's2']);
+  // Queued events count as logged for dedupe.
+  client.getJSONAssignment('onboarding-copy', 's0', {}, {});
+  assert.equal(events.length, 100);
+  client.getJSONAssignment('onboarding-copy', 's149', {}, {});
+  assert.equal(events.length, 101);
+});
+
+t('a wrongly typed variation value still logs (as Eppo) while the getter returns the default', () => {
+  const cfg = JSON.parse(CONFIG);
+  cfg.flags['results-per-page'].variations.twenty.value = 20.5;
+  const events: AssignmentEvent[] = [];
+  const client = offlineInit({ flagsConfiguration: cfg, assignmentLogger: { logAssignment: (e) => void events.push(e) } });
+  const d = client.getIntegerAssignmentDetails('results-per-page', 'u', { sessions: 500 }, -1);
+  assert.equal(d.variation, -1);
+  assert.equal(d.evaluationDetails.flagEvaluationCode, 'ASSIGNMENT_ERROR');
+  assert.equal(d.evaluationDetails.flagEvaluationDescription, 'Variation (twenty) is configured for type INTEGER, but is set to incompatible value (20.5)');
+  assert.equal(events.length, 1);
+  assert.equal(events[0].variation, 'twenty');
+});
+
+t.run();
