@@ -38,6 +38,14 @@ export interface ClientOptions {
   kernel?: KernelBackend;
 }
 
+/** A live config source attached to a client (see live/init.ts). */
+export interface ClientSync {
+  /** Resolves true once a config came from the network, false if the initial attempts failed. */
+  readonly ready: Promise<boolean>;
+  stop(): void;
+  status(): unknown;
+}
+
 interface Outcome {
   config: CompiledConfig | null;
   flag: CompiledFlag | null;
@@ -58,6 +66,7 @@ export class SaltshardClient {
   readonly #now: () => number;
   readonly #kernel: ShardKernel;
   readonly #hashedKeys = new Map<string, string>();
+  #sync: ClientSync | null = null;
 
   /**
    * @param options logger, dedupe, clock and kernel choices.
@@ -81,10 +90,53 @@ export class SaltshardClient {
    * @throws {SyntaxError | ConfigError} when the document is not a usable UFC config (the old one stays).
    */
   setConfiguration(config: CompiledConfig | unknown): void {
-    const next = isCompiled(config) ? config : compileConfig(config);
+    const next = keepLastGoodFlags(isCompiled(config) ? config : compileConfig(config), this.#config);
     for (const warning of next.warnings) this.#logger.warn(warning);
     this.#config = next;
     this.#hashedKeys.clear();
+  }
+
+  /** @internal Attach the live source that keeps this client's config current. */
+  attachSync(sync: ClientSync): void {
+    this.#sync?.stop();
+    this.#sync = sync;
+  }
+
+  /**
+   * Wait for the first config from the network.
+   * @returns true when it arrived; false when the initial attempts failed (a cached config or defaults are served).
+   */
+  waitForInitialization(): Promise<boolean> {
+    return this.#sync ? this.#sync.ready : Promise.resolve(this.isInitialized());
+  }
+
+  /** Counters of the live source (requests, failures, last status, config source), or null for offline clients. */
+  syncStatus(): unknown {
+    return this.#sync?.status() ?? null;
+  }
+
+  /** Stop polling. The client keeps serving the config it has. */
+  stopPolling(): void {
+    this.#sync?.stop();
+  }
+
+  /** Stop polling and release timers; same as stopPolling (no other resources are held). */
+  close(): void {
+    this.stopPolling();
+  }
+
+  /** What `JSON.stringify(client)` shows: a summary, never the SDK key. */
+  toJSON(): Record<string, unknown> {
+    const c = this.#config;
+    return { sdk: SDK_NAME, version: SDK_VERSION, initialized: c !== null, environment: c?.environmentName ?? null, flags: c?.flags.size ?? 0, kernel: this.#kernel.backend };
+  }
+
+  /** Node/Bun `util.inspect` and Deno's inspector show the same summary. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `SaltshardClient ${JSON.stringify(this.toJSON())}`;
+  }
+  [Symbol.for('Deno.customInspect')](): string {
+    return `SaltshardClient ${JSON.stringify(this.toJSON())}`;
   }
 
   /** The current snapshot, or null before the first config. */
@@ -232,7 +284,9 @@ export class SaltshardClient {
     return noneDetails(o.config, o.code, o.description, o.flag?.allocations);
   }
 
-  #log(flagKey: string, subjectKey: string, attributes: Attributes, config: CompiledConfig, flag: CompiledFlag, e: Evaluation): void {
+  #log(requestedKey: string, subjectKey: string, attributes: Attributes, config: CompiledConfig, flag: CompiledFlag, e: Evaluation): void {
+    // Eppo names a plain flag by its own `key` field (which may differ from its map key); an obfuscated one by the requested key.
+    const flagKey = config.obfuscated ? requestedKey : (flag.configKey ?? requestedKey);
     const allocationKey = e.allocation!.key;
     const variationKey = e.variation!.key;
     this.#events.deliver(subjectKey, flagKey, allocationKey, variationKey, (): AssignmentEvent => ({
@@ -274,6 +328,27 @@ function checkArguments(flagKey: unknown, subjectKey: unknown, attributes: unkno
   if (typeof flagKey !== 'string') return `flagKey must be a string, got ${typeof flagKey}`;
   if (attributes != null && typeof attributes !== 'object') return `subjectAttributes must be an object, got ${typeof attributes}`;
   return null;
+}
+
+/**
+ * A flag that arrives broken while the config in force has a good version of it keeps the good version
+ * (reliability-plan §0.7: one bad flag must not wipe its last good state); every other flag is replaced.
+ */
+function keepLastGoodFlags(next: CompiledConfig, previous: CompiledConfig | null): CompiledConfig {
+  let flags: Map<string, CompiledFlag | BrokenFlag> | null = null;
+  const warnings = [...next.warnings];
+  for (const [key, flag] of next.flags) {
+    if (flag.kind !== 'broken') continue;
+    const old = previous?.flags.get(key);
+    if (old?.kind === 'flag' && previous?.obfuscated === next.obfuscated) {
+      flags ??= new Map(next.flags);
+      flags.set(key, old);
+      warnings.push(`${flag.error}; keeping the previous version of this flag`);
+    } else {
+      warnings.push(`${flag.error}; the flag serves defaults`);
+    }
+  }
+  return Object.freeze({ ...next, flags: flags ?? next.flags, warnings });
 }
 
 function isCompiled(value: unknown): value is CompiledConfig {

@@ -17,3 +17,7 @@ export type { AllocationEvaluation, FlagEvaluationDetails } from './eval/details
 export type { Attributes } from './eval/reference.ts';
 export type { AssignmentEvent, AssignmentLogger, Logger } from './events/logger.ts';
 export { SDK_NAME, SDK_VERSION } from './version.ts';
+export { createClient, getInstance, init } from './live/init.ts';
+export type { InitOptions } from './live/init.ts';
+export type { PersistentCache } from './live/cache.ts';
+export type { SyncStatus } from './live/sync.ts';

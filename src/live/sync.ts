@@ -1,0 +1,202 @@
+/**
+ * Keeps a client's config current: serves a persistent cache at start, fetches with retries, then polls forever.
+ * Polling never stops on failures (reliability-plan §0.1): after a failure it retries sooner and backs off,
+ * capped at the polling interval, so it recovers within one interval of the server; 401/403 warn once and retry
+ * every `unauthorizedRetryMs`; 429 waits for Retry-After. A failed or invalid response keeps the last good config.
+ * @module
+ */
+import { compileConfig } from '../config/compile.ts';
+import type { Logger } from '../events/logger.ts';
+import type { PersistentCache } from './cache.ts';
+import { type FetchLike, type FetchOutcome, fetchConfig } from './fetcher.ts';
+
+/** What a client needs from its config source. */
+export interface ConfigTarget {
+  setConfiguration(config: unknown): void;
+  isInitialized(): boolean;
+}
+
+/** Settings of {@link ConfigSync}; all validated by the caller. */
+export interface SyncSettings {
+  url: string;
+  fetch: FetchLike;
+  logger: Logger;
+  pollingIntervalMs: number;
+  requestTimeoutMs: number;
+  numInitialRequestRetries: number;
+  pollAfterFailedInitialization: boolean;
+  unauthorizedRetryMs: number;
+  cache: PersistentCache | null;
+}
+
+/** Counters and state, for health checks, metrics and tests. */
+export interface SyncStatus {
+  /** Requests made, successful (200 or 304) and failed. */
+  requests: number;
+  successes: number;
+  failures: number;
+  consecutiveFailures: number;
+  /** HTTP status of the last response (0 network error, 408 timeout), or null before any. */
+  lastStatus: number | null;
+  /** Epoch ms of the last successful request, or null. */
+  lastSuccessAt: number | null;
+  /** Our own description of the last failure (never contains the SDK key). */
+  lastError: string | null;
+  /** Where the config in force came from. */
+  source: 'none' | 'cache' | 'network';
+  polling: boolean;
+}
+
+/** Fetches, applies and caches configs for one client. */
+export class ConfigSync {
+  readonly #s: SyncSettings;
+  readonly #target: ConfigTarget;
+  readonly #status: SyncStatus = {
+    requests: 0, successes: 0, failures: 0, consecutiveFailures: 0, lastStatus: null, lastSuccessAt: null, lastError: null, source: 'none', polling: false,
+  };
+  #etag: string | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #stopped = false;
+  #warnedAuth = false;
+  #warnedCacheWrite = false;
+
+  constructor(target: ConfigTarget, settings: SyncSettings) {
+    this.#target = target;
+    this.#s = settings;
+  }
+
+  /** A copy of the counters. */
+  status(): SyncStatus {
+    return { ...this.#status };
+  }
+
+  /**
+   * Load the cache, then try the network `1 + numInitialRequestRetries` times.
+   * @returns true when a config came from the network; false otherwise (a cached config may still be served).
+   */
+  async start(): Promise<boolean> {
+    await this.#loadCache();
+    let outcome: FetchOutcome | null = null;
+    for (let attempt = 0; attempt <= this.#s.numInitialRequestRetries && !this.#stopped; attempt++) {
+      if (attempt > 0) await sleep(jitter(Math.min(1000, this.#s.pollingIntervalMs) * 0.1 + 1));
+      outcome = await this.#once();
+      if (outcome.kind !== 'error') break;
+      if (outcome.kind === 'error' && (outcome.status === 401 || outcome.status === 403)) break;
+    }
+    const ok = this.#status.successes > 0;
+    if (ok || this.#target.isInitialized() || this.#s.pollAfterFailedInitialization) this.#schedule(outcome);
+    return ok;
+  }
+
+  /** Stop polling; a request in flight finishes but is not followed by another. */
+  stop(): void {
+    this.#stopped = true;
+    this.#status.polling = false;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Fetch now, outside the schedule; resolves with the outcome once it is applied. */
+  refresh(): Promise<FetchOutcome> {
+    return this.#once();
+  }
+
+  async #loadCache(): Promise<void> {
+    const cache = this.#s.cache;
+    if (cache === null) return;
+    try {
+      const text = await cache.get();
+      if (text === null || this.#target.isInitialized()) return;
+      this.#target.setConfiguration(compileConfig(text));
+      this.#status.source = 'cache';
+    } catch (err) {
+      this.#s.logger.warn(`Config cache ignored: ${(err as Error).message}`);
+    }
+  }
+
+  async #once(): Promise<FetchOutcome> {
+    this.#status.requests++;
+    const outcome = await fetchConfig(this.#s.url, {
+      timeoutMs: this.#s.requestTimeoutMs,
+      etag: this.#target.isInitialized() ? this.#etag : null,
+      fetch: this.#s.fetch,
+    });
+    if (outcome.kind === 'error') {
+      this.#fail(outcome.status, `Config fetch failed: ${outcome.message}`);
+      return outcome;
+    }
+    this.#status.lastStatus = outcome.kind === 'ok' ? 200 : 304;
+    if (outcome.kind === 'ok') {
+      try {
+        this.#target.setConfiguration(compileConfig(outcome.text));
+      } catch (err) {
+        // An invalid document keeps the last good config (its message names a JSON path, never the key).
+        this.#fail(200, `Config rejected: ${(err as Error).message}`);
+        return { kind: 'error', status: 200, message: 'invalid config', retryAfterMs: null };
+      }
+      this.#etag = outcome.etag;
+      this.#status.source = 'network';
+      void this.#writeCache(outcome.text);
+    }
+    this.#status.successes++;
+    this.#status.consecutiveFailures = 0;
+    this.#status.lastSuccessAt = Date.now();
+    this.#status.lastError = null;
+    this.#warnedAuth = false;
+    return outcome;
+  }
+
+  #fail(status: number, message: string): void {
+    this.#status.failures++;
+    this.#status.consecutiveFailures++;
+    this.#status.lastStatus = status;
+    this.#status.lastError = message;
+    if (status === 401 || status === 403) {
+      if (!this.#warnedAuth) this.#s.logger.warn(`${message}: the SDK key was refused; retrying every ${Math.round(this.#s.unauthorizedRetryMs / 1000)} s`);
+      this.#warnedAuth = true;
+    } else {
+      this.#s.logger.warn(`${message}; keeping the last good config`);
+    }
+  }
+
+  async #writeCache(text: string): Promise<void> {
+    if (this.#s.cache === null) return;
+    try {
+      await this.#s.cache.set(text);
+      this.#warnedCacheWrite = false;
+    } catch (err) {
+      if (!this.#warnedCacheWrite) this.#s.logger.warn(`Config cache not written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); continuing in memory`);
+      this.#warnedCacheWrite = true;
+    }
+  }
+
+  #schedule(last: FetchOutcome | null): void {
+    if (this.#stopped) return;
+    this.#status.polling = true;
+    this.#timer = setTimeout(async () => {
+      this.#timer = null;
+      this.#schedule(await this.#once());
+    }, this.#nextDelay(last));
+    // A poller alone must not keep a script alive.
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  #nextDelay(last: FetchOutcome | null): number {
+    const interval = this.#s.pollingIntervalMs;
+    if (last === null || last.kind !== 'error') return jitter(interval);
+    if (last.status === 401 || last.status === 403) return jitter(this.#s.unauthorizedRetryMs);
+    // After k consecutive failures: interval/16 · 2^(k-1), never more than the interval itself.
+    const k = Math.max(1, this.#status.consecutiveFailures);
+    const backoff = jitter(Math.min(interval, (interval / 16) * 2 ** (k - 1)));
+    return last.retryAfterMs !== null ? Math.max(backoff, last.retryAfterMs) : backoff;
+  }
+}
+
+/** Up to 10 % less than `ms`, so polls spread out but never run later than asked. */
+export function jitter(ms: number): number {
+  return Math.max(1, Math.round(ms * (1 - Math.random() * 0.1)));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
