@@ -38,6 +38,9 @@ export interface ClientOptions {
   kernel?: KernelBackend;
 }
 
+/** Events a client emits; see {@link SaltshardClient.on}. */
+export type ClientEvent = 'configurationChanged' | 'syncFailed' | 'syncRecovered';
+
 /** A live config source attached to a client (see live/init.ts). */
 export interface ClientSync {
   /** Resolves true once a config came from the network, false if the initial attempts failed. */
@@ -67,6 +70,7 @@ export class SaltshardClient {
   readonly #kernel: ShardKernel;
   readonly #hashedKeys = new Map<string, string>();
   #sync: ClientSync | null = null;
+  readonly #listeners = new Map<ClientEvent, Set<(detail: unknown) => void>>();
 
   /**
    * @param options logger, dedupe, clock and kernel choices.
@@ -92,8 +96,10 @@ export class SaltshardClient {
   setConfiguration(config: CompiledConfig | unknown): void {
     const next = keepLastGoodFlags(isCompiled(config) ? config : compileConfig(config), this.#config);
     for (const warning of next.warnings) this.#logger.warn(warning);
+    const previous = this.#config;
     this.#config = next;
     this.#hashedKeys.clear();
+    if (this.#listeners.get('configurationChanged')?.size) this.emit('configurationChanged', changedFlags(previous, next));
   }
 
   /** @internal Attach the live source that keeps this client's config current. */
@@ -152,6 +158,18 @@ export class SaltshardClient {
   /** Keys of all flags in the current config (md5-hashed keys for an obfuscated config), in config order. */
   getFlagKeys(): string[] {
     return this.#config ? [...this.#config.flags.keys()] : [];
+  }
+
+  /** The variation type of a flag in the current config, or null when the flag is unknown or broken. */
+  getFlagVariationType(flagKey: string): VariationType | null {
+    const config = this.#config;
+    if (config === null || typeof flagKey !== 'string') return null;
+    try {
+      const flag = config.flags.get(config.obfuscated ? this.#hashKey(flagKey) : flagKey);
+      return flag?.kind === 'flag' ? flag.variationType : null;
+    } catch {
+      return null;
+    }
   }
 
   /** The current config as UFC JSON text (for export or bootstrap), or null before the first config. */
@@ -233,7 +251,44 @@ export class SaltshardClient {
     };
   }
 
+  /**
+   * Like a `...Details` getter for a given type, plus what integrations (OpenFeature, servers) need to know:
+   * the flag's own type (null when unknown) and whether the serving split was randomized by shards.
+   * Logs exposure events as the getters do; never throws.
+   */
+  resolve<T>(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: T, type: VariationType): AssignmentDetails<T> & { flagType: VariationType | null; randomized: boolean } {
+    const r = this.#resolve(flagKey, subjectKey, subjectAttributes, defaultValue, type, true);
+    return { ...(r.result as AssignmentDetails<T>), flagType: r.outcome.flag?.variationType ?? null, randomized: r.outcome.evaluation?.split?.hashesSubject ?? false };
+  }
+
+  /**
+   * Listen for client events: `configurationChanged` (a new config is in force; detail: flag keys whose definition
+   * changed), `syncFailed` (a fetch failed; detail: our message), `syncRecovered` (a fetch succeeded after failures).
+   * Listeners run sandboxed. Returns a function that removes the listener.
+   */
+  on(event: ClientEvent, listener: (detail: unknown) => void): () => void {
+    const set = this.#listeners.get(event) ?? new Set();
+    this.#listeners.set(event, set);
+    set.add(listener);
+    return () => void set.delete(listener);
+  }
+
+  /** @internal Emit a client event to its listeners (used by the live source). */
+  emit(event: ClientEvent, detail: unknown): void {
+    for (const listener of this.#listeners.get(event) ?? []) {
+      try {
+        listener(detail);
+      } catch (err) {
+        this.#logger.error(`A ${event} listener threw`, (err as Error)?.message);
+      }
+    }
+  }
+
   #value(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, withDetails: boolean): AssignmentDetails<unknown> {
+    return this.#resolve(flagKey, subjectKey, attributes, defaultValue, type, withDetails).result;
+  }
+
+  #resolve(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, withDetails: boolean): { result: AssignmentDetails<unknown>; outcome: Outcome } {
     let o: Outcome;
     try {
       o = this.#outcome(flagKey, subjectKey, attributes, type);
@@ -249,7 +304,7 @@ export class SaltshardClient {
       variation = typedValue(o.flag as CompiledFlag, e.variation.value) ?? defaultValue;
     }
     if (e?.doLog && o.config && o.flag) this.#log(flagKey, subjectKey, attributes ?? EMPTY, o.config, o.flag, e);
-    return { variation, action: null, evaluationDetails: withDetails ? this.#details(o) : (undefined as unknown as FlagEvaluationDetails) };
+    return { result: { variation, action: null, evaluationDetails: withDetails ? this.#details(o) : (undefined as unknown as FlagEvaluationDetails) }, outcome: o };
   }
 
   #outcome(flagKey: unknown, subjectKey: unknown, attributes: unknown, type: VariationType | null): Outcome {
@@ -349,6 +404,14 @@ function keepLastGoodFlags(next: CompiledConfig, previous: CompiledConfig | null
     }
   }
   return Object.freeze({ ...next, flags: flags ?? next.flags, warnings });
+}
+
+/** Keys of flags added, removed or redefined between two configs. */
+function changedFlags(previous: CompiledConfig | null, next: CompiledConfig): string[] {
+  const before = previous?.wire.flags ?? {};
+  const after = next.wire.flags;
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
 }
 
 function isCompiled(value: unknown): value is CompiledConfig {

@@ -77,6 +77,8 @@ export interface CompiledFlag {
   readonly kind: 'flag';
   /** The key as it appears in the config (md5 hex in obfuscated configs). */
   readonly key: string;
+  /** The flag's own `key` field; Eppo names plain flags by it in exposure events, null when absent. */
+  readonly configKey: string | null;
   readonly enabled: boolean;
   readonly variationType: VariationType;
   readonly totalShards: number;
@@ -198,6 +200,7 @@ function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings:
   return {
     kind: 'flag',
     key,
+    configKey: flag.key ?? null,
     enabled: flag.enabled === true,
     variationType: flag.variationType,
     totalShards: flag.totalShards,

@@ -6,6 +6,36 @@
 import * as v from 'valibot';
 import { VARIATION_TYPES } from '../errors.ts';
 
+/**
+ * A string-keyed map, like `v.record(v.string(), value)` but without its two gaps for UFC: arrays are rejected,
+ * and own keys named `__proto__`, `constructor` or `prototype` (legal flag and variation keys, which JSON.parse
+ * keeps as own properties) are kept instead of being dropped silently. The output has a null prototype.
+ */
+function dict<const T extends v.GenericSchema>(value: T) {
+  return v.pipe(
+    v.custom<Record<string, unknown>>(
+      (x) => typeof x === 'object' && x !== null && !Array.isArray(x),
+      (issue) => `Invalid type: Expected Object but received ${issue.received}`,
+    ),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const input = dataset.value;
+      const out: Record<string, v.InferOutput<T>> = Object.create(null);
+      for (const key of Object.keys(input)) {
+        const entry = v.safeParse(value, input[key]);
+        if (entry.success) {
+          out[key] = entry.output;
+          continue;
+        }
+        const issue = entry.issues[0];
+        const at: v.ObjectPathItem = { type: 'object', origin: 'value', input, key, value: input[key] };
+        addIssue({ message: issue.message, path: [at, ...(issue.path ?? [])] });
+        return NEVER;
+      }
+      return out;
+    }),
+  );
+}
+
 const RangeSchema = v.object({
   start: v.pipe(v.number(), v.integer()),
   end: v.pipe(v.number(), v.integer()),
@@ -16,7 +46,7 @@ const ShardSchema = v.object({ salt: v.string(), ranges: v.array(RangeSchema) })
 const SplitSchema = v.object({
   variationKey: v.string(),
   shards: v.array(ShardSchema),
-  extraLogging: v.nullish(v.record(v.string(), v.string())),
+  extraLogging: v.nullish(dict(v.string())),
 });
 
 const ConditionSchema = v.object({
@@ -41,7 +71,7 @@ export const FlagSchema = v.object({
   key: v.nullish(v.string()),
   enabled: v.nullish(v.boolean()),
   variationType: v.picklist(VARIATION_TYPES),
-  variations: v.record(v.string(), v.object({ key: v.string(), value: v.unknown() })),
+  variations: dict(v.object({ key: v.string(), value: v.unknown() })),
   allocations: v.array(AllocationSchema),
   totalShards: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(0xffffffff)),
   entityId: v.nullish(v.number()),
@@ -52,9 +82,9 @@ export const ConfigSchema = v.object({
   createdAt: v.nullish(v.string()),
   format: v.nullish(v.string()),
   environment: v.nullish(v.object({ name: v.string() })),
-  flags: v.record(v.string(), v.unknown()),
-  banditReferences: v.nullish(v.record(v.string(), v.unknown())),
-  bandits: v.nullish(v.record(v.string(), v.unknown())),
+  flags: dict(v.unknown()),
+  banditReferences: v.nullish(dict(v.unknown())),
+  bandits: v.nullish(dict(v.unknown())),
 });
 
 export type FlagWire = v.InferOutput<typeof FlagSchema>;

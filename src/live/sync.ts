@@ -14,6 +14,8 @@ import { type FetchLike, type FetchOutcome, fetchConfig } from './fetcher.ts';
 export interface ConfigTarget {
   setConfiguration(config: unknown): void;
   isInitialized(): boolean;
+  /** Told of each failed fetch (`syncFailed`, our message) and of the first success after failures (`syncRecovered`). */
+  emit(event: 'syncFailed' | 'syncRecovered', detail: unknown): void;
 }
 
 /** Settings of {@link ConfigSync}; all validated by the caller. */
@@ -139,6 +141,7 @@ export class ConfigSync {
       void this.#writeCache(outcome.text);
     }
     this.#status.successes++;
+    if (this.#status.consecutiveFailures > 0) this.#target.emit('syncRecovered', null);
     this.#status.consecutiveFailures = 0;
     this.#status.lastSuccessAt = Date.now();
     this.#status.lastError = null;
@@ -151,6 +154,7 @@ export class ConfigSync {
     this.#status.consecutiveFailures++;
     this.#status.lastStatus = status;
     this.#status.lastError = message;
+    this.#target.emit('syncFailed', message);
     if (status === 401 || status === 403) {
       if (!this.#warnedAuth) this.#s.logger.warn(`${message}: the SDK key was refused; retrying every ${Math.round(this.#s.unauthorizedRetryMs / 1000)} s`);
       this.#warnedAuth = true;
