@@ -58,6 +58,7 @@ interface Outcome {
 }
 
 const EMPTY: Attributes = Object.freeze({});
+const noop = (): void => {};
 
 /**
  * A feature-flag client. Getters never throw: any problem returns the default, with the reason in the details.
@@ -77,7 +78,9 @@ export class SaltshardClient {
    * @example const client = new SaltshardClient({ assignmentLogger });
    */
   constructor(options: ClientOptions = {}) {
-    this.#logger = options.logger ?? consoleLogger;
+    checkOptions(options);
+    const l = options.logger;
+    this.#logger = l ? { error: l.error.bind(l), warn: l.warn.bind(l), info: l.info?.bind(l) ?? noop, debug: l.debug?.bind(l) ?? noop } : consoleLogger;
     this.#events = new EventSink({ logger: this.#logger, assignmentLogger: options.assignmentLogger, assignmentCacheSize: options.assignmentCacheSize });
     this.#now = options.now ?? Date.now;
     this.#kernel = options.kernel === 'js' ? createJsKernel() : getKernel();
@@ -373,6 +376,24 @@ export class SaltshardClient {
 
 function typedValue(flag: CompiledFlag, value: string | number | boolean): unknown {
   return flag.variationType === 'JSON' ? JSON.parse(value as string) : value;
+}
+
+/** Setup errors are thrown, naming the option (a getter never throws later because of them). */
+function checkOptions(o: ClientOptions): void {
+  if (typeof o !== 'object' || o === null) throw new TypeError('client options must be an object');
+  const isFn = (x: unknown) => typeof x === 'function';
+  if (o.assignmentLogger != null && (typeof o.assignmentLogger !== 'object' || !isFn(o.assignmentLogger.logAssignment))) {
+    throw new TypeError('assignmentLogger must be an object with a logAssignment(event) method');
+  }
+  if (o.logger !== undefined && (typeof o.logger !== 'object' || o.logger === null || !isFn(o.logger.error) || !isFn(o.logger.warn))) {
+    throw new TypeError('logger must be an object with error and warn methods (info and debug optional)');
+  }
+  if (o.now !== undefined && !isFn(o.now)) throw new TypeError('now must be a function returning epoch milliseconds');
+  if (o.kernel !== undefined && o.kernel !== 'wasm' && o.kernel !== 'js') throw new TypeError(`kernel must be "wasm" or "js", got ${String(o.kernel)}`);
+  const size = o.assignmentCacheSize;
+  if (size !== undefined && size !== false && !(typeof size === 'number' && Number.isInteger(size) && size >= 0)) {
+    throw new TypeError('assignmentCacheSize must be a non-negative integer or false');
+  }
 }
 
 function checkArguments(flagKey: unknown, subjectKey: unknown, attributes: unknown): string | null {

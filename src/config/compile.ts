@@ -182,7 +182,7 @@ function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings:
         const salt = text(s.salt);
         return { salt, saltDash: utf8(`${salt}-`), saltWellFormed: isWellFormed(salt), ranges: s.ranges.flatMap((r) => [r.start, r.end]) };
       });
-      const extraLogging: Record<string, string> = {};
+      const extraLogging: Record<string, string> = Object.create(null);
       for (const [k, v] of Object.entries(split.extraLogging ?? {})) extraLogging[text(k)] = text(v);
       return {
         variationKey,

@@ -200,6 +200,8 @@ export function matchesCondition(c: Condition, value: unknown, obfuscated: boole
     case 'NOT_MATCHES': {
       const re = c.regex;
       if (re.kind === 'invalid') throw new SyntaxError(re.message);
+      // `RegExp.prototype.test` converts with ToString, which throws on a symbol (String() would not).
+      if (typeof value === 'symbol') throw new TypeError('Cannot convert a Symbol value to a string');
       if (re.kind === 'unsupported') return false;
       const found = re.test(String(value));
       return c.op === 'MATCHES' ? found : !found;

@@ -34,12 +34,12 @@ export interface AssignmentLogger {
   logAssignment(event: AssignmentEvent): void | Promise<unknown>;
 }
 
-/** The SDK's own diagnostics; the OpenFeature logger shape. */
+/** The SDK's own diagnostics; the OpenFeature logger shape (info and debug optional). */
 export interface Logger {
   error(...args: unknown[]): void;
   warn(...args: unknown[]): void;
-  info(...args: unknown[]): void;
-  debug(...args: unknown[]): void;
+  info?(...args: unknown[]): void;
+  debug?(...args: unknown[]): void;
 }
 
 /** Warnings and errors to the console, prefixed; info and debug are dropped. */
