@@ -13,6 +13,10 @@ import { type FlagEvaluationDetails, evaluationDetails, noneDetails } from './ev
 import { type AssignmentEvent, type AssignmentLogger, EventSink, type Logger, consoleLogger } from './events/logger.ts';
 import { type KernelBackend, type ShardKernel, createJsKernel, getKernel } from './wasm/kernel.ts';
 import { SDK_NAME, SDK_VERSION } from './version.ts';
+import { type BanditModels, type BanditParameters, type BanditVariation, indexBanditReferences, parseBanditModels } from './bandits/model.ts';
+import { type BanditActions, type BanditSubjectAttributes, evaluateBandit, normalizeActions, toContextAttributes, toFlatAttributes } from './bandits/evaluate.ts';
+import { type BanditLogger, BanditEventSink } from './bandits/events.ts';
+import { type PrecomputedBanditInput, type PrecomputedFlagInput, encodePrecomputed, randomSalt } from './precomputed.ts';
 
 /** What a `...Details` getter returns (Eppo's `IAssignmentDetails`). */
 export interface AssignmentDetails<T> {
@@ -36,6 +40,20 @@ export interface ClientOptions {
   now?: () => number;
   /** Shard backend: `wasm` (default when WebAssembly works) or `js`. */
   kernel?: KernelBackend;
+  /** Receives bandit events (deduped per flag and subject); a throw or rejection never breaks the call. */
+  banditLogger?: BanditLogger | null;
+}
+
+/** What {@link SaltshardClient.getBanditAction} returns. */
+export interface BanditActionResult {
+  variation: string;
+  /** The chosen action, or null when no bandit ran. */
+  action: string | null;
+}
+
+/** What {@link SaltshardClient.getBanditActionDetails} returns. */
+export interface BanditActionDetails extends BanditActionResult {
+  evaluationDetails: FlagEvaluationDetails;
 }
 
 /** Events a client emits; see {@link SaltshardClient.on}. */
@@ -71,6 +89,9 @@ export class SaltshardClient {
   readonly #kernel: ShardKernel;
   readonly #hashedKeys = new Map<string, string>();
   #sync: ClientSync | null = null;
+  #bandits: BanditModels | null = null;
+  #banditIndex: { config: CompiledConfig; index: ReadonlyMap<string, readonly BanditVariation[]> } | null = null;
+  readonly #banditEvents: BanditEventSink;
   readonly #listeners = new Map<ClientEvent, Set<(detail: unknown) => void>>();
 
   /**
@@ -84,6 +105,8 @@ export class SaltshardClient {
     this.#events = new EventSink({ logger: this.#logger, assignmentLogger: options.assignmentLogger, assignmentCacheSize: options.assignmentCacheSize });
     this.#now = options.now ?? Date.now;
     this.#kernel = options.kernel === 'js' ? createJsKernel() : getKernel();
+    if (options.banditLogger != null && typeof options.banditLogger.logBanditAction !== 'function') throw new TypeError('banditLogger must be an object with a logBanditAction(event) method');
+    this.#banditEvents = new BanditEventSink(this.#logger, options.banditLogger, options.assignmentCacheSize === false ? 0 : (options.assignmentCacheSize ?? 50_000));
   }
 
   /** Which shard backend is active: `wasm`, or `js` when WebAssembly is unavailable or was turned off. */
@@ -363,6 +386,151 @@ export class SaltshardClient {
     }));
   }
 
+  /**
+   * Load or replace the bandit models (Eppo's `GET /flag-config/v1/bandits` response).
+   * @param models JSON text, UTF-8 bytes, or a parsed object `{ bandits: { [banditKey]: BanditParameters } }`.
+   * @throws {SyntaxError | TypeError | ConfigError} when the document is unusable; the previous models stay.
+   */
+  setBanditConfiguration(models: unknown): void {
+    this.#bandits = parseBanditModels(models);
+  }
+
+  /** The bandit models as JSON text (for export), or null when none are loaded. */
+  getBanditsConfiguration(): string | null {
+    return this.#bandits ? JSON.stringify(this.#bandits.wire) : null;
+  }
+
+  /** Set or replace the bandit logger; events queued before it are flushed to it in order. */
+  setBanditLogger(logger: BanditLogger | null): void {
+    this.#banditEvents.setLogger(logger);
+  }
+
+  /**
+   * Assign a STRING flag's variation and, when that variation is a bandit, draw an action (eppo-spec §6.4).
+   * @param subjectAttributes flat (numbers → numeric) or `{ numericAttributes, categoricalAttributes }`.
+   * @param actions action keys, or actions with flat or split attributes.
+   * @returns the variation (or `defaultValue`) and the action, null when no bandit ran.
+   * @example client.getBanditAction('banner_bandit_flag', 'alice', { age: 25 }, ['nike', 'adidas'], 'default');
+   */
+  getBanditAction(flagKey: string, subjectKey: string, subjectAttributes: BanditSubjectAttributes | null | undefined, actions: BanditActions | null | undefined, defaultValue: string): BanditActionResult {
+    const { variation, action } = this.getBanditActionDetails(flagKey, subjectKey, subjectAttributes, actions, defaultValue);
+    return { variation, action };
+  }
+
+  /**
+   * {@link getBanditAction} with the evaluation details: `banditKey` and `banditAction` are set when a bandit ran;
+   * a failure of the bandit part keeps the variation and reports BANDIT_ERROR. Never throws.
+   */
+  getBanditActionDetails(flagKey: string, subjectKey: string, subjectAttributes: BanditSubjectAttributes | null | undefined, actions: BanditActions | null | undefined, defaultValue: string): BanditActionDetails {
+    const config = this.#config;
+    let variation = defaultValue;
+    let action: string | null = null;
+    let details = noneDetails(config, 'ASSIGNMENT_ERROR', 'Unexpected error getting assigned variation for bandit action');
+    try {
+      const assigned = this.getStringAssignmentDetails(flagKey, subjectKey, toFlatAttributes(subjectAttributes), defaultValue);
+      variation = assigned.variation;
+      details = assigned.evaluationDetails;
+      // As Eppo: looked up by the value served, even when that is the default.
+      const bandit = this.#banditFor(config, flagKey, variation);
+      if (bandit === null) return { variation, action: null, evaluationDetails: details };
+      details.banditKey = bandit.banditKey;
+      const normalized = normalizeActions(actions);
+      if (normalized.length === 0) return { variation, action: null, evaluationDetails: details };
+      const subject = toContextAttributes(subjectAttributes);
+      const result = evaluateBandit(flagKey, subjectKey, subject, normalized, bandit.modelData, this.#kernel);
+      action = result.actionKey;
+      details.banditAction = action;
+      this.#banditEvents.deliver({
+        timestamp: new Date().toISOString(),
+        featureFlag: flagKey,
+        bandit: bandit.banditKey,
+        subject: subjectKey,
+        action,
+        actionProbability: result.actionWeight,
+        optimalityGap: result.optimalityGap,
+        modelVersion: bandit.modelVersion,
+        subjectNumericAttributes: subject.numericAttributes,
+        subjectCategoricalAttributes: subject.categoricalAttributes,
+        actionNumericAttributes: result.actionAttributes.numericAttributes,
+        actionCategoricalAttributes: result.actionAttributes.categoricalAttributes,
+        metaData: { obfuscated: config?.obfuscated ?? false, sdkLanguage: 'javascript', sdkLibVersion: SDK_VERSION, sdkName: SDK_NAME, sdkVersion: SDK_VERSION },
+        evaluationDetails: { ...details },
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.#logger.error('Error determining bandit action', message);
+      action = null;
+      details.banditAction = null;
+      if (variation) details.flagEvaluationCode = 'BANDIT_ERROR';
+      details.flagEvaluationDescription = `Error evaluating bandit action: ${message}`;
+    }
+    return { variation, action, evaluationDetails: details };
+  }
+
+  /**
+   * Every flag (and, for flags named in `banditActions`, the bandit draw) evaluated for one subject, as Eppo's
+   * obfuscated precomputed wire envelope (eppo-spec §6.5). No events are logged.
+   * @param subjectAttributes flat or split attributes (flattened for flag rules, split for bandits).
+   * @param banditActions actions per flag key; only flags listed here get a bandit entry.
+   * @param salt used verbatim for `md5(salt + flagKey)`; default: 16 random bytes, base64.
+   * @returns the envelope as JSON text; decode it with `decodePrecomputed`.
+   * @throws {TypeError} when subjectKey is not a non-empty string.
+   */
+  getPrecomputedConfiguration(subjectKey: string, subjectAttributes: BanditSubjectAttributes = {}, banditActions: Readonly<Record<string, BanditActions>> = {}, salt?: string): string {
+    if (typeof subjectKey !== 'string' || subjectKey === '') throw new TypeError('getPrecomputedConfiguration() needs a non-empty subjectKey string');
+    if (salt !== undefined && typeof salt !== 'string') throw new TypeError('salt must be a string');
+    const config = this.#config;
+    const flat = toFlatAttributes(subjectAttributes);
+    const context = toContextAttributes(subjectAttributes);
+    const flags = new Map<string, PrecomputedFlagInput>();
+    const now = this.#now();
+    for (const [key, entry] of config?.flags ?? []) {
+      if (entry.kind !== 'flag' || !entry.enabled) continue;
+      const e = evaluateFlag(entry, subjectKey, flat, now, this.#kernel, config!.obfuscated);
+      if (e.allocation === null || e.variation === null) continue;
+      flags.set(key, {
+        allocationKey: e.allocation.key,
+        variationKey: e.variation.key,
+        variationType: entry.variationType,
+        variationValue: String(e.variation.value),
+        extraLogging: e.split?.extraLogging ?? {},
+        doLog: e.doLog,
+      });
+    }
+    const bandits = new Map<string, PrecomputedBanditInput>();
+    for (const flagKey of Object.keys(banditActions ?? {})) {
+      const flag = flags.get(flagKey);
+      if (flag === undefined) continue;
+      try {
+        const bandit = this.#banditFor(config, flagKey, flag.variationValue);
+        const actions = bandit ? normalizeActions(banditActions[flagKey]) : [];
+        if (bandit === null || actions.length === 0) continue;
+        const r = evaluateBandit(flagKey, subjectKey, context, actions, bandit.modelData, this.#kernel);
+        bandits.set(flagKey, {
+          banditKey: bandit.banditKey,
+          action: r.actionKey,
+          actionProbability: r.actionWeight,
+          optimalityGap: r.optimalityGap,
+          modelVersion: bandit.modelVersion,
+          actionNumericAttributes: r.actionAttributes.numericAttributes,
+          actionCategoricalAttributes: r.actionAttributes.categoricalAttributes,
+        });
+      } catch (err) {
+        this.#logger.warn(`Cannot precompute the bandit of ${flagKey}`, err instanceof Error ? err.message : String(err));
+      }
+    }
+    return encodePrecomputed({ subjectKey, subjectAttributes: context, environmentName: config?.environmentName ?? '', flags, bandits, salt: salt ?? randomSalt() });
+  }
+
+  /** The bandit serving `variation` of `flagKey` (first matching reference), or null. */
+  #banditFor(config: CompiledConfig | null, flagKey: string, variation: string): BanditParameters | null {
+    const models = this.#bandits;
+    if (config === null || models === null) return null;
+    if (this.#banditIndex?.config !== config) this.#banditIndex = { config, index: indexBanditReferences(config.wire.banditReferences) };
+    const ref = this.#banditIndex.index.get(flagKey)?.find((v) => v.variationValue === variation);
+    return ref ? (models.bandits.get(ref.key) ?? null) : null;
+  }
+
   #hashKey(flagKey: string): string {
     let h = this.#hashedKeys.get(flagKey);
     if (h === undefined) {
@@ -443,6 +611,8 @@ function isCompiled(value: unknown): value is CompiledConfig {
 export interface OfflineInitOptions extends ClientOptions {
   /** A UFC document: JSON text, bytes, or a parsed object (SERVER or obfuscated CLIENT format). */
   flagsConfiguration: unknown;
+  /** Bandit models (Eppo's bandit parameters response): JSON text, bytes or an object. */
+  banditsConfiguration?: unknown;
 }
 
 /**
@@ -459,6 +629,7 @@ export function offlineInit(options: OfflineInitOptions): SaltshardClient {
   if (options.flagsConfiguration == null) throw new TypeError('offlineInit() needs flagsConfiguration: UFC JSON text or object');
   const client = new SaltshardClient(options);
   client.setConfiguration(options.flagsConfiguration);
+  if (options.banditsConfiguration != null) client.setBanditConfiguration(options.banditsConfiguration);
   return client;
 }
 

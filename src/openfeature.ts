@@ -23,9 +23,10 @@ import {
 import type { SaltshardClient } from './client.ts';
 import type { VariationType } from './errors.ts';
 import { type InitOptions, createClient } from './live/init.ts';
+import { classifyOutcome, flatten, outcomeMetadata } from './outcome.ts';
 import { SDK_NAME } from './version.ts';
 
-type Primitive = string | number | boolean | null;
+export { flatten } from './outcome.ts';
 
 /**
  * Resolves OpenFeature flags with Eppo semantics. `targetingKey` is the subject key; the other context fields
@@ -108,25 +109,11 @@ export class SaltshardProvider implements Provider {
     if (typeof targetingKey !== 'string' || targetingKey === '') return failure(defaultValue, ErrorCode.TARGETING_KEY_MISSING, 'targetingKey is required (it is the Eppo subject key)');
     const r = this.#client.resolve(flagKey, targetingKey, flatten(rest), defaultValue, type);
     const d = r.evaluationDetails;
-    const flagMetadata: Record<string, string | number | boolean> = { flagEvaluationCode: d.flagEvaluationCode, environment: d.environmentName };
-    if (d.matchedAllocation) flagMetadata.allocationKey = d.matchedAllocation.key;
-    switch (d.flagEvaluationCode) {
-      case 'MATCH': {
-        const reason = d.matchedRule ? StandardResolutionReasons.TARGETING_MATCH : r.randomized ? StandardResolutionReasons.SPLIT : StandardResolutionReasons.STATIC;
-        return { value: r.variation, variant: d.variationKey ?? undefined, reason, flagMetadata };
-      }
-      case 'DEFAULT_ALLOCATION_NULL':
-        return { value: defaultValue, reason: StandardResolutionReasons.DEFAULT, flagMetadata };
-      case 'FLAG_UNRECOGNIZED_OR_DISABLED':
-        if (r.flagType !== null) return { value: defaultValue, reason: StandardResolutionReasons.DISABLED, flagMetadata };
-        return failure(defaultValue, ErrorCode.FLAG_NOT_FOUND, d.flagEvaluationDescription, flagMetadata);
-      case 'TYPE_MISMATCH':
-        return failure(defaultValue, ErrorCode.TYPE_MISMATCH, d.flagEvaluationDescription, flagMetadata);
-      default: {
-        const parse = /Invalid flag configuration|JSON|configured for type/.test(d.flagEvaluationDescription);
-        return failure(defaultValue, parse ? ErrorCode.PARSE_ERROR : ErrorCode.GENERAL, d.flagEvaluationDescription, flagMetadata);
-      }
-    }
+    const flagMetadata = outcomeMetadata(d);
+    const o = classifyOutcome(d.flagEvaluationCode, d.flagEvaluationDescription, d.matchedRule != null, r.randomized, r.flagType !== null);
+    if (o.errorCode !== null) return failure(defaultValue, o.errorCode as ErrorCode, o.errorMessage ?? '', flagMetadata);
+    if (o.matched) return { value: r.variation, variant: d.variationKey ?? undefined, reason: o.reason, flagMetadata };
+    return { value: defaultValue, reason: o.reason, flagMetadata };
   }
 }
 
@@ -136,15 +123,4 @@ function failure<T>(value: T, errorCode: ErrorCode, errorMessage: string, flagMe
 
 function isClient(value: unknown): value is SaltshardClient {
   return typeof value === 'object' && value !== null && typeof (value as SaltshardClient).resolve === 'function';
-}
-
-/** OpenFeature context → Eppo attributes: primitives kept, dates as ISO text, objects flattened with dots. */
-export function flatten(context: Record<string, unknown>, prefix = '', out: Record<string, Primitive> = {}): Record<string, Primitive> {
-  for (const [key, value] of Object.entries(context)) {
-    const name = prefix + key;
-    if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[name] = value;
-    else if (value instanceof Date) out[name] = value.toISOString();
-    else if (typeof value === 'object' && !Array.isArray(value)) flatten(value as Record<string, unknown>, `${name}.`, out);
-  }
-  return out;
 }

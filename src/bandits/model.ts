@@ -153,24 +153,21 @@ function actionCoefficients(value: unknown, path: string): ActionCoefficients {
 
 function banditParameters(value: unknown, path: string): BanditParameters {
   const b = object(value, path);
+  // Checked in document order, so the first problem reported is the first one in the file.
+  const banditKey = str(b, 'banditKey', path);
+  const modelName = optStr(b, 'modelName', path);
+  const modelVersion = str(b, 'modelVersion', path);
+  const updatedAt = optStr(b, 'updatedAt', path);
   const mp = key(path, 'modelData');
   const m = object(field(b, 'modelData'), mp);
+  const gamma = num(m, 'gamma', mp);
+  const defaultActionScore = num(m, 'defaultActionScore', mp);
+  const actionProbabilityFloor = num(m, 'actionProbabilityFloor', mp);
   const cp = key(mp, 'coefficients');
   const rawCoefficients = object(field(m, 'coefficients'), cp);
   const coefficients = new Map<string, ActionCoefficients>();
   for (const action of Object.keys(rawCoefficients)) coefficients.set(action, actionCoefficients(rawCoefficients[action], key(cp, action)));
-  return Object.freeze({
-    banditKey: str(b, 'banditKey', path),
-    modelName: optStr(b, 'modelName', path),
-    modelVersion: str(b, 'modelVersion', path),
-    updatedAt: optStr(b, 'updatedAt', path),
-    modelData: Object.freeze({
-      gamma: num(m, 'gamma', mp),
-      defaultActionScore: num(m, 'defaultActionScore', mp),
-      actionProbabilityFloor: num(m, 'actionProbabilityFloor', mp),
-      coefficients,
-    }),
-  });
+  return Object.freeze({ banditKey, modelName, modelVersion, updatedAt, modelData: Object.freeze({ gamma, defaultActionScore, actionProbabilityFloor, coefficients }) });
 }
 
 /**
