@@ -370,20 +370,25 @@ export class SaltshardClient {
     const flagKey = config.obfuscated ? requestedKey : (flag.configKey ?? requestedKey);
     const allocationKey = e.allocation!.key;
     const variationKey = e.variation!.key;
-    this.#events.deliver(subjectKey, flagKey, allocationKey, variationKey, (): AssignmentEvent => ({
-      ...e.split!.extraLogging,
-      allocation: allocationKey,
-      experiment: `${flagKey}-${allocationKey}`,
-      featureFlag: flagKey,
-      format: config.format,
-      variation: variationKey,
-      subject: subjectKey,
-      timestamp: new Date().toISOString(),
-      subjectAttributes: attributes,
-      metaData: { obfuscated: config.obfuscated, sdkLanguage: 'javascript', sdkLibVersion: SDK_VERSION, sdkName: SDK_NAME, sdkVersion: SDK_VERSION },
-      evaluationDetails: evaluationDetails(config, flag, e),
-      entityId: flag.entityId,
-    }));
+    this.#events.deliver(subjectKey, flagKey, allocationKey, variationKey, (): AssignmentEvent => {
+      const event: AssignmentEvent = {
+        allocation: allocationKey,
+        experiment: `${flagKey}-${allocationKey}`,
+        featureFlag: flagKey,
+        format: config.format,
+        variation: variationKey,
+        subject: subjectKey,
+        timestamp: isoNow(),
+        subjectAttributes: attributes,
+        metaData: { obfuscated: config.obfuscated, sdkLanguage: 'javascript', sdkLibVersion: SDK_VERSION, sdkName: SDK_NAME, sdkVersion: SDK_VERSION },
+        evaluationDetails: evaluationDetails(config, flag, e),
+        entityId: flag.entityId,
+      };
+      // extraLogging goes first and the fixed fields win on a collision (eppo-spec §4.1); most splits have none.
+      const extra = e.split!.extraLogging;
+      for (const _ in extra) return { ...extra, ...event };
+      return event;
+    });
   }
 
   /**
@@ -540,6 +545,19 @@ export class SaltshardClient {
     }
     return h;
   }
+}
+
+let lastMs = Number.NaN;
+let lastIso = '';
+
+/** `new Date().toISOString()`, computed once per millisecond. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
 
 function typedValue(flag: CompiledFlag, value: string | number | boolean): unknown {
