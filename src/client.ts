@@ -10,6 +10,7 @@ import { type BrokenFlag, type CompiledConfig, type CompiledFlag, compileConfig 
 import { md5Hex } from './config/encoding.ts';
 import { type Attributes, type Evaluation, evaluateFlag } from './eval/reference.ts';
 import { type FlagEvaluationDetails, evaluationDetails, noneDetails } from './eval/details.ts';
+import { type BatchResult, type BatchSubject, evaluateBatch } from './eval/batch.ts';
 import { type AssignmentEvent, type AssignmentLogger, EventSink, type Logger, consoleLogger } from './events/logger.ts';
 import { type KernelBackend, type ShardKernel, createJsKernel, getKernel } from './wasm/kernel.ts';
 import { SDK_NAME, SDK_VERSION } from './version.ts';
@@ -247,6 +248,40 @@ export class SaltshardClient {
   /** {@link getJSONAssignment} with the evaluation details. */
   getJSONAssignmentDetails<T = JsonValue>(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: T): AssignmentDetails<T> {
     return this.#value(flagKey, subjectKey, subjectAttributes, defaultValue, 'JSON', true) as AssignmentDetails<T>;
+  }
+
+  /**
+   * Evaluate many subjects × flags in one call. Subject keys are encoded once and each (salt, totalShards) is
+   * hashed for all subjects in one WASM call; rules run in the same evaluator as the getters, so every cell equals
+   * what `evaluate()` answers. Read results with `result.row(i, j)`, `value(i, j)`, `code(i, j)` or `rows()`.
+   * @param subjects `{ subjectKey, subjectAttributes? }` items; a bad item gives ASSIGNMENT_ERROR cells.
+   * @param flagKeys flags in output order; default every flag of the current config, in config order.
+   * @param options `log`: `'dedupe'` (default) sends exposure events as the getters do, `'none'` sends none.
+   * @returns the batch result (no config yet: every cell FLAG_UNRECOGNIZED_OR_DISABLED).
+   * @throws {TypeError} when `subjects` or `flagKeys` is not an array.
+   * @example
+   * const r = client.assignMany([{ subjectKey: 'a' }, { subjectKey: 'b', subjectAttributes: { country: 'FR' } }]);
+   * for (const row of r.rows()) console.log(row.subjectKey, row.flagKey, row.value);
+   */
+  assignMany(subjects: readonly BatchSubject[], flagKeys?: readonly string[], options: { log?: 'dedupe' | 'none' } = {}): BatchResult {
+    if (!Array.isArray(subjects)) throw new TypeError('assignMany() needs an array of { subjectKey, subjectAttributes }');
+    if (flagKeys !== undefined && !Array.isArray(flagKeys)) throw new TypeError('assignMany() flagKeys must be an array of flag keys');
+    const config = this.#config;
+    const keys = flagKeys ?? (config?.obfuscated ? [] : this.getFlagKeys());
+    return evaluateBatch(subjects, keys, {
+      kernel: this.#kernel,
+      nowMs: this.#now(),
+      obfuscated: config?.obfuscated ?? false,
+      lookup: (flagKey) => {
+        if (config === null) return undefined;
+        try {
+          return config.flags.get(config.obfuscated ? this.#hashKey(flagKey) : flagKey);
+        } catch {
+          return undefined;
+        }
+      },
+      onLog: options.log === 'none' || config === null ? undefined : (flagKey, subjectKey, attributes, flag, e) => this.#log(flagKey, subjectKey, attributes, config, flag, e),
+    });
   }
 
   /**

@@ -130,13 +130,15 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
   const obfuscated = OBFUSCATED_FORMATS.has(format);
   const warnings: string[] = [];
   const flags = new Map<string, CompiledFlag | BrokenFlag>();
+  // Equal salts share one encoded instance, so batch evaluation hashes each (salt, subject) once.
+  const salts = new Map<string, Uint8Array>();
   for (const [key, entry] of parsed.flags) {
     if (!entry.ok) {
       flags.set(key, { kind: 'broken', key, error: entry.error });
       continue;
     }
     try {
-      flags.set(key, compileFlag(key, entry.flag, obfuscated, warnings));
+      flags.set(key, compileFlag(key, entry.flag, obfuscated, warnings, salts));
     } catch (err) {
       flags.set(key, { kind: 'broken', key, error: (err as Error).message });
     }
@@ -157,7 +159,7 @@ function isParsed(input: unknown): input is ParsedConfig {
   return typeof input === 'object' && input !== null && 'wire' in input && (input as ParsedConfig).flags instanceof Map;
 }
 
-function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings: string[]): CompiledFlag {
+function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings: string[], salts: Map<string, Uint8Array>): CompiledFlag {
   const text = obfuscated ? decodeBase64 : (s: string) => s;
   const variations = new Map<string, Variation>();
   for (const name of Object.keys(flag.variations)) {
@@ -180,7 +182,9 @@ function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings:
       const variationKey = text(split.variationKey);
       const shards = split.shards.map((s) => {
         const salt = text(s.salt);
-        return { salt, saltDash: utf8(`${salt}-`), saltWellFormed: isWellFormed(salt), ranges: s.ranges.flatMap((r) => [r.start, r.end]) };
+        let saltDash = salts.get(salt);
+        if (saltDash === undefined) salts.set(salt, (saltDash = utf8(`${salt}-`)));
+        return { salt, saltDash, saltWellFormed: isWellFormed(salt), ranges: s.ranges.flatMap((r) => [r.start, r.end]) };
       });
       const extraLogging: Record<string, string> = Object.create(null);
       for (const [k, v] of Object.entries(split.extraLogging ?? {})) extraLogging[text(k)] = text(v);
