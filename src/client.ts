@@ -405,8 +405,11 @@ export class SaltshardClient {
     const flagKey = config.obfuscated ? requestedKey : (flag.configKey ?? requestedKey);
     const allocationKey = e.allocation!.key;
     const variationKey = e.variation!.key;
-    this.#events.deliver(subjectKey, flagKey, allocationKey, variationKey, (): AssignmentEvent => {
-      const event: AssignmentEvent = {
+    const value = `${allocationKey};${variationKey}`;
+    if (!this.#events.wants(flagKey, subjectKey, value)) return;
+    let event: AssignmentEvent;
+    try {
+      event = {
         allocation: allocationKey,
         experiment: `${flagKey}-${allocationKey}`,
         featureFlag: flagKey,
@@ -421,9 +424,15 @@ export class SaltshardClient {
       };
       // extraLogging goes first and the fixed fields win on a collision (eppo-spec §4.1); most splits have none.
       const extra = e.split!.extraLogging;
-      for (const _ in extra) return { ...extra, ...event };
-      return event;
-    });
+      for (const _ in extra) {
+        event = { ...extra, ...event };
+        break;
+      }
+    } catch (err) {
+      this.#logger.error('Cannot build assignment event', (err as Error)?.message);
+      return;
+    }
+    this.#events.send(flagKey, subjectKey, value, event);
   }
 
   /**

@@ -52,18 +52,19 @@ export class BanditEventSink {
 
   /** Deliver (or queue) the event unless it repeats the pair's last logged (bandit, action). */
   deliver(event: BanditEvent): void {
-    const key = `${event.featureFlag.length}:${event.featureFlag}${event.subject}`;
+    const flag = event.featureFlag;
+    const subject = event.subject;
     const value = `${event.bandit.length}:${event.bandit}${event.action ?? '__eppo_no_action'}`;
-    if (this.#cache.has(key, value)) return;
+    if (this.#cache.has(flag, subject, value)) return;
     const target = this.#target;
     if (target === null) {
       if (this.#queue.length < MAX_QUEUED_EVENTS) {
         this.#queue.push(event);
-        this.#cache.set(key, value);
+        this.#cache.set(flag, subject, value);
       }
       return;
     }
-    if (this.#call(target, event, () => this.#cache.forget(key, value))) this.#cache.set(key, value);
+    if (this.#call(target, event, () => this.#cache.forget(flag, subject, value))) this.#cache.set(flag, subject, value);
   }
 
   /** Set or replace the logger; queued events are flushed to it in order. */
