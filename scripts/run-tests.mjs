@@ -30,6 +30,9 @@ const commands = {
   deno: (f) => [bin('deno'), ['run', '-A', '--no-lock', join(root, 'test', f)]],
 };
 
+// A hung file is killed and counted as failed, so a run always ends.
+const FILE_TIMEOUT_MS = 300_000;
+
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -37,13 +40,14 @@ for (const runtime of runtimes) {
   for (const file of files) {
     const [cmd, argv] = commands[runtime](file);
     const started = Date.now();
-    const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+    const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', maxBuffer: 256 << 20, timeout: FILE_TIMEOUT_MS, killSignal: 'SIGKILL', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
     const num = (label) => [...out.matchAll(new RegExp(`${label}:\\s+(\\d+)`, 'g'))].reduce((s, m) => s + Number(m[1]), 0);
     const total = num('Total');
     const ok = num('Passed');
     const skip = num('Skipped');
     let bad = total - ok - skip;
+    if (r.error?.code === 'ETIMEDOUT') console.log(`    killed after ${FILE_TIMEOUT_MS / 1000} s`);
     // A crash before or after uvu's summary still counts as a failure.
     if (r.status !== 0 && bad === 0) bad = 1;
     passed += ok;

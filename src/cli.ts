@@ -8,6 +8,8 @@
 import process from 'node:process';
 import { ASSIGN_USAGE, assignCommand } from './cli/assign.ts';
 import { type CliIO, EXIT, usageError } from './cli/common.ts';
+import { SQL_USAGE, sqlCommand } from './cli/sql.ts';
+import { SERVE_USAGE, serveCommand } from './cli/serve.ts';
 import { SDK_VERSION } from './version.ts';
 
 export { EXIT, type CliIO } from './cli/common.ts';
@@ -15,6 +17,8 @@ export { EXIT, type CliIO } from './cli/common.ts';
 /** Commands by name: their usage text and entry point. */
 const COMMANDS: Record<string, { usage: string; run(args: readonly string[], io: CliIO): Promise<number> }> = {
   assign: { usage: ASSIGN_USAGE, run: assignCommand },
+  sql: { usage: SQL_USAGE, run: sqlCommand },
+  serve: { usage: SERVE_USAGE, run: serveCommand },
 };
 
 function usage(): string {

@@ -246,6 +246,11 @@ export interface LoopReport {
   firstSeen(value: number): number | null;
   /** Values seen in [from, to] (the value in force at `from` included). */
   valuesBetween(from: number, to: number): number[];
+  /**
+   * Event-loop stalls in [from, to]: the sum of tick gaps above 10 ms. A stalled process (a loaded CI machine)
+   * cannot poll either, so timing assertions add this to their margin.
+   */
+  stalledMs(from: number, to: number): number;
   stop(): void;
 }
 
@@ -282,9 +287,15 @@ export function getterLoop(client: Getters): LoopReport {
       if (before !== null) seen.add(before);
       return [...seen];
     },
+    stalledMs: (from, to) => stalls.filter(([at]) => at >= from && at <= to).reduce((sum, [, gap]) => sum + gap, 0),
     stop: () => clearInterval(timer),
   };
+  const stalls: Array<[number, number]> = [];
+  let lastTick = Date.now();
   const tick = () => {
+    const now = Date.now();
+    if (now - lastTick > 10) stalls.push([now, now - lastTick]);
+    lastTick = now;
     for (let i = 0; i < 10; i++) {
       const subject = `user-${i}`;
       const attrs = { country: 'US', appVersion: '2.5.0', sessions: i * 30, email: `${subject}@example.org` };
@@ -312,9 +323,9 @@ export function getterLoop(client: Getters): LoopReport {
 }
 
 /** Resolve once `check()` is true (polled every 2 ms); reject after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): Promise<number> {
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<number> {
   const started = Date.now();
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(2);
   }

@@ -104,19 +104,24 @@ function tempPrefix(path: string): { dir: string; prefix: string } {
 /** Write via a temp file in the same directory, fsync it, rename over the target, fsync the directory. */
 export async function writeAtomic(fs: Fs, path: string, text: string): Promise<void> {
   const { dir, prefix } = tempPrefix(path);
-  const temp = `${dir}/${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`;
-  const handle = await fs.open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(temp, path);
-  } catch (err) {
-    await fs.rm(temp, { force: true });
-    throw err;
+  // Another cache starting on the same path may remove our temp file as stale before the rename (ENOENT):
+  // write it again, a few times at most.
+  for (let attempt = 1; ; attempt++) {
+    const temp = `${dir}/${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`;
+    const handle = await fs.open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await fs.rename(temp, path);
+      break;
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
+    }
   }
   try {
     const d = await fs.open(dir, 'r');

@@ -180,7 +180,7 @@ export class ConfigSync {
     this.#timer = setTimeout(async () => {
       this.#timer = null;
       this.#schedule(await this.#once());
-    }, this.#nextDelay(last));
+    }, Math.min(MAX_TIMER_MS, this.#nextDelay(last)));
     // A poller alone must not keep a script alive.
     (this.#timer as { unref?: () => void }).unref?.();
   }
@@ -192,9 +192,14 @@ export class ConfigSync {
     // After k consecutive failures: interval/16 · 2^(k-1), never more than the interval itself.
     const k = Math.max(1, this.#status.consecutiveFailures);
     const backoff = jitter(Math.min(interval, (interval / 16) * 2 ** (k - 1)));
-    return last.retryAfterMs !== null ? Math.max(backoff, last.retryAfterMs) : backoff;
+    return last.retryAfterMs !== null ? Math.max(backoff, Math.min(last.retryAfterMs, MAX_RETRY_AFTER_MS)) : backoff;
   }
 }
+
+/** Retry-After is honoured up to 1 hour (reliability-plan §7), so a bad header cannot freeze updates for days. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+/** Longer timers fire after 1 ms on Node, Bun and Deno (32-bit overflow), which would turn polling into a storm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Up to 10 % less than `ms`, so polls spread out but never run later than asked. */
 export function jitter(ms: number): number {

@@ -1,0 +1,398 @@
+/**
+ * The benchmark entry: every contender side by side in one process, validated before it is timed.
+ * Node runs dist/bench/main.js; Bun and Deno run this file. bench/run.mjs runs all three and writes BENCHMARKS.md.
+ * Progress goes to stderr; the results go to stdout as one line `BENCH_JSON {...}`.
+ *
+ * Method: each tinybench sample runs a fixed inner loop of `unit` operations (getter calls or shards) and the
+ * per-operation time is the sample's latency divided by `unit`, so the timer's own cost and resolution
+ * (tens of ns, up to 1 µs on some runtimes) do not swamp sub-microsecond operations. The medians reported are
+ * tinybench's p50 latency / unit. Getter loops cycle through distinct subjects: subject i always asks for
+ * flag i mod 3, and the cursor only wraps after the whole pool, so with a pool larger than every dedupe cache
+ * (50,000) each call misses the cache and logs a fresh exposure event.
+ *
+ * Env: BENCH_SUBJECTS (default 1,000,000), BENCH_TIME_MS per task (default 1000), BENCH_FILTER (substring of task
+ * names to run; validation always runs).
+ */
+import { Bench } from 'tinybench';
+import { EppoClient, MemoryOnlyConfigurationStore } from '@eppo/js-client-sdk-common';
+import { GrowthBookClient } from '@growthbook/growthbook';
+import { FlagdCore } from '@openfeature/flagd-core';
+import { md5 as jsMd5 } from 'js-md5';
+import { md5 as nobleMd5 } from '@noble/hashes/legacy.js';
+import { createHash } from 'node:crypto';
+import { type SaltshardClient, compileConfig, offlineInit } from '../src/mod.ts';
+import { type ShardKernel, createJsKernel, createWasmKernel } from '../src/wasm/kernel.ts';
+import { WASM_BASE64 } from '../src/wasm/bytes.generated.ts';
+import {
+  FLAG_EXPERIMENT, FLAG_REGEX, FLAG_ROLLOUT, WORKLOAD_FLAGS, makeLargeUfc, makeSubjects, workloadFlagd, workloadGrowthBook, workloadUfc,
+} from './fixtures.ts';
+
+// ---------------------------------------------------------------- environment
+
+type G = {
+  Deno?: { version: { deno: string; v8: string }; env: { get(k: string): string | undefined } };
+  Bun?: { version: string };
+  process?: { version: string; versions: Record<string, string>; env: Record<string, string | undefined> };
+};
+const g = globalThis as unknown as G;
+const runtime = g.Deno ? 'deno' : g.Bun ? 'bun' : 'node';
+const runtimeVersion = g.Deno ? `${g.Deno.version.deno} (V8 ${g.Deno.version.v8})` : g.Bun ? `${g.Bun.version} (JavaScriptCore)` : `${g.process!.version} (V8 ${g.process!.versions.v8})`;
+const env = (k: string): string | undefined => (g.Deno ? g.Deno.env.get(k) : g.process?.env[k]);
+
+const N_SUBJECTS = Number(env('BENCH_SUBJECTS') ?? 1_000_000);
+const TIME_MS = Number(env('BENCH_TIME_MS') ?? 1000);
+const FILTER = env('BENCH_FILTER') ?? '';
+const VALIDATE_N = Math.min(10_000, N_SUBJECTS);
+const SILENT = { error() {}, warn() {}, info() {}, debug() {} };
+
+const progress = (msg: string): void => console.error(`[bench ${runtime}] ${msg}`);
+const now = (): number => performance.now();
+
+// ---------------------------------------------------------------- cold, first in this process
+
+// Measured before anything else has touched WebAssembly or the compiler, so JIT and module caches are cold.
+const largeText = JSON.stringify(makeLargeUfc(1000));
+const coldFirst: Record<string, number> = {};
+{
+  let t = now();
+  const k = createWasmKernel();
+  coldFirst.wasmLoadMs = now() - t;
+  void k;
+  t = now();
+  const c = offlineInit({ flagsConfiguration: largeText, logger: SILENT, assignmentLogger: { logAssignment() {} } });
+  c.getStringAssignment('flag-0000-checkout', 'first-subject', { country: 'US', age: 30 }, 'x');
+  coldFirst.compileAndFirstEvalMs = now() - t;
+}
+progress(`cold first: wasm load ${coldFirst.wasmLoadMs!.toFixed(2)} ms, 1,000-flag compile + first eval ${coldFirst.compileAndFirstEvalMs!.toFixed(2)} ms (${largeText.length} bytes)`);
+
+// ---------------------------------------------------------------- subjects
+
+let t0 = now();
+const subjects = makeSubjects(N_SUBJECTS);
+const keys = subjects.map((s) => s.key);
+const attrs = subjects.map((s) => s.attributes);
+// Other engines' context shapes, built once outside the timed loops (GrowthBook gets a fresh user context per
+// call below: it keeps per-context tracking state).
+const GB_POOL = Math.min(N_SUBJECTS, 200_000);
+const gbAttrs = subjects.slice(0, GB_POOL).map((s) => ({ id: s.key, ...s.attributes }));
+const flagdCtx = subjects.slice(0, GB_POOL).map((s) => ({ targetingKey: s.key, ...s.attributes }));
+progress(`${N_SUBJECTS} subjects in ${(now() - t0).toFixed(0)} ms`);
+
+// ---------------------------------------------------------------- contenders
+
+let events = 0;
+const countingLogger = { logAssignment() { events++; } };
+const ufc = workloadUfc();
+
+function saltshard(opts: { logger: boolean; kernel?: 'wasm' | 'js' }): SaltshardClient {
+  return offlineInit({ flagsConfiguration: ufc, logger: SILENT, kernel: opts.kernel, assignmentLogger: opts.logger ? countingLogger : null });
+}
+
+function eppo(): EppoClient {
+  const store = new MemoryOnlyConfigurationStore<never>();
+  // The memory store is filled synchronously; set up as node-server-sdk's offline init does.
+  void store.setEntries(ufc.flags as Record<string, never>);
+  store.setEnvironment({ name: 'bench' });
+  store.setConfigPublishedAt(ufc.createdAt as string);
+  store.setConfigFetchedAt(new Date().toISOString());
+  store.setFormat('SERVER' as never);
+  const client = new EppoClient({ flagConfigurationStore: store });
+  client.useLRUInMemoryAssignmentCache(50_000); // as @eppo/node-server-sdk init() does
+  client.setAssignmentLogger({ logAssignment() { events++; } });
+  return client;
+}
+
+function growthbook(): GrowthBookClient {
+  const gb = new GrowthBookClient({ trackingCallback: () => void events++ });
+  gb.initSync({ payload: { features: workloadGrowthBook() as never } });
+  return gb;
+}
+
+function flagd(): FlagdCore {
+  const core = new FlagdCore(undefined, SILENT);
+  core.setConfigurations(workloadFlagd());
+  return core;
+}
+
+type Getter = (i: number) => unknown;
+
+function saltshardGetter(c: SaltshardClient): Getter {
+  return (i) => {
+    const f = i % 3;
+    if (f === 0) return c.getStringAssignment(FLAG_REGEX, keys[i]!, attrs[i], 'off');
+    if (f === 1) return c.getStringAssignment(FLAG_EXPERIMENT, keys[i]!, attrs[i], 'control');
+    return c.getBooleanAssignment(FLAG_ROLLOUT, keys[i]!, attrs[i], false);
+  };
+}
+function eppoGetter(c: EppoClient): Getter {
+  return (i) => {
+    const f = i % 3;
+    if (f === 0) return c.getStringAssignment(FLAG_REGEX, keys[i]!, attrs[i]!, 'off');
+    if (f === 1) return c.getStringAssignment(FLAG_EXPERIMENT, keys[i]!, attrs[i]!, 'control');
+    return c.getBooleanAssignment(FLAG_ROLLOUT, keys[i]!, attrs[i]!, false);
+  };
+}
+function gbGetter(gb: GrowthBookClient): Getter {
+  return (i) => {
+    const f = i % 3;
+    const ctx = { attributes: gbAttrs[i] };
+    if (f === 0) return gb.getFeatureValue(FLAG_REGEX, 'off', ctx);
+    if (f === 1) return gb.getFeatureValue(FLAG_EXPERIMENT, 'control', ctx);
+    return gb.getFeatureValue(FLAG_ROLLOUT, false, ctx);
+  };
+}
+function flagdGetter(core: FlagdCore): Getter {
+  return (i) => {
+    const f = i % 3;
+    if (f === 0) return core.resolveStringEvaluation(FLAG_REGEX, 'off', flagdCtx[i], SILENT).value;
+    if (f === 1) return core.resolveStringEvaluation(FLAG_EXPERIMENT, 'control', flagdCtx[i], SILENT).value;
+    return core.resolveBooleanEvaluation(FLAG_ROLLOUT, false, flagdCtx[i], SILENT).value;
+  };
+}
+
+// ---------------------------------------------------------------- validation
+
+const validation: Record<string, string> = {};
+const fail = (name: string, msg: string): never => {
+  validation[name] = `FAILED: ${msg}`;
+  throw new Error(`validation ${name}: ${msg}`);
+};
+
+/** value of every flag for subject i: [regex, experiment, rollout]. */
+function allFlags(getOne: (flag: number, i: number) => unknown, i: number): unknown[] {
+  return [0, 1, 2].map((f) => getOne(f, i));
+}
+const ssOne = (c: SaltshardClient) => (f: number, i: number) =>
+  f === 0 ? c.getStringAssignment(FLAG_REGEX, keys[i]!, attrs[i], 'DEF') : f === 1 ? c.getStringAssignment(FLAG_EXPERIMENT, keys[i]!, attrs[i], 'DEF') : c.getBooleanAssignment(FLAG_ROLLOUT, keys[i]!, attrs[i], null as never);
+const eppoOne = (c: EppoClient) => (f: number, i: number) =>
+  f === 0 ? c.getStringAssignment(FLAG_REGEX, keys[i]!, attrs[i]!, 'DEF') : f === 1 ? c.getStringAssignment(FLAG_EXPERIMENT, keys[i]!, attrs[i]!, 'DEF') : c.getBooleanAssignment(FLAG_ROLLOUT, keys[i]!, attrs[i]!, null as never);
+const gbOne = (gb: GrowthBookClient) => (f: number, i: number) => gb.getFeatureValue(WORKLOAD_FLAGS[f]!, null as never, { attributes: gbAttrs[i] });
+const flagdOne = (core: FlagdCore) => (f: number, i: number) =>
+  f === 2 ? core.resolveBooleanEvaluation(FLAG_ROLLOUT, null as never, flagdCtx[i], SILENT).value : core.resolveStringEvaluation(WORKLOAD_FLAGS[f]!, 'DEF', flagdCtx[i], SILENT).value;
+
+function proportions(getOne: (f: number, i: number) => unknown): Map<string, number> {
+  const m = new Map<string, number>();
+  for (let i = 0; i < VALIDATE_N; i++) {
+    allFlags(getOne, i).forEach((v, f) => {
+      const k = `${WORKLOAD_FLAGS[f]}=${String(v)}`;
+      m.set(k, (m.get(k) ?? 0) + 1 / VALIDATE_N);
+    });
+  }
+  return m;
+}
+
+t0 = now();
+{
+  const ss = ssOne(saltshard({ logger: true }));
+  const ssJs = ssOne(saltshard({ logger: true, kernel: 'js' }));
+  const ep = eppoOne(eppo());
+  for (let i = 0; i < VALIDATE_N; i++) {
+    const a = JSON.stringify(allFlags(ss, i));
+    const b = JSON.stringify(allFlags(ep, i));
+    const c = JSON.stringify(allFlags(ssJs, i));
+    if (a !== b) fail('saltshard = Eppo', `subject ${keys[i]}: saltshard ${a}, Eppo ${b}`);
+    if (a !== c) fail('saltshard wasm = js kernel', `subject ${keys[i]}: wasm ${a}, js ${c}`);
+  }
+  validation['saltshard = Eppo official'] = `identical on ${VALIDATE_N} subjects × 3 flags`;
+  validation['saltshard kernel wasm = js'] = `identical on ${VALIDATE_N} subjects × 3 flags`;
+
+  const ref = proportions(ss);
+  const TOL = 0.025;
+  for (const [name, one] of [['GrowthBook', gbOne(growthbook())], ['flagd-core', flagdOne(flagd())]] as const) {
+    const got = proportions(one);
+    const worst = [...new Set([...ref.keys(), ...got.keys()])].map((k) => [k, Math.abs((ref.get(k) ?? 0) - (got.get(k) ?? 0))] as const).sort((x, y) => y[1] - x[1])[0]!;
+    if (worst[1] > TOL) fail(`${name} proportions`, `${worst[0]} differs by ${(worst[1] * 100).toFixed(2)} points (ref ${JSON.stringify([...ref])}, got ${JSON.stringify([...got])})`);
+    validation[`${name} proportions`] = `every (flag, value) share within ${(TOL * 100).toFixed(1)} points of saltshard's on ${VALIDATE_N} subjects (largest gap ${(worst[1] * 100).toFixed(2)} points: ${worst[0]})`;
+  }
+  validation['workload shares (saltshard)'] = [...ref].map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`).join(', ');
+}
+progress(`getter validation done in ${(now() - t0).toFixed(0)} ms`);
+
+// md5 / shard contenders: shard = u32be(md5(salt + "-" + key)[0..4]) % 10000
+const SALT = `${FLAG_EXPERIMENT}-traffic`;
+const SALT_DASH = `${SALT}-`;
+const encoder = new TextEncoder();
+const saltDashBytes = encoder.encode(SALT_DASH);
+const TOTAL = 10000;
+const wasm = createWasmKernel();
+const jsKernel: ShardKernel = createJsKernel();
+const prefix = (h: ArrayLike<number>): number => (((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0) % TOTAL;
+const shardJsMd5 = (key: string): number => prefix(jsMd5.array(SALT_DASH + key));
+const shardNoble = (key: string): number => prefix(nobleMd5(encoder.encode(SALT_DASH + key)));
+const shardCrypto = (key: string): number => createHash('md5').update(SALT_DASH + key).digest().readUInt32BE(0) % TOTAL;
+
+// All keys pre-packed as one UTF-8 arena plus offsets (absolute; shardBatchInto accepts any window of them).
+t0 = now();
+const offsets = new Uint32Array(N_SUBJECTS + 1);
+let arenaLen = 0;
+for (let i = 0; i < N_SUBJECTS; i++) arenaLen += keys[i]!.length * 3;
+const arenaBuf = new Uint8Array(arenaLen);
+let pos = 0;
+for (let i = 0; i < N_SUBJECTS; i++) {
+  offsets[i] = pos;
+  pos += encoder.encodeInto(keys[i]!, arenaBuf.subarray(pos)).written;
+}
+offsets[N_SUBJECTS] = pos;
+const arena = arenaBuf.subarray(0, pos);
+const batchOut = new Uint32Array(N_SUBJECTS);
+progress(`packed ${N_SUBJECTS} keys (${pos} bytes) in ${(now() - t0).toFixed(0)} ms`);
+{
+  wasm.shardBatchInto(saltDashBytes, arena, offsets.subarray(0, VALIDATE_N + 1), TOTAL, batchOut);
+  for (let i = 0; i < VALIDATE_N; i++) {
+    const k = keys[i]!;
+    const want = shardJsMd5(k);
+    const got = [wasm.shard(saltDashBytes, k, TOTAL), batchOut[i]!, jsKernel.shard(saltDashBytes, k, TOTAL), shardNoble(k), shardCrypto(k)];
+    if (got.some((x) => x !== want)) fail('shard agreement', `key ${k}: js-md5 ${want}, wasm/batch/js-kernel/noble/crypto ${got}`);
+  }
+  validation['shard agreement'] = `WASM single, WASM batch, JS kernel, @noble/hashes and node:crypto equal js-md5 on ${VALIDATE_N} keys`;
+}
+
+// ---------------------------------------------------------------- timing
+
+interface Row {
+  group: 'getter' | 'profile' | 'shard' | 'cold';
+  name: string;
+  /** Operations per tinybench sample. */
+  unit: number;
+  medianNs: number;
+  p99Ns: number;
+  opsPerSec: number;
+  samples: number;
+  note?: string;
+}
+const rows: Row[] = [];
+let sink = 0;
+const consume = (v: unknown): void => {
+  if (v === 'never') sink++;
+};
+
+async function run(group: Row['group'], name: string, unit: number, fn: () => void, note?: string, time = TIME_MS, iterations = 64): Promise<void> {
+  if (FILTER && !name.includes(FILTER)) return;
+  const bench = new Bench({ time, iterations, warmupTime: Math.min(250, time / 4), timestampProvider: 'auto' });
+  bench.add(name, fn);
+  await bench.run();
+  const task = bench.tasks[0]!;
+  const r = task.result as { state: string; error?: Error; latency?: { p50: number; p99: number; samplesCount: number } };
+  if (r.state !== 'completed' || !r.latency) throw new Error(`${name}: ${r.state} ${r.error?.stack ?? ''}`);
+  const medianNs = (r.latency.p50 * 1e6) / unit;
+  const row: Row = { group, name, unit, medianNs, p99Ns: (r.latency.p99 * 1e6) / unit, opsPerSec: 1e9 / medianNs, samples: r.latency.samplesCount };
+  if (note) row.note = note;
+  rows.push(row);
+  progress(`${name.padEnd(58)} ${medianNs.toFixed(1).padStart(12)} ns/op  (${r.latency.samplesCount} samples × ${unit})`);
+}
+
+/** A task running `unit` getter calls per sample over a cycling cursor. */
+function getterTask(get: Getter, pool: number, unit: number): () => void {
+  let cursor = 0;
+  return () => {
+    for (let j = 0; j < unit; j++) {
+      consume(get(cursor));
+      if (++cursor === pool) cursor = 0;
+    }
+  };
+}
+
+const FAST = 1000;
+const SLOW = 100;
+const eventsBefore = events;
+await run('getter', 'saltshard getter, logger + dedupe on (wasm)', FAST, getterTask(saltshardGetter(saltshard({ logger: true })), N_SUBJECTS, FAST),
+  `cycles ${N_SUBJECTS} subjects; every call misses the 50,000-entry dedupe cache and delivers an event`);
+const eventsLogged = events - eventsBefore;
+await run('getter', 'saltshard getter, no logger (wasm)', FAST, getterTask(saltshardGetter(saltshard({ logger: false })), N_SUBJECTS, FAST),
+  'no assignmentLogger: events are built, 100 are queued, the rest dropped');
+await run('getter', 'saltshard getter, logger + dedupe on, kernel js', FAST, getterTask(saltshardGetter(saltshard({ logger: true, kernel: 'js' })), N_SUBJECTS, FAST),
+  '@noble/hashes md5 instead of WASM');
+await run('getter', 'Eppo official (js-sdk-common 4.14.4, LRU 50k, no-op logger)', SLOW, getterTask(eppoGetter(eppo()), N_SUBJECTS, SLOW),
+  'EppoClient + MemoryOnlyConfigurationStore + useLRUInMemoryAssignmentCache(50000), as node-server-sdk');
+await run('getter', 'GrowthBook (GrowthBookClient 1.8, tracking callback)', SLOW, getterTask(gbGetter(growthbook()), GB_POOL, SLOW),
+  `cycles ${GB_POOL} subjects; fresh { attributes } user context per call`);
+await run('getter', 'flagd-core 4.0 (JsonLogic)', SLOW, getterTask(flagdGetter(flagd()), GB_POOL, SLOW), `cycles ${GB_POOL} subjects`);
+
+// Sub-benchmarks that split the saltshard getter's time (see BENCHMARKS.md "where the time goes").
+{
+  const c = saltshard({ logger: true });
+  const evalOnly: Getter = (i) => c.evaluate(WORKLOAD_FLAGS[i % 3]!, keys[i]!, attrs[i]);
+  await run('profile', 'saltshard evaluate() only (no events, no dedupe)', FAST, getterTask(evalOnly, N_SUBJECTS, FAST));
+  const hot = saltshard({ logger: true });
+  await run('profile', 'saltshard getter, dedupe hits (1,000 subjects)', FAST, getterTask(saltshardGetter(hot), 999, FAST), 'same evaluation, the event is deduped');
+  const off = offlineInit({ flagsConfiguration: ufc, logger: SILENT, assignmentLogger: countingLogger, assignmentCacheSize: 0 });
+  await run('profile', 'saltshard getter, logger on, dedupe off', FAST, getterTask(saltshardGetter(off), N_SUBJECTS, FAST), 'every call builds and delivers an event, no cache bookkeeping');
+  const missing: Getter = (i) => c.getStringAssignment('no-such-flag', keys[i]!, attrs[i], 'x');
+  await run('profile', 'saltshard getter, unknown flag (args + lookup)', FAST, getterTask(missing, N_SUBJECTS, FAST));
+  const rollout: Getter = (i) => c.evaluate(FLAG_ROLLOUT, keys[i]!, attrs[i]);
+  await run('profile', 'saltshard evaluate() rollout flag only (1 md5)', FAST, getterTask(rollout, N_SUBJECTS, FAST));
+  const regex: Getter = (i) => c.evaluate(FLAG_REGEX, keys[i]!, attrs[i]);
+  await run('profile', 'saltshard evaluate() regex flag only (0 md5)', FAST, getterTask(regex, N_SUBJECTS, FAST));
+}
+
+// Shards.
+{
+  const K = 1000;
+  const keyTask = (shard: (key: string) => number): (() => void) => {
+    let cursor = 0;
+    return () => {
+      let acc = 0;
+      for (let j = 0; j < K; j++) {
+        acc += shard(keys[cursor]!);
+        if (++cursor === N_SUBJECTS) cursor = 0;
+      }
+      sink += acc & 1;
+    };
+  };
+  await run('shard', 'WASM shard() single call (string key)', K, keyTask((k) => wasm.shard(saltDashBytes, k, TOTAL)), 'UTF-8 encode into WASM memory + one md5 call per key');
+  for (const batch of [1, 100, 10_000, 1_000_000]) {
+    if (batch > N_SUBJECTS) continue;
+    const calls = Math.max(1, Math.floor(1000 / batch));
+    let cursor = 0;
+    await run('shard', `WASM shardBatchInto, batch ${batch.toLocaleString('en-US')}`, calls * batch, () => {
+      for (let j = 0; j < calls; j++) {
+        if (cursor + batch > N_SUBJECTS) cursor = 0;
+        wasm.shardBatchInto(saltDashBytes, arena, offsets.subarray(cursor, cursor + batch + 1), TOTAL, batchOut);
+        cursor += batch;
+      }
+    }, 'pre-packed UTF-8 arena + offsets; includes argument checks and the copy into WASM memory');
+  }
+  await run('shard', 'JS kernel shard() (@noble/hashes)', K, keyTask((k) => jsKernel.shard(saltDashBytes, k, TOTAL)), "saltshard's fallback");
+  await run('shard', 'js-md5 .array() (string concat)', K, keyTask(shardJsMd5));
+  await run('shard', '@noble/hashes md5 (TextEncoder)', K, keyTask(shardNoble));
+  await run('shard', 'node:crypto createHash("md5")', K, keyTask(shardCrypto));
+}
+
+// Cold paths, repeated in a warm process (the first-in-process figures are in coldFirst).
+{
+  const b64ToBytes = (b64: string): Uint8Array => {
+    const from = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
+    if (typeof from === 'function') return from(b64);
+    const bin = atob(b64);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  };
+  const cold = Math.max(TIME_MS, 1500);
+  await run('cold', 'WASM decode + compile + instantiate', 1, () => {
+    const m = new WebAssembly.Module(b64ToBytes(WASM_BASE64) as Uint8Array<ArrayBuffer>);
+    sink += new WebAssembly.Instance(m, {}).exports.memory ? 1 : 0;
+  }, `${WASM_BASE64.length} base64 chars`, cold);
+  await run('cold', 'createWasmKernel() (cached Module: instantiate + self-check)', 1, () => void createWasmKernel(), undefined, cold);
+  await run('cold', 'compile 1,000-flag config (1.3 MB text) + first evaluation', 1, () => {
+    const c = offlineInit({ flagsConfiguration: largeText, logger: SILENT, assignmentLogger: countingLogger });
+    consume(c.getStringAssignment('flag-0000-checkout', 'first-subject', { country: 'US', age: 30 }, 'x'));
+  }, 'JSON.parse + validation + compile + offlineInit + one getter', cold, 12);
+  await run('cold', 'JSON.parse + compileConfig only', 1, () => void compileConfig(JSON.parse(largeText)), undefined, cold, 12);
+  await run('cold', 'JSON.parse only (1.3 MB)', 1, () => void JSON.parse(largeText), 'the floor for any SDK given text', cold, 12);
+}
+
+const result = {
+  runtime,
+  runtimeVersion,
+  subjects: N_SUBJECTS,
+  growthbookFlagdSubjects: GB_POOL,
+  timeMsPerTask: TIME_MS,
+  largeConfigBytes: largeText.length,
+  eventsLoggedDuringLoggerRun: eventsLogged,
+  coldFirst,
+  validation,
+  rows,
+  sink,
+};
+console.log(`BENCH_JSON ${JSON.stringify(result)}`);

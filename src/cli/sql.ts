@@ -1,0 +1,98 @@
+/**
+ * `saltshard sql`: compile flags of a UFC config to one SELECT for a warehouse dialect (src/sql/compile.ts).
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type CompiledConfig, compileConfig } from '../config/compile.ts';
+import { COLUMN_TYPES, type ColumnType, SqlConfigError, SqlUsageError, compileSql } from '../sql/compile.ts';
+import { DIALECT_NAMES, isDialectName } from '../sql/dialects.ts';
+import { type CliIO, EXIT, usageError } from './common.ts';
+
+/** Usage text of the command. */
+export const SQL_USAGE = `  saltshard sql --dialect ${DIALECT_NAMES.join('|')} --config FLAGS.json
+                [--flags a,b] [--table NAME] [--key-column subject_key] [--at TIMESTAMP]
+                [--columns name:type,...]
+
+  Prints one SELECT over the table (default "subjects") giving, per row and flag, exactly the SDK's
+  assignment: <flag>__variation_key, <flag>__value (typed), <flag>__allocation_key, <flag>__reason.
+  Attributes are columns named after them; --columns declares them with types string|integer|double|boolean
+  (unlisted attributes are then missing; "id" is the key column unless listed). Without --columns every
+  attribute is a string column. Allocation windows are resolved at --at (ISO time, default now).
+  Flags that SQL cannot express exactly are left out and reported on stderr (exit 65).`;
+
+/**
+ * Run `sql` with its arguments.
+ * @returns the exit code: 0 all compiled, 65 some flags refused, 64 bad usage, 78 config not usable.
+ */
+export async function sqlCommand(args: readonly string[], io: CliIO): Promise<number> {
+  let values: { dialect?: string; config?: string; flags?: string; table?: string; 'key-column'?: string; at?: string; columns?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        dialect: { type: 'string' },
+        config: { type: 'string' },
+        flags: { type: 'string' },
+        table: { type: 'string' },
+        'key-column': { type: 'string' },
+        at: { type: 'string' },
+        columns: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    return usageError(io, (err as Error).message);
+  }
+  if (values.help) {
+    io.stdout.write(`${SQL_USAGE}\n`);
+    return EXIT.OK;
+  }
+  if (!values.dialect) return usageError(io, `missing --dialect (${DIALECT_NAMES.join(', ')})`);
+  if (!isDialectName(values.dialect)) return usageError(io, `unknown dialect "${values.dialect}" (${DIALECT_NAMES.join(', ')})`);
+  if (!values.config) return usageError(io, 'missing --config FLAGS.json');
+  let atMs = Date.now();
+  if (values.at !== undefined) {
+    atMs = Date.parse(values.at);
+    if (Number.isNaN(atMs)) return usageError(io, `--at: not a timestamp: "${values.at}"`);
+  }
+  let columns: Map<string, ColumnType> | null = null;
+  if (values.columns !== undefined) {
+    columns = new Map();
+    for (const item of values.columns.split(',')) {
+      if (item.trim() === '') continue;
+      const at = item.lastIndexOf(':');
+      const name = at < 0 ? item : item.slice(0, at);
+      const type = at < 0 ? 'string' : item.slice(at + 1);
+      if (!(COLUMN_TYPES as readonly string[]).includes(type)) return usageError(io, `--columns: type of "${name}" must be one of ${COLUMN_TYPES.join(', ')}`);
+      columns.set(name, type as ColumnType);
+    }
+  }
+  const flags = values.flags?.split(',').filter((f) => f !== '');
+  if (values['key-column'] === '') return usageError(io, '--key-column must not be empty');
+  if (values.table === '') return usageError(io, '--table must not be empty');
+
+  let config: CompiledConfig;
+  try {
+    config = compileConfig(readFileSync(values.config, 'utf8'));
+  } catch (err) {
+    io.stderr.write(`saltshard: cannot use config ${values.config}: ${(err as Error).message}\n`);
+    return EXIT.CONFIG;
+  }
+  try {
+    const result = compileSql(config, { dialect: values.dialect, table: values.table, keyColumn: values['key-column'], atMs, flags, columns });
+    io.stdout.write(result.sql);
+    for (const r of result.refused) io.stderr.write(`saltshard: flag "${r.flag}" refused: ${r.reason}\n`);
+    io.stderr.write(`saltshard: ${result.compiled.size} flag(s) compiled, ${result.refused.length} refused (${values.dialect})\n`);
+    return result.refused.length > 0 ? EXIT.DATA : EXIT.OK;
+  } catch (err) {
+    if (err instanceof SqlUsageError) return usageError(io, (err as Error).message);
+    if (err instanceof SqlConfigError) {
+      io.stderr.write(`saltshard: cannot use config ${values.config}: ${err.message}\n`);
+      return EXIT.CONFIG;
+    }
+    throw err;
+  }
+}

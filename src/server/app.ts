@@ -1,0 +1,469 @@
+/**
+ * The saltshard HTTP server as one Hono app, with nothing runtime-specific (src/server/serve.ts mounts it on
+ * Bun, Deno or Node). Endpoints: OFREP v0.3 single and bulk evaluation, batch assignment, an Eppo-compatible
+ * config relay, health, readiness, Prometheus metrics and an OpenAPI document.
+ * Hardening (reliability-plan §5.4): bearer-token auth compared in constant time over SHA-256 digests, body-size
+ * limits (413 JSON), request deadlines (504 JSON), bounded batches, a CORS allowlist that is empty by default,
+ * request ids echoed in `X-Request-Id`, one JSON access-log line per request (no bodies, no query strings, no
+ * credentials), and JSON errors `{errorCode, errorDetails}` that never carry stack traces or keys.
+ * @module
+ * @example
+ * const server = createApp({ client: offlineInit({ flagsConfiguration: json }) });
+ * const res = await server.fetch(new Request('http://x/healthz'));
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { timeout } from 'hono/timeout';
+import type { SaltshardClient } from '../client.ts';
+import type { CompiledConfig } from '../config/compile.ts';
+import type { Logger } from '../events/logger.ts';
+import type { SyncStatus } from '../live/sync.ts';
+import { classifyOutcome, flatten, outcomeMetadata } from '../outcome.ts';
+import { SDK_VERSION } from '../version.ts';
+import { Metrics } from './metrics.ts';
+import { openApiDocument } from './openapi.ts';
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /** The client whose config is served (offline, file-backed or live). */
+  client: SaltshardClient;
+  /** When set, OFREP, batch and relay requests need it (Bearer, X-API-Key for OFREP, `apiKey` for the relay). */
+  token?: string | null;
+  /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. Never `*`. */
+  corsOrigins?: readonly string[];
+  /** Access-log lines (one JSON text per request) go to `info`; unexpected errors to `error`. */
+  logger?: Logger;
+  /** The live client's polling interval; /readyz needs a successful poll within 3 of them. Default 30 000. */
+  pollingIntervalMs?: number;
+  /** Largest OFREP request body, bytes. Default 65 536. */
+  ofrepBodyLimit?: number;
+  /** Largest batch request body, bytes. Default 1 048 576. */
+  batchBodyLimit?: number;
+  /** Most subjects × flags in one batch request. Default 10 000. */
+  maxBatchEvaluations?: number;
+  /** Most subjects in one batch request. Default 1 000. */
+  maxBatchSubjects?: number;
+  /** Deadline of an API request (504 after it). Default 10 000 ms. */
+  requestTimeoutMs?: number;
+  /** Clock, epoch ms. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** What {@link createApp} returns: the Hono app plus the state that graceful shutdown needs. */
+export interface ServerApp {
+  /** The Hono app. */
+  readonly app: Hono;
+  /** `app.fetch`, bound. */
+  fetch(request: Request): Response | Promise<Response>;
+  readonly metrics: Metrics;
+  /** Requests being handled now. */
+  readonly inFlight: number;
+  /** True once shutdown began (/readyz answers 503). */
+  readonly draining: boolean;
+  /** Begin shutdown: /readyz turns 503. Stopping the listener is the adapter's job (serve.ts). */
+  beginShutdown(): void;
+  /**
+   * Answer requests that start from now on with 503 SHUTTING_DOWN (and `Connection: close`); requests already
+   * in flight continue. For runtimes that cannot stop their listener without failing in-flight requests (Deno).
+   */
+  refuseNewRequests(): void;
+  /** Resolves when no request is in flight. */
+  idle(): Promise<void>;
+  /** Readiness as /readyz reports it. */
+  readiness(): { ready: boolean; reason: string };
+}
+
+type Env = { Variables: { requestId: string } };
+
+const OFREP_SINGLE_ROUTE = '/ofrep/v1/evaluate/flags/{key}';
+const KNOWN_ROUTES = new Set(['/ofrep/v1/evaluate/flags', '/v1/assign/batch', '/api/flag-config/v1/config', '/healthz', '/readyz', '/metrics', '/openapi.json']);
+const encoder = new TextEncoder();
+
+/**
+ * Build the app.
+ * @throws {TypeError | RangeError} for invalid options.
+ */
+export function createApp(options: AppOptions): ServerApp {
+  const client = options.client;
+  if (client === null || typeof client !== 'object' || typeof client.resolve !== 'function') throw new TypeError('createApp needs options.client: a saltshard client');
+  const token = options.token ?? null;
+  if (token !== null && (typeof token !== 'string' || token.trim() === '')) throw new TypeError('token must be a non-empty string');
+  const corsOrigins = [...(options.corsOrigins ?? [])];
+  if (corsOrigins.some((o) => typeof o !== 'string' || o === '*' || o.trim() === '')) throw new TypeError('corsOrigins must list explicit origins (no "*")');
+  const logger = options.logger;
+  const now = options.now ?? Date.now;
+  const pollingIntervalMs = positive('pollingIntervalMs', options.pollingIntervalMs, 30_000);
+  const ofrepBodyLimit = positive('ofrepBodyLimit', options.ofrepBodyLimit, 64 * 1024);
+  const batchBodyLimit = positive('batchBodyLimit', options.batchBodyLimit, 1024 * 1024);
+  const maxBatchEvaluations = positive('maxBatchEvaluations', options.maxBatchEvaluations, 10_000);
+  const maxBatchSubjects = positive('maxBatchSubjects', options.maxBatchSubjects, 1_000);
+  const requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs, 10_000);
+
+  const metrics = new Metrics();
+  let inFlight = 0;
+  let draining = false;
+  let refusing = false;
+  let idleWaiters: (() => void)[] = [];
+  const relayCache = new WeakMap<CompiledConfig, { text: string; etag: string }>();
+
+  const readiness = (): { ready: boolean; reason: string } => {
+    if (draining) return { ready: false, reason: 'shutting down' };
+    if (!client.isInitialized()) return { ready: false, reason: 'no flag configuration loaded yet' };
+    const sync = client.syncStatus() as SyncStatus | null;
+    if (sync !== null) {
+      if (sync.lastSuccessAt === null) return { ready: false, reason: 'serving a cached configuration; no successful fetch yet' };
+      const age = now() - sync.lastSuccessAt;
+      if (age > 3 * pollingIntervalMs) return { ready: false, reason: `configuration is stale: last successful fetch ${Math.round(age / 1000)} s ago` };
+    }
+    return { ready: true, reason: 'ok' };
+  };
+
+  const app = new Hono<Env>();
+
+  // Outermost: request id, then in-flight tracking, metrics and the access log around everything else.
+  app.use('*', requestId());
+  app.use('*', async (c, next) => {
+    inFlight++;
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      const path = c.req.path;
+      const route = path.startsWith('/ofrep/v1/evaluate/flags/') ? OFREP_SINGLE_ROUTE : KNOWN_ROUTES.has(path) ? path : 'other';
+      const status = c.res.status;
+      metrics.observeRequest(route, c.req.method, status, seconds);
+      if (logger?.info) {
+        logger.info(JSON.stringify({
+          time: new Date().toISOString(), level: 'info', msg: 'request', requestId: c.get('requestId'),
+          method: c.req.method, route, path: path.length > 256 ? `${path.slice(0, 256)}…` : path, status, durationMs: Math.round(seconds * 1e6) / 1e3,
+        }));
+      }
+      inFlight--;
+      if (inFlight === 0 && idleWaiters.length > 0) {
+        const waiters = idleWaiters;
+        idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  });
+
+  app.use('*', async (c, next) => {
+    if (!refusing) return next();
+    c.header('Connection', 'close');
+    c.header('Retry-After', '1');
+    return c.json({ errorCode: 'SHUTTING_DOWN', errorDetails: 'the server is shutting down' }, 503);
+  });
+
+  if (corsOrigins.length > 0) {
+    const policy = cors({
+      origin: corsOrigins,
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'Authorization', 'X-API-Key', 'If-None-Match', 'X-Request-Id'],
+      exposeHeaders: ['ETag', 'X-Request-Id'],
+      maxAge: 600,
+    });
+    for (const path of ['/ofrep/*', '/v1/*', '/api/*']) app.use(path, policy);
+  }
+
+  const deadline = timeout(requestTimeoutMs, () => new HTTPException(504, { message: 'request timed out' }));
+  const tooLarge = (limit: number) => (c: Context) => c.json({ errorCode: 'PAYLOAD_TOO_LARGE', errorDetails: `request body exceeds ${limit} bytes` }, 413);
+  app.use('/ofrep/*', authenticate(token, { header: true, query: false }), bodyLimit({ maxSize: ofrepBodyLimit, onError: tooLarge(ofrepBodyLimit) }), deadline);
+  app.use('/v1/assign/*', authenticate(token, { header: false, query: false }), bodyLimit({ maxSize: batchBodyLimit, onError: tooLarge(batchBodyLimit) }), deadline);
+  app.use('/api/*', authenticate(token, { header: false, query: true }), deadline);
+
+  // OFREP single flag.
+  app.post('/ofrep/v1/evaluate/flags/:key{.+}', async (c) => {
+    const key = c.req.param('key');
+    const parsed = parseOfrepRequest(await readJson(c));
+    if ('errorCode' in parsed) return c.json({ key, ...parsed }, 400);
+    if (!client.isInitialized()) return notReady(c, key);
+    const r = evaluateOfrep(client, key, parsed.subjectKey, parsed.attributes);
+    metrics.countEvaluations('ofrep', r.reason);
+    if (r.status !== 200) return c.json(r.body, r.status);
+    return c.json(r.body);
+  });
+
+  // OFREP bulk: every flag, with an ETag over the response body (hono/etag ignores POST).
+  app.post('/ofrep/v1/evaluate/flags', async (c) => {
+    const parsed = parseOfrepRequest(await readJson(c));
+    if ('errorCode' in parsed) return c.json(parsed, 400);
+    if (!client.isInitialized()) return notReady(c);
+    const flags = client.getFlagKeys().map((key) => {
+      const r = evaluateOfrep(client, key, parsed.subjectKey, parsed.attributes);
+      metrics.countEvaluations('ofrep', r.reason);
+      return r.body;
+    });
+    const text = JSON.stringify({ flags, metadata: { environment: client.getConfiguration()?.environmentName ?? '' } });
+    const etag = `"${bytesToHex(sha256(encoder.encode(text))).slice(0, 32)}"`;
+    c.header('ETag', etag);
+    c.header('Cache-Control', 'no-cache');
+    if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304);
+    return c.body(text, 200, { 'Content-Type': 'application/json; charset=utf-8' });
+  });
+
+  // Batch assignment: subjects × flags, rows as `saltshard assign` prints them.
+  app.post('/v1/assign/batch', async (c) => {
+    const body = await readJson(c);
+    if ('error' in body) return c.json({ errorCode: 'PARSE_ERROR', errorDetails: body.error }, 400);
+    const batch = parseBatch(body.value, client, maxBatchSubjects, maxBatchEvaluations);
+    if ('errorCode' in batch) return c.json({ errorCode: batch.errorCode, errorDetails: batch.errorDetails }, batch.status);
+    if (!client.isInitialized()) return notReady(c);
+    const rows: unknown[] = [];
+    const counts = new Map<string, number>();
+    for (const s of batch.subjects) {
+      for (const flagKey of batch.flags) {
+        const r = client.evaluate(flagKey, s.subjectKey, s.subjectAttributes);
+        counts.set(r.code, (counts.get(r.code) ?? 0) + 1);
+        rows.push({
+          subjectKey: s.subjectKey, flagKey, variationType: r.variationType, variationKey: r.variationKey, value: r.value,
+          allocationKey: r.allocationKey, reason: r.code, doLog: r.doLog,
+        });
+      }
+    }
+    for (const [reason, n] of counts) metrics.countEvaluations('batch', reason, n);
+    return c.json({ assignments: rows });
+  });
+
+  // Eppo-compatible config relay: Eppo SDKs can use http://host:port/api as their baseUrl.
+  app.get('/api/flag-config/v1/config', (c) => {
+    const config = client.getConfiguration();
+    if (config === null) return notReady(c);
+    let entry = relayCache.get(config);
+    if (entry === undefined) {
+      const text = client.getFlagsConfiguration() ?? '{}';
+      entry = { text, etag: `"${bytesToHex(sha256(encoder.encode(text))).slice(0, 32)}"` };
+      relayCache.set(config, entry);
+    }
+    c.header('ETag', entry.etag);
+    c.header('Cache-Control', 'no-cache');
+    if (etagMatches(c.req.header('if-none-match'), entry.etag)) return c.body(null, 304);
+    return c.body(entry.text, 200, { 'Content-Type': 'application/json; charset=utf-8' });
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get('/readyz', (c) => {
+    const r = readiness();
+    if (!r.ready) return c.json({ errorCode: 'NOT_READY', errorDetails: r.reason }, 503);
+    const config = client.getConfiguration();
+    return c.json({ status: 'ready', flags: config?.flags.size ?? 0, environment: config?.environmentName ?? '' });
+  });
+
+  app.get('/metrics', (c) => c.body(metrics.render(configGauges(client, now, readiness().ready)), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
+
+  const openapi = JSON.stringify(openApiDocument(SDK_VERSION));
+  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'Content-Type': 'application/json; charset=utf-8' }));
+
+  app.notFound((c) => c.json({ errorCode: 'NOT_FOUND', errorDetails: `no route for ${c.req.method} ${c.req.path.slice(0, 256)}` }, 404));
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      if (status === 504) return c.json({ errorCode: 'TIMEOUT', errorDetails: `request not handled within ${requestTimeoutMs} ms` }, 504);
+      if (status === 413) return c.json({ errorCode: 'PAYLOAD_TOO_LARGE', errorDetails: 'request body too large' }, 413);
+      return c.json({ errorCode: status >= 500 ? 'GENERAL' : 'INVALID_REQUEST', errorDetails: err.message || 'request refused' }, status);
+    }
+    logger?.error('saltshard server: unexpected error', `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`);
+    return c.json({ errorCode: 'GENERAL', errorDetails: 'internal error' }, 500);
+  });
+
+  return {
+    app: app as unknown as Hono,
+    fetch: (request: Request) => app.fetch(request),
+    metrics,
+    get inFlight() {
+      return inFlight;
+    },
+    get draining() {
+      return draining;
+    },
+    beginShutdown() {
+      draining = true;
+    },
+    refuseNewRequests() {
+      draining = true;
+      refusing = true;
+    },
+    idle() {
+      return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+    readiness,
+  };
+}
+
+function positive(name: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number`);
+  return value;
+}
+
+/**
+ * Bearer-token auth (also `X-API-Key` for OFREP, `apiKey` query for the relay). Tokens are compared as SHA-256
+ * digests in constant time, so neither the length nor the content of the token leaks through timing.
+ */
+function authenticate(token: string | null, accept: { header: boolean; query: boolean }): MiddlewareHandler {
+  if (token === null) return (_c, next) => next();
+  const expected = sha256(encoder.encode(token));
+  return async (c, next) => {
+    const candidates: string[] = [];
+    let malformed = false;
+    const authorization = c.req.header('authorization');
+    if (authorization !== undefined) {
+      const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(authorization);
+      if (m) candidates.push(m[1]);
+      else malformed = true;
+    }
+    if (accept.header) {
+      const apiKey = c.req.header('x-api-key');
+      if (apiKey !== undefined) candidates.push(apiKey);
+    }
+    if (accept.query) {
+      const apiKey = c.req.query('apiKey');
+      if (apiKey !== undefined) candidates.push(apiKey);
+    }
+    let ok = false;
+    for (const candidate of candidates) if (digestEqual(sha256(encoder.encode(candidate)), expected)) ok = true;
+    if (ok) return next();
+    if (candidates.length === 0 && malformed) {
+      c.header('WWW-Authenticate', 'Bearer error="invalid_request"');
+      return c.json({ errorCode: 'INVALID_REQUEST', errorDetails: 'the Authorization header must be "Bearer <token>"' }, 400);
+    }
+    c.header('WWW-Authenticate', candidates.length === 0 ? 'Bearer realm="saltshard"' : 'Bearer error="invalid_token"');
+    return c.json({ errorCode: 'UNAUTHORIZED', errorDetails: candidates.length === 0 ? 'a bearer token is required' : 'the token is not valid' }, 401);
+  };
+}
+
+function digestEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length && i < b.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+/** If-None-Match against a strong ETag: a list of tags, weak or not, or `*`. */
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+async function readJson(c: Context): Promise<{ value: unknown } | { error: string }> {
+  const text = await c.req.text();
+  if (text.trim() === '') return { value: {} };
+  try {
+    return { value: JSON.parse(text) };
+  } catch (err) {
+    return { error: `request body is not valid JSON (${(err as Error).message.slice(0, 200)})` };
+  }
+}
+
+function notReady(c: Context, key?: string): Response {
+  c.header('Retry-After', '1');
+  return c.json({ ...(key === undefined ? {} : { key }), errorCode: 'PROVIDER_NOT_READY', errorDetails: 'no flag configuration loaded yet' }, 503);
+}
+
+type OfrepRequest = { subjectKey: string; attributes: Record<string, unknown> } | { errorCode: string; errorDetails: string };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An OFREP request body → subject key and flattened attributes, or the 400 error naming the field. */
+function parseOfrepRequest(body: { value: unknown } | { error: string }): OfrepRequest {
+  if ('error' in body) return { errorCode: 'PARSE_ERROR', errorDetails: body.error };
+  const doc = body.value;
+  if (!isObject(doc)) return { errorCode: 'INVALID_CONTEXT', errorDetails: 'request body must be a JSON object {"context": {...}}' };
+  const context = Object.hasOwn(doc, 'context') ? doc.context : undefined;
+  if (context !== undefined && context !== null && !isObject(context)) return { errorCode: 'INVALID_CONTEXT', errorDetails: '"context" must be an object' };
+  const { targetingKey, ...rest } = (context ?? {}) as Record<string, unknown>;
+  if (targetingKey === undefined || targetingKey === null || targetingKey === '') {
+    return { errorCode: 'TARGETING_KEY_MISSING', errorDetails: '"context.targetingKey" is required (it is the Eppo subject key)' };
+  }
+  if (typeof targetingKey !== 'string') return { errorCode: 'INVALID_CONTEXT', errorDetails: `"context.targetingKey" must be a string, got ${typeof targetingKey}` };
+  return { subjectKey: targetingKey, attributes: flatten(rest) };
+}
+
+type OfrepResult = { status: 200 | 400 | 404; reason: string; body: Record<string, unknown> };
+
+/**
+ * One flag as OFREP: the flag is resolved as its own type (OFREP carries no type; clients compare the JSON value).
+ * DISABLED and DEFAULT outcomes carry no `value`, meaning "use the code default" (OFREP ADR-0006).
+ */
+function evaluateOfrep(client: SaltshardClient, key: string, subjectKey: string, attributes: Record<string, unknown>): OfrepResult {
+  const r = client.resolve<unknown>(key, subjectKey, attributes, undefined, client.getFlagVariationType(key) ?? 'STRING');
+  const d = r.evaluationDetails;
+  const o = classifyOutcome(d.flagEvaluationCode, d.flagEvaluationDescription, d.matchedRule != null, r.randomized, r.flagType !== null);
+  if (o.errorCode !== null) {
+    return { status: o.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400, reason: o.reason, body: { key, errorCode: o.errorCode, errorDetails: o.errorMessage ?? o.errorCode } };
+  }
+  const metadata = { ...outcomeMetadata(d), variationType: r.flagType ?? '' };
+  if (o.matched) return { status: 200, reason: o.reason, body: { key, value: r.variation ?? null, reason: o.reason, variant: d.variationKey ?? undefined, metadata } };
+  return { status: 200, reason: o.reason, body: { key, reason: o.reason, metadata } };
+}
+
+type Batch =
+  | { subjects: { subjectKey: string; subjectAttributes: Record<string, unknown> }[]; flags: string[] }
+  | { errorCode: string; errorDetails: string; status: 400 | 413 };
+
+function parseBatch(doc: unknown, client: SaltshardClient, maxSubjects: number, maxEvaluations: number): Batch {
+  const bad = (errorDetails: string): Batch => ({ errorCode: 'INVALID_REQUEST', errorDetails, status: 400 });
+  if (!isObject(doc)) return bad('request body must be a JSON object {"subjects": [...], "flags"?: [...]}');
+  const subjects = Object.hasOwn(doc, 'subjects') ? doc.subjects : undefined;
+  if (!Array.isArray(subjects)) return bad('"subjects" must be an array of {"subjectKey", "subjectAttributes"}');
+  let flags: string[];
+  const flagsField = Object.hasOwn(doc, 'flags') ? doc.flags : undefined;
+  if (flagsField === undefined || flagsField === null) flags = client.getFlagKeys();
+  else {
+    if (!Array.isArray(flagsField)) return bad('"flags" must be an array of flag keys');
+    for (let i = 0; i < flagsField.length; i++) {
+      if (typeof flagsField[i] !== 'string' || flagsField[i] === '') return bad(`"flags[${i}]" must be a non-empty string`);
+    }
+    flags = flagsField as string[];
+  }
+  const evaluations = subjects.length * flags.length;
+  if (subjects.length > maxSubjects || evaluations > maxEvaluations) {
+    return {
+      errorCode: 'BATCH_TOO_LARGE',
+      errorDetails: `${subjects.length} subjects x ${flags.length} flags = ${evaluations} evaluations; the limits are ${maxSubjects} subjects and ${maxEvaluations} evaluations per request`,
+      status: 413,
+    };
+  }
+  const out: { subjectKey: string; subjectAttributes: Record<string, unknown> }[] = [];
+  for (let i = 0; i < subjects.length; i++) {
+    const s = subjects[i];
+    if (!isObject(s)) return bad(`"subjects[${i}]" must be an object`);
+    const subjectKey = Object.hasOwn(s, 'subjectKey') ? s.subjectKey : undefined;
+    if (typeof subjectKey !== 'string' || subjectKey === '') return bad(`"subjects[${i}].subjectKey" must be a non-empty string`);
+    const attrs = Object.hasOwn(s, 'subjectAttributes') ? s.subjectAttributes : undefined;
+    if (attrs !== undefined && attrs !== null && !isObject(attrs)) return bad(`"subjects[${i}].subjectAttributes" must be an object`);
+    out.push({ subjectKey, subjectAttributes: (attrs ?? {}) as Record<string, unknown> });
+  }
+  return { subjects: out, flags };
+}
+
+function configGauges(client: SaltshardClient, now: () => number, ready: boolean) {
+  const config = client.getConfiguration();
+  const sync = client.syncStatus() as SyncStatus | null;
+  const loadedAt = config ? Date.parse(config.fetchedAt) : NaN;
+  const confirmedAt = sync?.lastSuccessAt ?? loadedAt;
+  const gauges = [
+    { name: 'saltshard_config_loaded', help: '1 when a flag configuration is loaded.', value: config ? 1 : 0 },
+    { name: 'saltshard_ready', help: '1 when /readyz answers 200.', value: ready ? 1 : 0 },
+    { name: 'saltshard_flags', help: 'Flags in the configuration in force.', value: config?.flags.size ?? 0 },
+    { name: 'saltshard_config_age_seconds', help: 'Seconds since the configuration in force was last loaded or confirmed by a successful poll.', value: config ? Math.max(0, (now() - confirmedAt) / 1000) : NaN },
+  ];
+  if (sync !== null) {
+    gauges.push(
+      { name: 'saltshard_config_last_poll_status', help: 'HTTP status of the last config poll (0 network error, 408 timeout, -1 none yet).', value: sync.lastStatus ?? -1 },
+      { name: 'saltshard_config_poll_requests', help: 'Config polls made.', value: sync.requests },
+      { name: 'saltshard_config_poll_failures', help: 'Config polls that failed.', value: sync.failures },
+      { name: 'saltshard_config_poll_consecutive_failures', help: 'Config polls failed since the last success.', value: sync.consecutiveFailures },
+    );
+  }
+  return gauges;
+}

@@ -1,0 +1,73 @@
+/**
+ * Keeps a client on a local UFC file: polls its mtime, size and ctime (portable across Bun, Deno and Node,
+ * unlike fs.watch) and loads it again when they change. A file that is missing or invalid keeps the last good
+ * config, with one warning per distinct problem.
+ * @module
+ */
+import { promises as fsp } from 'node:fs';
+import type { SaltshardClient } from '../client.ts';
+import type { Logger } from '../events/logger.ts';
+
+/** A running file watcher. */
+export interface FileSource {
+  /** Check the file now (also what the timer does); resolves true when a new config was loaded. */
+  check(): Promise<boolean>;
+  stop(): void;
+  /** Successful loads after the first, and the last problem (null once a load succeeds). */
+  readonly reloads: number;
+  readonly lastError: string | null;
+}
+
+/**
+ * Watch `path` and load it into `client` when it changes. The caller loads it once first.
+ * @param options `intervalMs` between checks (default 1 000); `logger` for warnings.
+ */
+export function watchConfigFile(client: SaltshardClient, path: string, options: { intervalMs?: number; logger?: Logger } = {}): FileSource {
+  const intervalMs = options.intervalMs ?? 1_000;
+  let signature: string | null = null;
+  let busy = false;
+  let reloads = 0;
+  let lastError: string | null = null;
+  const started = fsp.stat(path).then((s) => void (signature = sig(s)), () => {});
+
+  const check = async (): Promise<boolean> => {
+    await started;
+    if (busy) return false;
+    busy = true;
+    try {
+      const s = await fsp.stat(path);
+      const next = sig(s);
+      if (next === signature) return false;
+      const text = await fsp.readFile(path, 'utf8');
+      client.setConfiguration(text);
+      signature = next;
+      reloads++;
+      lastError = null;
+      options.logger?.info?.(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'config reloaded', flags: client.getFlagKeys().length }));
+      return true;
+    } catch (err) {
+      const message = `config file ${path} not reloaded: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; keeping the last good config`;
+      if (message !== lastError) options.logger?.warn(message);
+      lastError = message;
+      return false;
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void check(), intervalMs);
+  (timer as { unref?: () => void }).unref?.();
+  return {
+    check,
+    stop: () => clearInterval(timer),
+    get reloads() {
+      return reloads;
+    },
+    get lastError() {
+      return lastError;
+    },
+  };
+}
+
+function sig(s: { mtimeMs: number; ctimeMs: number; size: number }): string {
+  return `${s.mtimeMs}:${s.ctimeMs}:${s.size}`;
+}

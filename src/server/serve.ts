@@ -1,0 +1,180 @@
+/**
+ * Serve the app on the runtime at hand: `Bun.serve` on Bun, `Deno.serve` on Deno, `@hono/node-server` on Node
+ * (with header and request timeouts against slow clients). Graceful shutdown: /readyz turns 503, after
+ * `shutdownDelayMs` the listener stops accepting, in-flight requests drain (up to `drainTimeoutMs`, then the
+ * remaining connections are closed), and the client is closed. On Deno the listener closes only after the drain
+ * (its shutdown() fails in-flight body reads, denoland/deno#36809); requests arriving meanwhile get 503.
+ * @module
+ * @example
+ * const server = await serve({ client, port: 8016, hostname: '127.0.0.1' });
+ * process.once('SIGTERM', () => void server.shutdown());
+ */
+import type { AddressInfo } from 'node:net';
+import { type AppOptions, type ServerApp, createApp } from './app.ts';
+
+/** Options of {@link serve}: the app's, plus where to listen and how to stop. */
+export interface ServeOptions extends AppOptions {
+  /** TCP port; 0 picks a free one. Default 8016 (the OFREP providers' default). */
+  port?: number;
+  /** Interface to bind. Default 127.0.0.1. */
+  hostname?: string;
+  /** How long /readyz reports 503 before the listener closes (lets load balancers notice). Default 0. */
+  shutdownDelayMs?: number;
+  /** How long in-flight requests may take to finish once the listener closed. Default 10 000. */
+  drainTimeoutMs?: number;
+  /** Close the client at the end of shutdown. Default true. */
+  closeClient?: boolean;
+  /** Node only: time to receive all headers (default 10 000), a whole request (30 000), keep-alive idle (5 000). */
+  nodeHeadersTimeoutMs?: number;
+  nodeRequestTimeoutMs?: number;
+  nodeKeepAliveTimeoutMs?: number;
+  /** Bun only: idle connection timeout in seconds (default 30, at most 255). */
+  idleTimeoutSeconds?: number;
+}
+
+/** A running server. */
+export interface RunningServer {
+  readonly runtime: 'bun' | 'deno' | 'node';
+  readonly hostname: string;
+  readonly port: number;
+  /** `http://hostname:port`. */
+  readonly url: string;
+  readonly app: ServerApp;
+  /** Graceful shutdown; idempotent (later calls return the same promise). */
+  shutdown(): Promise<void>;
+}
+
+interface BunServer {
+  port: number;
+  stop(closeActiveConnections?: boolean): Promise<void> | void;
+}
+interface DenoServer {
+  addr: { port: number; hostname: string };
+  shutdown(): Promise<void>;
+  finished: Promise<void>;
+}
+type BunGlobal = { serve(options: Record<string, unknown>): BunServer };
+type DenoGlobal = { serve(options: Record<string, unknown>, handler: (req: Request) => Response | Promise<Response>): DenoServer };
+
+/** Which runtime runs this code. */
+export function currentRuntime(): 'bun' | 'deno' | 'node' {
+  const g = globalThis as { Bun?: unknown; Deno?: unknown };
+  if (g.Bun !== undefined) return 'bun';
+  if (g.Deno !== undefined) return 'deno';
+  return 'node';
+}
+
+/**
+ * Create the app and listen.
+ * @returns once the listener is bound.
+ * @throws when the port cannot be bound, or for invalid options.
+ */
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const port = options.port ?? 8016;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError('port must be an integer from 0 to 65535');
+  const hostname = options.hostname ?? '127.0.0.1';
+  const shutdownDelayMs = nonNegative('shutdownDelayMs', options.shutdownDelayMs, 0);
+  const drainTimeoutMs = nonNegative('drainTimeoutMs', options.drainTimeoutMs, 10_000);
+  const app = createApp(options);
+  const runtime = currentRuntime();
+  const fetch = (req: Request) => app.fetch(req);
+
+  let bound: { port: number; stopListening(): Promise<void>; afterDrain(): void; forceClose(): Promise<void> | void; closed: Promise<void> };
+  if (runtime === 'bun') {
+    const Bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
+    const server = Bun.serve({ port, hostname, fetch, idleTimeout: Math.min(255, options.idleTimeoutSeconds ?? 30), development: false });
+    let closed!: Promise<void>;
+    bound = {
+      port: server.port,
+      stopListening: async () => {
+        // stop(false) closes the listener at once; its promise settles when active connections are done.
+        closed = Promise.resolve(server.stop(false)).then(() => {});
+      },
+      afterDrain: () => {},
+      forceClose: () => server.stop(true),
+      get closed() {
+        return closed;
+      },
+    };
+  } else if (runtime === 'deno') {
+    const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
+    const server = Deno.serve({ port, hostname, onListen: () => {} }, fetch);
+    let closed!: Promise<void>;
+    bound = {
+      port: server.addr.port,
+      // Deno 2.9's shutdown() fails the body reads of requests in flight (denoland/deno#36809), so the listener
+      // stays open while they drain; requests that start meanwhile get 503 SHUTTING_DOWN.
+      stopListening: async () => app.refuseNewRequests(),
+      afterDrain: () => {
+        closed = server.shutdown();
+      },
+      forceClose: () => {},
+      get closed() {
+        return closed;
+      },
+    };
+  } else {
+    const { serve: nodeServe } = await import('@hono/node-server');
+    const requestTimeout = options.nodeRequestTimeoutMs ?? 30_000;
+    const headersTimeout = Math.min(options.nodeHeadersTimeoutMs ?? 10_000, requestTimeout);
+    const keepAliveTimeout = options.nodeKeepAliveTimeoutMs ?? 5_000;
+    const server = await new Promise<import('node:http').Server>((resolve, reject) => {
+      const s = nodeServe({
+        fetch,
+        port,
+        hostname,
+        serverOptions: { headersTimeout, requestTimeout, keepAliveTimeout, maxHeaderSize: 16 * 1024 },
+      }, () => resolve(s as import('node:http').Server)) as import('node:http').Server;
+      s.once('error', reject);
+    });
+    server.headersTimeout = headersTimeout;
+    server.requestTimeout = requestTimeout;
+    server.keepAliveTimeout = keepAliveTimeout;
+    let closed!: Promise<void>;
+    bound = {
+      port: (server.address() as AddressInfo).port,
+      stopListening: async () => {
+        closed = new Promise((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+      },
+      // Keep-alive connections whose last request just finished.
+      afterDrain: () => server.closeIdleConnections(),
+      forceClose: () => server.closeAllConnections(),
+      get closed() {
+        return closed;
+      },
+    };
+  }
+
+  let shutdownPromise: Promise<void> | null = null;
+  const shutdown = (): Promise<void> => {
+    shutdownPromise ??= (async () => {
+      app.beginShutdown();
+      if (shutdownDelayMs > 0) await sleep(shutdownDelayMs);
+      await bound.stopListening();
+      const drained = await Promise.race([app.idle().then(() => true), sleep(drainTimeoutMs).then(() => false)]);
+      bound.afterDrain();
+      // Idle keep-alive connections are closed; wait a little for the last responses to flush, then force.
+      const finished = await Promise.race([bound.closed.then(() => true), sleep(drained ? 1_000 : 0).then(() => false)]);
+      if (!finished) await bound.forceClose();
+      if (options.closeClient !== false) options.client.close();
+    })();
+    return shutdownPromise;
+  };
+
+  const shownHost = hostname.includes(':') ? `[${hostname}]` : hostname;
+  return { runtime, hostname, port: bound.port, url: `http://${shownHost}:${bound.port}`, app, shutdown };
+}
+
+function nonNegative(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number of milliseconds`);
+  return value;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    (t as { unref?: () => void }).unref?.();
+  });
+}

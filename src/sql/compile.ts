@@ -1,0 +1,448 @@
+/**
+ * Compile flags of a UFC config to one SQL SELECT that gives, per input row, exactly the SDK's assignment
+ * (`client.evaluate`): variation key, typed value, allocation key and reason code per flag.
+ *
+ * Exactness rules (eppo-spec §2): allocations in order, first match wins; rules OR, conditions AND; a missing
+ * column or NULL fails every operator but IS_NULL; time windows are resolved at generation time against `atMs`
+ * (inclusive); shards are `uint32_be(md5(salt || '-' || key)[0:4]) % totalShards`, every shard of a split must hit.
+ * What SQL cannot express exactly is refused per flag with a reason, never approximated.
+ * @module
+ */
+import type { CompiledConfig, CompiledFlag, Condition, Rule, Split } from '../config/compile.ts';
+import { isWellFormed } from '../config/encoding.ts';
+import type { VariationType } from '../errors.ts';
+import { DIALECTS, type Dialect, type DialectName, type SqlType } from './dialects.ts';
+import { toSqlRegex } from './regex.ts';
+
+/** How an attribute column is typed in the input table (JS value it stands for). */
+export type ColumnType = 'string' | 'integer' | 'double' | 'boolean';
+export const COLUMN_TYPES: readonly ColumnType[] = ['string', 'integer', 'double', 'boolean'];
+
+/** Options of {@link compileSql}. */
+export interface SqlOptions {
+  readonly dialect: DialectName;
+  /** Input table; dots separate catalog/schema/table parts, each quoted. Default `subjects`. */
+  readonly table?: string;
+  /** The subject key column (a string column). Default `subject_key`. */
+  readonly keyColumn?: string;
+  /** Clock for allocation windows, epoch ms. Default now. */
+  readonly atMs?: number;
+  /** Flags to compile, in output order. Default: every flag, in config order. */
+  readonly flags?: readonly string[];
+  /**
+   * The table's attribute columns and their types. Attributes not listed are missing (NULL for every row), and `id`
+   * is the key column unless listed. Without it every attribute is taken to be a string column of its own name and
+   * `id` is the key column.
+   */
+  readonly columns?: ReadonlyMap<string, ColumnType> | null;
+}
+
+/** Output column names of one compiled flag. */
+export interface FlagColumns {
+  readonly variationKey: string;
+  readonly value: string;
+  readonly allocationKey: string;
+  readonly reason: string;
+}
+
+export interface SqlResult {
+  readonly sql: string;
+  /** Compiled flags and their output columns, in output order. */
+  readonly compiled: ReadonlyMap<string, FlagColumns>;
+  /** Flags left out, with why. */
+  readonly refused: readonly { readonly flag: string; readonly reason: string }[];
+}
+
+/** Bad options: unknown flag names, bad identifiers. */
+export class SqlUsageError extends Error {}
+/** The config cannot be compiled at all (obfuscated). */
+export class SqlConfigError extends Error {}
+
+class Refusal extends Error {}
+
+const T = 'TRUE';
+const F = 'FALSE';
+
+function and(xs: readonly string[]): string {
+  const rest = xs.filter((x) => x !== T);
+  if (rest.includes(F)) return F;
+  if (rest.length === 0) return T;
+  return rest.length === 1 ? rest[0] : `(${rest.join(' AND ')})`;
+}
+
+function or(xs: readonly string[]): string {
+  const rest = xs.filter((x) => x !== F);
+  if (rest.includes(T)) return T;
+  if (rest.length === 0) return F;
+  return rest.length === 1 ? rest[0] : `(${rest.join(' OR ')})`;
+}
+
+function not(x: string): string {
+  // and()/or() results are fully parenthesized; anything else is wrapped so NOT binds to all of it in every dialect.
+  return x === T ? F : x === F ? T : x.startsWith('(') ? `(NOT ${x})` : `(NOT (${x}))`;
+}
+
+const SQL_TYPE: Record<VariationType, SqlType> = { STRING: 'string', INTEGER: 'integer', NUMERIC: 'double', BOOLEAN: 'boolean', JSON: 'json' };
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+interface Outcome {
+  readonly reason: string;
+  readonly variationKey: string | null;
+  readonly allocationKey: string | null;
+  /** SQL literal of the typed value, or null. */
+  readonly value: string | null;
+}
+
+const ERROR: Outcome = { reason: 'ASSIGNMENT_ERROR', variationKey: null, allocationKey: null, value: null };
+const DEFAULT: Outcome = { reason: 'DEFAULT_ALLOCATION_NULL', variationKey: null, allocationKey: null, value: null };
+const DISABLED: Outcome = { reason: 'FLAG_UNRECOGNIZED_OR_DISABLED', variationKey: null, allocationKey: null, value: null };
+
+/** Column names of a flag's outputs. */
+export function flagColumns(flagKey: string): FlagColumns {
+  return {
+    variationKey: `${flagKey}__variation_key`,
+    value: `${flagKey}__value`,
+    allocationKey: `${flagKey}__allocation_key`,
+    reason: `${flagKey}__reason`,
+  };
+}
+
+/**
+ * Compile flags to SQL.
+ * @param config a compiled SERVER-format config.
+ * @returns the SQL, the compiled flags with their output columns, and the refused flags with reasons.
+ * @throws {SqlConfigError} for an obfuscated config; {SqlUsageError} for an unknown flag or a bad name.
+ */
+export function compileSql(config: CompiledConfig, options: SqlOptions): SqlResult {
+  if (config.obfuscated) {
+    throw new SqlConfigError(`${config.format}-format (obfuscated) configs hash flag keys, attribute names and values; use the SERVER-format config`);
+  }
+  const d = DIALECTS[options.dialect];
+  const table = options.table ?? 'subjects';
+  const keyColumn = options.keyColumn ?? 'subject_key';
+  const atMs = options.atMs ?? Date.now();
+  const columns = options.columns ?? null;
+  for (const name of [table, keyColumn, ...(columns?.keys() ?? [])]) {
+    if (name === '' || !isWellFormed(name)) throw new SqlUsageError(`bad identifier ${JSON.stringify(name)}`);
+  }
+  const keys = [...new Set(options.flags ?? config.flags.keys())];
+  for (const k of keys) if (!config.flags.has(k)) throw new SqlUsageError(`no flag "${k}" in the config`);
+
+  const hashes = new Map<string, string>(); // `${total}\u0000${saltDash}` → alias
+  const hashIds: string[] = [];
+  const hashExprs: string[] = [];
+  const key = `h.${d.ident(keyColumn)}`;
+  const ctx: Ctx = {
+    d,
+    key,
+    columns,
+    shard(saltDash, total) {
+      const id = `${total}\u0000${saltDash}`;
+      let alias = hashes.get(id);
+      if (alias === undefined) {
+        alias = d.ident(`saltshard_h${hashes.size}`);
+        hashes.set(id, alias);
+        hashIds.push(id);
+        hashExprs.push(`${d.shard(d.str(saltDash), `t.${d.ident(keyColumn)}`, total)} AS ${alias}`);
+      }
+      return `h.${alias}`;
+    },
+  };
+
+  const compiled = new Map<string, FlagColumns>();
+  const taken = new Set<string>([keyColumn.toLowerCase()]);
+  const refused: { flag: string; reason: string }[] = [];
+  const branchCols: string[] = [];
+  const outputCols: string[] = [];
+  for (const flagKey of keys) {
+    const entry = config.flags.get(flagKey)!;
+    const mark = hashExprs.length;
+    let outcomes: Outcome[];
+    let caseSql: string;
+    try {
+      if (!isWellFormed(flagKey)) throw new Refusal('the flag key has a lone surrogate');
+      // Several engines match identifiers case-insensitively even when quoted (DuckDB, BigQuery, Spark).
+      const clash = Object.values(flagColumns(flagKey)).find((n) => taken.has(n.toLowerCase()));
+      if (clash !== undefined) throw new Refusal(`output column "${clash}" collides with another output column (compared case-insensitively)`);
+      const blank = `(${key} IS NULL OR ${key} = '')`;
+      outcomes = [DEFAULT];
+      const branches: { when: string; outcome: Outcome }[] = [{ when: blank, outcome: ERROR }];
+      if (entry.kind === 'broken') branches.push({ when: T, outcome: ERROR });
+      else if (!entry.enabled) branches.push({ when: T, outcome: DISABLED });
+      else branches.push(...flagBranches(entry, atMs, ctx));
+      caseSql = caseOf(branches, outcomes);
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      refused.push({ flag: flagKey, reason: err.message });
+      // Drop hash columns only this flag asked for.
+      for (const id of hashIds.splice(mark)) hashes.delete(id);
+      hashExprs.length = mark;
+      continue;
+    }
+    const n = compiled.size;
+    const branchAlias = d.ident(`saltshard_f${n}`);
+    branchCols.push(`    ${caseSql} AS ${branchAlias}`);
+    const names = flagColumns(flagKey);
+    for (const n of Object.values(names)) taken.add(n.toLowerCase());
+    compiled.set(flagKey, names);
+    const type = entry.kind === 'flag' ? SQL_TYPE[entry.variationType] : 'string';
+    const pick = (f: (o: Outcome) => string | null, t: SqlType) => {
+      const arms = outcomes.map((o, i) => [i, f(o)] as const).filter(([, v]) => v !== null);
+      if (arms.length === 0) return `CAST(NULL AS ${d.type(t)})`;
+      return `CASE s.${branchAlias}${arms.map(([i, v]) => ` WHEN ${i} THEN ${v}`).join('')} ELSE NULL END`;
+    };
+    outputCols.push(
+      `  ${pick((o) => (o.variationKey === null ? null : d.str(o.variationKey)), 'string')} AS ${d.ident(names.variationKey)}`,
+      `  ${pick((o) => o.value, type)} AS ${d.ident(names.value)}`,
+      `  ${pick((o) => (o.allocationKey === null ? null : d.str(o.allocationKey)), 'string')} AS ${d.ident(names.allocationKey)}`,
+      `  ${pick((o) => d.str(o.reason), 'string')} AS ${d.ident(names.reason)}`,
+    );
+  }
+
+  const tableSql = table.split('.').map((p) => d.ident(p)).join('.');
+  const k = d.ident(keyColumn);
+  const lines = [
+    `-- saltshard sql --dialect ${d.name}: ${compiled.size} flag(s) compiled, ${refused.length} refused.`,
+    `-- Allocation windows resolved as of ${new Date(atMs).toISOString()}. Config createdAt ${config.createdAt || '(none)'}.`,
+    `-- Per flag: <flag>__variation_key, <flag>__value, <flag>__allocation_key, <flag>__reason (as client.evaluate).`,
+    'SELECT',
+    [`  s.${k} AS ${k}`, ...outputCols].join(',\n'),
+    'FROM (',
+    `  SELECT h.${k}${branchCols.length ? ',\n' : ''}${branchCols.join(',\n')}`,
+    '  FROM (',
+    `    SELECT t.*${hashExprs.map((e) => `,\n      ${e}`).join('')}`,
+    `    FROM ${tableSql} AS t`,
+    '  ) AS h',
+    ') AS s',
+  ];
+  return { sql: `${lines.join('\n')}\n`, compiled, refused };
+}
+
+interface Ctx {
+  readonly d: Dialect;
+  /** The key column, as seen from the hashed row. */
+  readonly key: string;
+  readonly columns: ReadonlyMap<string, ColumnType> | null;
+  shard(saltDash: string, total: number): string;
+}
+
+function caseOf(branches: readonly { when: string; outcome: Outcome }[], outcomes: Outcome[]): string {
+  const index = (o: Outcome) => {
+    const id = JSON.stringify(o);
+    let i = outcomes.findIndex((x) => JSON.stringify(x) === id);
+    if (i < 0) i = outcomes.push(o) - 1;
+    return i;
+  };
+  let sql = 'CASE';
+  let otherwise = 0;
+  for (const b of branches) {
+    if (b.when === F) continue;
+    if (b.when === T) {
+      otherwise = index(b.outcome);
+      break;
+    }
+    sql += `\n      WHEN ${b.when} THEN ${index(b.outcome)}`;
+  }
+  return sql === 'CASE' ? String(otherwise) : `${sql}\n      ELSE ${otherwise} END`;
+}
+
+function checkText(text: string, what: string): string {
+  if (!isWellFormed(text)) throw new Refusal(`${what} has a lone surrogate (not representable in SQL text)`);
+  return text;
+}
+
+function flagBranches(flag: CompiledFlag, atMs: number, ctx: Ctx): { when: string; outcome: Outcome }[] {
+  const out: { when: string; outcome: Outcome }[] = [];
+  for (const allocation of flag.allocations) {
+    // Inclusive window, NaN bounds ignored (eppo-spec §2.2), resolved now rather than per row.
+    if (atMs < allocation.startMs || atMs > allocation.endMs) continue;
+    checkText(allocation.key, `allocation "${allocation.key}"`);
+    let rules = T;
+    if (allocation.rules.length > 0) {
+      const compiled = allocation.rules.map((r) => compileRule(r, ctx));
+      // Conditions of a rule are all evaluated, so any failing one is an ASSIGNMENT_ERROR once the rule is reached;
+      // rules are tried in order and stop at the first match.
+      const errors: string[] = [];
+      compiled.forEach((r, i) => errors.push(and([...compiled.slice(0, i).map((p) => not(p.pred)), r.err])));
+      out.push({ when: or(errors), outcome: ERROR });
+      rules = or(compiled.map((r) => r.pred));
+    }
+    for (const split of allocation.splits) {
+      const when = and([rules, splitPredicate(split, flag.totalShards, ctx)]);
+      out.push({ when, outcome: splitOutcome(flag, allocation.key, split, ctx) });
+    }
+  }
+  return out;
+}
+
+function splitPredicate(split: Split, total: number, ctx: Ctx): string {
+  const shards = split.shards.map((shard) => {
+    checkText(shard.salt, `salt "${shard.salt}"`);
+    const h = ctx.shard(`${shard.salt}-`, total);
+    const arms: string[] = [];
+    const r = shard.ranges;
+    for (let i = 0; i < r.length; i += 2) {
+      const lo = Math.max(r[i], 0);
+      const hi = Math.min(r[i + 1], total);
+      if (lo >= hi) continue;
+      if (lo === 0 && hi === total) return T;
+      arms.push(lo === 0 ? `${h} < ${hi}` : hi === total ? `${h} >= ${lo}` : `(${h} >= ${lo} AND ${h} < ${hi})`);
+    }
+    return or(arms);
+  });
+  return and(shards);
+}
+
+function splitOutcome(flag: CompiledFlag, allocationKey: string, split: Split, ctx: Ctx): Outcome {
+  const v = split.variation;
+  if (v === undefined) return ERROR;
+  checkText(v.key, `variation "${v.key}"`);
+  if (!v.typeOk) return { reason: 'ASSIGNMENT_ERROR', variationKey: v.key, allocationKey, value: null };
+  if (v.jsonError !== null) return ERROR;
+  return { reason: 'MATCH', variationKey: v.key, allocationKey, value: literal(flag.variationType, v.value, v.key, ctx.d) };
+}
+
+function literal(type: VariationType, value: string | number | boolean, variationKey: string, d: Dialect): string {
+  switch (type) {
+    case 'STRING':
+      return d.str(checkText(value as string, `the value of variation "${variationKey}"`));
+    case 'JSON':
+      return d.json(checkText(value as string, `the value of variation "${variationKey}"`));
+    case 'BOOLEAN':
+      return value ? T : F;
+    case 'NUMERIC':
+      return d.double(value as number);
+    case 'INTEGER': {
+      const n = BigInt(value as number);
+      if (n > INT64_MAX || n < INT64_MIN) throw new Refusal(`the value of variation "${variationKey}" does not fit a 64-bit integer`);
+      return d.bigint(n);
+    }
+  }
+}
+
+interface Predicate {
+  /** True/false, never NULL. */
+  readonly pred: string;
+  /** When evaluating the condition throws (an ASSIGNMENT_ERROR in the SDK). */
+  readonly err: string;
+}
+
+function compileRule(rule: Rule, ctx: Ctx): Predicate {
+  const conds = rule.conditions.map((c, i) => compileCondition(c, rule.wire.conditions[i]?.value, ctx));
+  return { pred: and(conds.map((c) => c.pred)), err: or(conds.map((c) => c.err)) };
+}
+
+function column(name: string, ctx: Ctx): { x: string; type: ColumnType } | null {
+  const own = ctx.columns === null ? (name === 'id' ? undefined : 'string') : ctx.columns.get(name);
+  if (own !== undefined) return { x: `h.${ctx.d.ident(checkText(name, `attribute "${name}"`))}`, type: own };
+  // The implicit `id` attribute is the subject key unless the table has an `id` column.
+  if (name === 'id') return { x: ctx.key, type: 'string' };
+  return null;
+}
+
+const canonicalNumber = (s: string) => String(Number(s)) === s;
+
+function compileCondition(c: Condition, wireValue: unknown, ctx: Ctx): Predicate {
+  const d = ctx.d;
+  const col = column(c.attribute, ctx);
+  if (c.op === 'IS_NULL') {
+    if (col === null) return { pred: c.isNull ? T : F, err: F };
+    return { pred: `${col.x} IS ${c.isNull ? '' : 'NOT '}NULL`, err: F };
+  }
+  if (col === null) return { pred: F, err: F };
+  const { x, type } = col;
+  const notNull = `${x} IS NOT NULL`;
+  const where = `attribute "${c.attribute}" (${type} column)`;
+  switch (c.op) {
+    case 'ONE_OF':
+    case 'NOT_ONE_OF': {
+      if (c.values === null) return { pred: F, err: notNull };
+      // ONE_OF compares String(value) with each listed string (eppo-spec §2.4, §2.6).
+      const items = [...c.values];
+      let found: string;
+      if (type === 'string') {
+        // A string with a lone surrogate equals no SQL text: drop it.
+        const lits = items.filter(isWellFormed).map((s) => d.str(s));
+        found = lits.length ? `${x} IN (${lits.join(', ')})` : F;
+      } else if (type === 'boolean') {
+        const t = c.values.has('true');
+        const f = c.values.has('false');
+        found = t && f ? T : t ? x : f ? not(x) : F;
+      } else {
+        // String(n) is canonical, so only canonical number strings can equal it, and then exactly when
+        // n === Number(s) ("0" also matches -0, as in SQL). Other strings never match.
+        const nums = items.filter(canonicalNumber).map(Number);
+        if (type === 'integer') {
+          const ints = [...new Set(nums.filter((n) => Number.isSafeInteger(n)))];
+          found = ints.length ? `${x} IN (${ints.map((n) => String(n)).join(', ')})` : F;
+        } else {
+          const finite = nums.filter((n) => !Number.isNaN(n));
+          found = or([finite.length ? `${x} IN (${finite.map((n) => d.double(n)).join(', ')})` : F, nums.some(Number.isNaN) ? d.isNan(x) : F]);
+        }
+      }
+      return { pred: and([notNull, c.op === 'ONE_OF' ? found : not(found)]), err: F };
+    }
+    case 'MATCHES':
+    case 'NOT_MATCHES': {
+      const re = c.regex;
+      if (re.kind === 'invalid') return { pred: F, err: notNull };
+      if (re.kind === 'unsupported') return { pred: F, err: F }; // the SDK's condition is false (regex.ts)
+      let found: string;
+      if (type === 'boolean') {
+        // String(true) / String(false): the SDK's own matcher decides at generation time.
+        const t = re.test('true');
+        const f = re.test('false');
+        found = t && f ? T : t ? x : f ? not(x) : F;
+      } else if (type === 'double') {
+        throw new Refusal(`${c.op} on ${where}: JS String(number) and SQL casts differ for fractions and exponents; declare it integer or string`);
+      } else {
+        const source = wireValue === undefined ? '(?:)' : String(wireValue);
+        const t = toSqlRegex(source, d.regex);
+        if (!t.ok) throw new Refusal(`${c.op} on ${where}: ${t.reason} not expressible exactly in ${d.name}`);
+        found = d.regexSearch(type === 'integer' ? d.intToString(x) : x, t.pattern);
+      }
+      return { pred: and([notNull, c.op === 'MATCHES' ? found : not(found)]), err: F };
+    }
+    case 'GT':
+    case 'GTE':
+    case 'LT':
+    case 'LTE': {
+      if (c.semver !== null) {
+        // Only strings can be versions; a number or boolean never is.
+        if (type === 'string') throw new Refusal(`${c.op} on ${where}: semver ordering (npm semver) is not expressible exactly in SQL`);
+        return { pred: F, err: F };
+      }
+      const b = c.number;
+      if (Number.isNaN(b)) return { pred: F, err: F };
+      const holds = (a: number) => (c.op === 'GT' ? a > b : c.op === 'GTE' ? a >= b : c.op === 'LT' ? a < b : a <= b);
+      switch (type) {
+        case 'string':
+          throw new Refusal(`${c.op} on ${where}: a numeric comparison of a string needs JS Number() coercion; declare the column integer or double`);
+        case 'boolean': {
+          const t = holds(1);
+          const f = holds(0);
+          return { pred: t && f ? notNull : t ? and([notNull, x]) : f ? and([notNull, not(x)]) : F, err: F };
+        }
+        case 'double':
+          return { pred: and([notNull, not(d.isNan(x)), `${x} ${SYMBOL[c.op]} ${d.double(b)}`]), err: F };
+        case 'integer':
+          return { pred: and([notNull, integerBound(c.op, b, x)]), err: F };
+      }
+    }
+  }
+  return { pred: F, err: F };
+}
+
+const SYMBOL = { GT: '>', GTE: '>=', LT: '<', LTE: '<=' } as const;
+
+// For an integer v and a real b: v > b ⇔ v > ⌊b⌋, v ≥ b ⇔ v ≥ ⌈b⌉, v < b ⇔ v < ⌈b⌉, v ≤ b ⇔ v ≤ ⌊b⌋.
+function integerBound(op: 'GT' | 'GTE' | 'LT' | 'LTE', b: number, x: string): string {
+  if (b === Infinity) return op === 'GT' || op === 'GTE' ? F : T;
+  if (b === -Infinity) return op === 'GT' || op === 'GTE' ? T : F;
+  const k = BigInt(op === 'GT' || op === 'LTE' ? Math.floor(b) : Math.ceil(b));
+  if (op === 'GT') return k >= INT64_MAX ? F : k < INT64_MIN ? T : `${x} > ${k}`;
+  if (op === 'GTE') return k > INT64_MAX ? F : k <= INT64_MIN ? T : `${x} >= ${k}`;
+  if (op === 'LT') return k <= INT64_MIN ? F : k > INT64_MAX ? T : `${x} < ${k}`;
+  return k < INT64_MIN ? F : k >= INT64_MAX ? T : `${x} <= ${k}`;
+}
