@@ -436,6 +436,22 @@ export class SaltshardClient {
   }
 
   /**
+   * True when the current config references bandit models (by key and version) that are not loaded; the live
+   * source then fetches Eppo's bandit parameters (eppo-spec §5.2: only when a referenced version is missing).
+   */
+  needsBanditModels(): boolean {
+    const config = this.#config;
+    const refs = config?.wire.banditReferences;
+    if (!config || config.obfuscated || refs == null || typeof refs !== 'object') return false;
+    for (const banditKey of Object.keys(refs)) {
+      const version = (refs[banditKey] as { modelVersion?: unknown } | null)?.modelVersion;
+      const loaded = this.#bandits?.bandits.get(banditKey);
+      if (loaded === undefined || (typeof version === 'string' && loaded.modelVersion !== version)) return true;
+    }
+    return false;
+  }
+
+  /**
    * Load or replace the bandit models (Eppo's `GET /flag-config/v1/bandits` response).
    * @param models JSON text, UTF-8 bytes, or a parsed object `{ bandits: { [banditKey]: BanditParameters } }`.
    * @throws {SyntaxError | TypeError | ConfigError} when the document is unusable; the previous models stay.

@@ -1,35 +1,81 @@
 /**
- * `saltshard assign`: every flag of a UFC config for every subject of an NDJSON file, streamed in input order.
+ * `saltshard assign`: every flag of a UFC config for every subject of an NDJSON, CSV or Parquet input, written
+ * as NDJSON, CSV or Parquet in input order. Streams with bounded memory: the input is cut into chunks of whole
+ * records (Parquet: row groups), evaluated by worker threads (or in-process with --workers 1), and written back
+ * in sequence order, waiting for the output to drain.
  * @module
  */
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { SaltshardClient } from '../client.ts';
-import { compileConfig } from '../config/compile.ts';
+import { type CompiledConfig, compileConfig } from '../config/compile.ts';
 import type { Logger } from '../events/logger.ts';
+import { type ChunkResult, type ColumnType, type InputFormat, OUTPUT_FIELDS, type OutputColumns, type OutputFormat, Processor, type RunSpec, type Task } from './assign-core.ts';
 import { type CliIO, EXIT, usageError } from './common.ts';
+import { lastCsvBoundary, parseCsv } from './csv.ts';
 
 /** Usage text of the command. */
-export const ASSIGN_USAGE = `  saltshard assign --config FLAGS.json --input SUBJECTS.ndjson [--output FILE]
+export const ASSIGN_USAGE = `  saltshard assign (--config FLAGS.json | --api-key KEY) --input FILE|- [--output FILE] [options]
 
   Evaluates every flag of a UFC config (SERVER format) for every subject.
-  Input: one JSON object per line: {"subjectKey": "...", "subjectAttributes": {...}}
-  ("-" reads standard input). Blank lines are ignored.
-  Output: one JSON line per subject per flag, subjects in input order, flags in config order:
-  {"subjectKey","flagKey","variationType","variationKey","value","allocationKey","reason","doLog"}
-  (standard output unless --output is given).
-  A bad input line is reported on stderr with its line number and skipped.`;
+  --config FILE        the config file; or --api-key KEY [--base-url URL] to fetch it from Eppo once
+  --input FILE|-       subjects ("-" reads standard input); --input-format ndjson|csv|parquet, else by extension
+                       (.ndjson/.jsonl/.json, .csv, .parquet), else ndjson
+    NDJSON: one object per line: {"subjectKey": "...", "subjectAttributes": {...}}; blank lines are ignored
+    CSV: a header row; the --key column is the subject key, every other column an attribute: numbers that
+         round-trip exactly are numbers, true/false booleans, empty cells missing, anything else text
+    Parquet: one row per subject, the --key column as the key, other columns as attributes
+  --key NAME           the subject key column / field (default subjectKey)
+  --types COL:TYPE,... attribute types that override inference: string, number or boolean
+  --output FILE        default standard output; --format ndjson|csv|parquet, else by extension, else ndjson
+    One row per subject per flag, subjects in input order, flags in config order:
+    {"subjectKey","flagKey","variationType","variationKey","value","allocationKey","reason","doLog"}
+    (CSV and Parquet: the same columns; value as text: strings as they are, others in JSON notation)
+  --workers N          worker threads (default: number of CPUs; 1 evaluates in-process)
+  --rejects FILE       also write rejected rows there as NDJSON {"line","error","raw"}
+  Bad rows are reported on stderr with their line number (Parquet: row number) and skipped; every good row is
+  written. A summary (rows in, written, rejected, time, variations per flag) ends on stderr; progress is shown
+  while stderr is a terminal.`;
+
+const CHUNK_BYTES = 1 << 20;
+const MAX_RECORD_BYTES = 256 << 20;
+const PARQUET_ROW_GROUP = 131_072;
+const MAX_STDERR_REJECTS = 1000;
+const FORMATS = ['ndjson', 'csv', 'parquet'] as const;
+const TYPES = ['string', 'number', 'boolean'] as const;
+
+interface Options {
+  config?: string;
+  'api-key'?: string;
+  'base-url'?: string;
+  input?: string;
+  'input-format'?: string;
+  output?: string;
+  format?: string;
+  key?: string;
+  types?: string;
+  workers?: string;
+  rejects?: string;
+  help?: boolean;
+}
 
 /**
  * Run `assign` with its arguments.
  * @returns the exit code.
  */
 export async function assignCommand(args: readonly string[], io: CliIO): Promise<number> {
-  let values: { config?: string; input?: string; output?: string; help?: boolean };
+  let values: Options;
   try {
+    const s = { type: 'string' } as const;
     ({ values } = parseArgs({
       args: [...args],
-      options: { config: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: s, 'api-key': s, 'base-url': s, input: s, 'input-format': s, output: s, format: s, key: s, types: s, workers: s, rejects: s,
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -40,66 +86,313 @@ export async function assignCommand(args: readonly string[], io: CliIO): Promise
     io.stdout.write(`${ASSIGN_USAGE}\n`);
     return EXIT.OK;
   }
-  if (!values.config) return usageError(io, 'missing --config FLAGS.json');
-  if (!values.input) return usageError(io, 'missing --input SUBJECTS.ndjson (or - for standard input)');
-  return assign(values.config, values.input, values.output, io);
+  if (values.config !== undefined && values['api-key'] !== undefined) return usageError(io, 'give --config FILE or --api-key KEY, not both');
+  if (values.config === undefined && values['api-key'] === undefined) return usageError(io, 'missing --config FLAGS.json (or --api-key KEY)');
+  if (values['base-url'] !== undefined && values['api-key'] === undefined) return usageError(io, '--base-url needs --api-key');
+  if (!values.input) return usageError(io, 'missing --input FILE (or - for standard input)');
+  const inputFormat = pickFormat(values['input-format'], values.input === '-' ? undefined : values.input);
+  if (inputFormat === null) return usageError(io, `--input-format must be one of ${FORMATS.join(', ')}`);
+  const outputFormat = pickFormat(values.format, values.output);
+  if (outputFormat === null) return usageError(io, `--format must be one of ${FORMATS.join(', ')}`);
+  if (inputFormat === 'parquet' && values.input === '-') return usageError(io, 'Parquet input needs a file, not standard input');
+  const types = parseTypes(values.types ?? '');
+  if (typeof types === 'string') return usageError(io, types);
+  let workers = defaultWorkers();
+  if (values.workers !== undefined) {
+    workers = Number(values.workers);
+    if (!/^\d+$/.test(values.workers) || !Number.isSafeInteger(workers) || workers < 1 || workers > 256) return usageError(io, `--workers must be a whole number from 1 to 256, not "${values.workers}"`);
+  }
+  const key = values.key ?? 'subjectKey';
+  if (key === '') return usageError(io, '--key must not be empty');
+
+  const loaded = await loadConfig(values, io);
+  if (typeof loaded === 'number') return loaded;
+  return run({ ...loaded, inputFormat, outputFormat, key, types, workers, values }, io);
 }
 
-async function assign(configPath: string, inputPath: string, outputPath: string | undefined, io: CliIO): Promise<number> {
-  let client: SaltshardClient;
-  let flagKeys: string[];
+function pickFormat(explicit: string | undefined, path: string | undefined): InputFormat | null {
+  if (explicit !== undefined) return (FORMATS as readonly string[]).includes(explicit) ? (explicit as InputFormat) : null;
+  const ext = path ? extname(path).toLowerCase() : '';
+  if (ext === '.csv') return 'csv';
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
+  return 'ndjson';
+}
+
+function parseTypes(text: string): Record<string, ColumnType> | string {
+  const types: Record<string, ColumnType> = Object.create(null);
+  if (text.trim() === '') return types;
+  for (const part of text.split(',')) {
+    const at = part.lastIndexOf(':');
+    const name = part.slice(0, at).trim();
+    const type = part.slice(at + 1).trim();
+    if (at <= 0 || name === '' || !(TYPES as readonly string[]).includes(type)) return `--types: "${part}" should be COLUMN:${TYPES.join('|')}`;
+    types[name] = type as ColumnType;
+  }
+  return types;
+}
+
+function defaultWorkers(): number {
   try {
-    const config = compileConfig(readFileSync(configPath, 'utf8'));
+    return Math.max(1, typeof availableParallelism === 'function' ? availableParallelism() : cpus().length);
+  } catch {
+    return 1;
+  }
+}
+
+async function loadConfig(values: Options, io: CliIO): Promise<{ config: CompiledConfig } | number> {
+  const logger = stderrLogger(io);
+  const source = values.config ?? 'from Eppo';
+  try {
+    let config: CompiledConfig | null;
+    if (values.config !== undefined) config = compileConfig(readFileSync(values.config, 'utf8'));
+    else {
+      const { init } = await import('../live/init.ts');
+      // One fetch, no polling: a one-shot run needs one snapshot.
+      const client = await init({ apiKey: values['api-key'], baseUrl: values['base-url'], assignmentLogger: null, assignmentCacheSize: 0, logger, pollingIntervalMs: 86_400_000 });
+      config = client.getConfiguration();
+      client.close();
+      if (config === null) throw new Error('no config received');
+    }
     if (config.obfuscated) throw new Error(`${config.format}-format (obfuscated) configs hide the flag keys; use the SERVER-format config`);
-    client = new SaltshardClient({ assignmentLogger: null, assignmentCacheSize: 0, logger: stderrLogger(io) });
-    client.setConfiguration(config);
-    flagKeys = client.getFlagKeys();
+    return { config };
   } catch (err) {
-    io.stderr.write(`saltshard: cannot use config ${configPath}: ${(err as Error).message}\n`);
+    io.stderr.write(`saltshard: cannot use config ${source}: ${(err as Error).message}\n`);
     return EXIT.CONFIG;
   }
-  let input: AsyncIterable<Uint8Array | string>;
+}
+
+interface RunOptions {
+  config: CompiledConfig;
+  inputFormat: InputFormat;
+  outputFormat: OutputFormat;
+  key: string;
+  types: Record<string, ColumnType>;
+  workers: number;
+  values: Options;
+}
+
+async function run(o: RunOptions, io: CliIO): Promise<number> {
+  const started = performance.now();
+  const inputPath = o.values.input!;
+  const client = new SaltshardClient({ assignmentLogger: null, assignmentCacheSize: 0, logger: stderrLogger(io) });
+  client.setConfiguration(o.config);
+  const flagKeys = client.getFlagKeys();
+  const spec: RunSpec = {
+    config: o.config.wire, flagKeys, nowMs: Date.now(), inputFormat: o.inputFormat, outputFormat: o.outputFormat,
+    key: o.key, types: { ...o.types }, header: null, path: o.inputFormat === 'parquet' ? inputPath : null,
+  };
+
+  // Input: byte chunks of whole records, or Parquet row ranges.
+  let totalBytes: number | null = null;
+  let totalRows: number | null = null;
+  let textInput: AsyncIterable<Uint8Array | string> | null = null;
+  let rowGroups: [number, number][] = [];
   try {
-    input = inputPath === '-' ? (io.stdin as AsyncIterable<Uint8Array>) : await openInput(inputPath);
+    if (o.inputFormat === 'parquet') {
+      const hp = await import('hyparquet');
+      const file = await hp.asyncBufferFromFile(inputPath);
+      const metadata = await hp.parquetMetadataAsync(file);
+      const columns = hp.parquetSchema(metadata).children.map((c) => c.element.name);
+      if (!columns.includes(o.key)) {
+        io.stderr.write(`saltshard: ${inputPath} has no column "${o.key}" (columns: ${columns.join(', ')}); choose the key column with --key\n`);
+        return EXIT.DATA;
+      }
+      let at = 0;
+      for (const g of metadata.row_groups) {
+        const n = Number(g.num_rows);
+        for (let s = 0; s < n; s += PARQUET_ROW_GROUP) rowGroups.push([at + s, at + Math.min(n, s + PARQUET_ROW_GROUP)]);
+        at += n;
+      }
+      rowGroups = rowGroups.filter(([a, b]) => b > a);
+      totalRows = at;
+    } else if (inputPath === '-') textInput = io.stdin as AsyncIterable<Uint8Array>;
+    else {
+      totalBytes = statSync(inputPath).size;
+      textInput = await openInput(inputPath);
+    }
   } catch (err) {
     io.stderr.write(`saltshard: cannot read input ${inputPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
     return EXIT.NO_INPUT;
   }
-  const out = outputPath ? createWriteStream(outputPath) : io.stdout;
-  const writer = new BufferedWriter(out);
-  let rows = 0;
-  let bad = 0;
-  let subjects = 0;
-  // Subjects are evaluated in batches: one WASM hashing call per salt per batch.
-  let batch: Subject[] = [];
-  const flush = async () => {
-    const result = client.assignMany(batch, flagKeys, { log: 'none' });
-    for (const row of result.rows()) await writer.write(`${JSON.stringify(row)}\n`);
-    rows += batch.length * flagKeys.length;
-    batch = [];
-  };
-  for await (const { line, lineNumber } of readLines(input)) {
-    if (line.trim() === '') continue;
-    const subject = parseSubject(line);
-    if (typeof subject === 'string') {
-      bad++;
-      io.stderr.write(`saltshard: line ${lineNumber}: ${subject}; skipped\n`);
-      continue;
-    }
-    subjects++;
-    batch.push(subject);
-    if (batch.length === BATCH_SIZE) await flush();
+
+  // Outputs.
+  let out: TextSink;
+  let rejectsOut: TextSink | null = null;
+  try {
+    out = o.values.output ? await TextSink.open(o.values.output) : new TextSink(io.stdout, false);
+    if (o.values.rejects) rejectsOut = await TextSink.open(o.values.rejects);
+  } catch (err) {
+    io.stderr.write(`saltshard: cannot write ${(err as NodeJS.ErrnoException).path ?? ''}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    return 73;
   }
-  if (batch.length > 0) await flush();
-  await writer.end(outputPath !== undefined);
-  io.stderr.write(`saltshard: ${subjects} subjects x ${flagKeys.length} flags = ${rows} rows written; ${bad} bad lines skipped\n`);
-  return bad > 0 ? EXIT.DATA : EXIT.OK;
+  const parquetOut = o.outputFormat === 'parquet' ? await ParquetSink.open(out) : null;
+
+  // Counters and the summary's distribution.
+  let lineBase = 0;
+  let good = 0;
+  let bad = 0;
+  let bytesRead = 0;
+  let rowsSeen = 0;
+  const dist = flagKeys.map(() => new Map<string, { variationKey: string | null; reason: string; count: number }>());
+  const progress = (io.stderr as { isTTY?: boolean }).isTTY ? startProgress(io, started, () => ({ rows: good + bad, bytesRead, totalBytes, rowsSeen, totalRows })) : null;
+
+  const consume = async (r: ChunkResult) => {
+    for (const rej of r.rejects) {
+      const line = lineBase + rej.line;
+      bad++;
+      if (bad <= MAX_STDERR_REJECTS) {
+        progress?.clear();
+        io.stderr.write(`saltshard: ${o.inputFormat === 'parquet' ? 'row' : 'line'} ${line}: ${rej.error}; skipped\n`);
+        if (bad === MAX_STDERR_REJECTS) io.stderr.write(`saltshard: further bad rows are not shown here${rejectsOut ? ` (see ${o.values.rejects})` : ' (use --rejects FILE)'}\n`);
+      }
+      if (rejectsOut) await rejectsOut.write(`${JSON.stringify({ line, error: rej.error, raw: rej.raw })}\n`);
+    }
+    lineBase += r.lines;
+    rowsSeen += o.inputFormat === 'parquet' ? r.lines : 0;
+    good += r.subjects;
+    for (const [j, variationKey, reason, count] of r.dist) {
+      const id = `${variationKey}\u0000${reason}`;
+      const e = dist[j].get(id);
+      if (e) e.count += count;
+      else dist[j].set(id, { variationKey, reason, count });
+    }
+    if (parquetOut) await parquetOut.add(r.columns!);
+    else if (r.bytes && r.bytes.length > 0) await out.write(r.bytes);
+  };
+
+  // Small inputs are not worth starting threads for: same output either way.
+  const workers = totalBytes !== null && totalBytes <= CHUNK_BYTES ? 1 : o.inputFormat === 'parquet' ? Math.min(o.workers, Math.max(1, rowGroups.length)) : o.workers;
+  let pool: Pool | null = null;
+  let code: number = EXIT.OK;
+  try {
+    if (o.outputFormat === 'csv') await out.write(`${OUTPUT_FIELDS.join(',')}\n`);
+    const inflight = new Map<number, Promise<ChunkResult>>();
+    let seq = 0;
+    let written = 0;
+    const drainOne = async () => {
+      const p = inflight.get(written)!;
+      inflight.delete(written);
+      written++;
+      await consume(await p);
+    };
+    const submitAll = async (tasks: AsyncIterable<Task> | Iterable<Task>) => {
+      for await (const task of tasks) {
+        const p = pool!.run(task);
+        p.catch(() => {});
+        inflight.set(task.seq, p);
+        while (inflight.size >= Math.max(2, workers * 2)) await drainOne();
+      }
+      while (inflight.size > 0) await drainOne();
+    };
+    if (o.inputFormat === 'parquet') {
+      pool = new Pool(workers, spec);
+      await submitAll(rowGroups.map(([rowStart, rowEnd]) => ({ seq: seq++, rowStart, rowEnd })));
+    } else {
+      const chunks = byteChunks(textInput!, o.inputFormat === 'csv', (n) => (bytesRead += n));
+      let first = true;
+      const tasks = async function* (): AsyncGenerator<Task> {
+        for await (let bytes of chunks) {
+          if (first) {
+            first = false;
+            if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = copy(bytes.subarray(3));
+            if (o.inputFormat === 'csv') {
+              const end = firstCsvBoundary(bytes);
+              const headerText = new TextDecoder().decode(end === -1 ? bytes : bytes.subarray(0, end));
+              let header: string[] | null = null;
+              let headerError: string | null = null;
+              lineBase = parseCsv(headerText, (fields, _line, _raw, error) => {
+                if (header === null && headerError === null) [header, headerError] = [fields, error];
+              });
+              if (header === null || headerError !== null) throw new InputError(`the first line of ${inputPath} is not a CSV header${headerError ? ` (${headerError})` : ''}`);
+              const names: string[] = header;
+              if (!names.includes(o.key)) throw new InputError(`the CSV header has no column "${o.key}" (columns: ${names.join(', ')}); choose the key column with --key`);
+              spec.header = names;
+              bytes = end === -1 ? new Uint8Array(0) : copy(bytes.subarray(end));
+            }
+            pool = new Pool(workers, spec);
+          }
+          if (bytes.length > 0) yield { seq: seq++, bytes };
+        }
+        if (first) pool = new Pool(1, { ...spec, header: [o.key] });
+      };
+      await submitAll(tasks());
+    }
+    if (parquetOut) await parquetOut.end();
+    await out.end();
+    await rejectsOut?.end();
+    if (bad > 0) code = EXIT.DATA;
+  } catch (err) {
+    progress?.stop();
+    if (err instanceof InputError) {
+      io.stderr.write(`saltshard: ${err.message}\n`);
+      return EXIT.DATA;
+    }
+    if (err instanceof RecordTooLong) {
+      io.stderr.write(`saltshard: ${err.message}\n`);
+      return EXIT.DATA;
+    }
+    io.stderr.write(`saltshard: ${(err as Error)?.message ?? err}\n`);
+    return 70;
+  } finally {
+    progress?.stop();
+    await (pool as Pool | null)?.close();
+  }
+
+  const secs = (performance.now() - started) / 1000;
+  const nf = flagKeys.length;
+  const lines = [
+    `saltshard: ${good} subjects x ${nf} flags = ${good * nf} rows written; ${bad} bad lines skipped`,
+    `saltshard: rows in ${good + bad}, rows written ${good} (${good * nf} assignment rows), bad rows ${bad}${rejectsOut ? ` (in ${o.values.rejects})` : ''}; ${secs.toFixed(2)} s, ${formatRate((good + bad) / secs)} rows/s, ${workers} worker${workers === 1 ? '' : 's'}`,
+  ];
+  if (nf > 0 && good > 0) {
+    lines.push('saltshard: variations per flag (subjects, share of rows written):');
+    flagKeys.forEach((flagKey, j) => {
+      lines.push(`  ${flagKey}`);
+      const entries = [...dist[j].values()].sort((a, b) => b.count - a.count || String(a.variationKey).localeCompare(String(b.variationKey)));
+      const width = Math.max(9, ...entries.map((e) => (e.variationKey ?? '(none)').length));
+      for (const e of entries) {
+        lines.push(`    ${(e.variationKey ?? '(none)').padEnd(width)}  ${e.reason.padEnd(29)} ${String(e.count).padStart(12)}  ${((100 * e.count) / good).toFixed(2).padStart(6)} %`);
+      }
+    });
+  }
+  io.stderr.write(`${lines.join('\n')}\n`);
+  return code;
 }
 
-const BATCH_SIZE = 4096;
+class InputError extends Error {}
+class RecordTooLong extends Error {}
+
+function formatRate(r: number): string {
+  if (!Number.isFinite(r)) return '-';
+  return r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : r >= 1e3 ? `${(r / 1e3).toFixed(1)} k` : r.toFixed(0);
+}
+
+function startProgress(io: CliIO, started: number, state: () => { rows: number; bytesRead: number; totalBytes: number | null; rowsSeen: number; totalRows: number | null }) {
+  let shown = false;
+  const tick = () => {
+    const s = state();
+    const secs = (performance.now() - started) / 1000;
+    const fraction = s.totalBytes ? s.bytesRead / s.totalBytes : s.totalRows ? s.rowsSeen / s.totalRows : null;
+    const eta = fraction && fraction > 0.001 ? `, ${(fraction * 100).toFixed(0)} %, ETA ${Math.max(0, (secs / fraction) - secs).toFixed(0)} s` : '';
+    io.stderr.write(`\r\x1b[Ksaltshard: ${s.rows} rows, ${formatRate(s.rows / secs)} rows/s${eta}`);
+    shown = true;
+  };
+  const timer = setInterval(tick, 250);
+  (timer as { unref?: () => void }).unref?.();
+  return {
+    clear() {
+      if (shown) io.stderr.write('\r\x1b[K');
+      shown = false;
+    },
+    stop() {
+      clearInterval(timer);
+      this.clear();
+    },
+  };
+}
 
 async function openInput(path: string): Promise<AsyncIterable<Uint8Array>> {
-  const stream = createReadStream(path);
+  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', reject);
@@ -107,68 +400,228 @@ async function openInput(path: string): Promise<AsyncIterable<Uint8Array>> {
   return stream;
 }
 
-interface Subject {
-  subjectKey: string;
-  subjectAttributes: Record<string, unknown>;
-}
+const textEncoder = new TextEncoder();
 
-function parseSubject(line: string): Subject | string {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(line);
-  } catch (err) {
-    return `not JSON (${(err as Error).message})`;
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return 'expected a JSON object';
-  const { subjectKey, subjectAttributes } = doc as Record<string, unknown>;
-  if (typeof subjectKey !== 'string' || subjectKey === '') return '"subjectKey" must be a non-empty string';
-  if (subjectAttributes != null && (typeof subjectAttributes !== 'object' || Array.isArray(subjectAttributes))) {
-    return '"subjectAttributes" must be an object';
-  }
-  return { subjectKey, subjectAttributes: (subjectAttributes ?? {}) as Record<string, unknown> };
-}
-
-/** Split a byte or text stream into lines (LF or CRLF), numbered from 1; a last line without LF counts. */
-export async function* readLines(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<{ line: string; lineNumber: number }> {
-  const decoder = new TextDecoder();
-  let pending = '';
-  let lineNumber = 0;
-  for await (const chunk of input) {
-    pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    let start = 0;
-    let nl: number;
-    while ((nl = pending.indexOf('\n', start)) !== -1) {
-      const end = nl > start && pending.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      yield { line: pending.slice(start, end), lineNumber: ++lineNumber };
-      start = nl + 1;
+/** Cut a byte stream into chunks of at least CHUNK_BYTES that end at a record boundary (the last may not). */
+async function* byteChunks(input: AsyncIterable<Uint8Array | string>, csv: boolean, onRead: (n: number) => void): AsyncGenerator<Uint8Array> {
+  let pieces: Uint8Array[] = [];
+  let size = 0;
+  for await (const c of input) {
+    const piece = typeof c === 'string' ? textEncoder.encode(c) : c;
+    onRead(piece.length);
+    pieces.push(piece);
+    size += piece.length;
+    if (size < CHUNK_BYTES) continue;
+    const data = concat(pieces, size);
+    const end = csv ? lastCsvBoundary(data) : data.lastIndexOf(10) + 1;
+    if (end <= 0) {
+      if (size > MAX_RECORD_BYTES) throw new RecordTooLong(`a record longer than ${MAX_RECORD_BYTES >> 20} MB (no line break${csv ? ' outside quotes' : ''}); is the input format right?`);
+      pieces = [data];
+      continue;
     }
-    pending = pending.slice(start);
+    yield copy(data.subarray(0, end));
+    const rest = data.subarray(end);
+    pieces = rest.length ? [rest] : [];
+    size = rest.length;
   }
-  pending += decoder.decode();
-  if (pending !== '') yield { line: pending.endsWith('\r') ? pending.slice(0, -1) : pending, lineNumber: ++lineNumber };
+  if (size > 0) yield copy(concat(pieces, size));
 }
 
-/** Collects small writes into ~64 KB chunks and honours backpressure. */
-class BufferedWriter {
-  #buf = '';
-  constructor(private readonly out: NodeJS.WritableStream) {}
-  async write(text: string): Promise<void> {
-    this.#buf += text;
-    if (this.#buf.length >= 65536) await this.#flush();
+/** A copy with its own ArrayBuffer (Buffer#slice shares memory), so it can be transferred to a worker. */
+function copy(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+function concat(pieces: Uint8Array[], size: number): Uint8Array {
+  if (pieces.length === 1) return pieces[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
   }
-  async end(close: boolean): Promise<void> {
-    await this.#flush();
-    if (close) await new Promise<void>((resolve, reject) => {
-      this.out.once('error', reject);
-      this.out.end(() => resolve());
+  return out;
+}
+
+/** The end of the first record (past its LF), quote-aware, or -1. */
+function firstCsvBoundary(bytes: Uint8Array): number {
+  let pos = 0;
+  for (;;) {
+    const q = bytes.indexOf(34, pos);
+    const nl = bytes.indexOf(10, pos);
+    if (nl !== -1 && (q === -1 || nl < q)) return nl + 1;
+    if (q === -1) return -1;
+    const close = bytes.indexOf(34, q + 1);
+    if (close === -1) return -1;
+    pos = close + 1;
+  }
+}
+
+/** Runs tasks on worker threads, or in-process for one worker. */
+class Pool {
+  readonly #workers: Worker[] = [];
+  readonly #idle: Worker[] = [];
+  readonly #queue: { task: Task; resolve: (r: ChunkResult) => void; reject: (e: Error) => void }[] = [];
+  readonly #busy = new Map<Worker, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>();
+  readonly #local: Processor | null = null;
+  #failed: Error | null = null;
+
+  constructor(n: number, spec: RunSpec) {
+    if (n <= 1) {
+      this.#local = new Processor(spec);
+      return;
+    }
+    const url = new URL(import.meta.url.endsWith('.ts') ? './assign-worker.ts' : './assign-worker.js', import.meta.url);
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(url, { workerData: spec });
+      w.on('message', (m: ChunkResult & { fatal?: string }) => {
+        if (m.fatal !== undefined) return this.#fail(new Error(`worker failed: ${m.fatal}`));
+        const job = this.#busy.get(w);
+        this.#busy.delete(w);
+        this.#idle.push(w);
+        this.#next();
+        job?.resolve(m);
+      });
+      w.on('error', (err) => this.#fail(err));
+      w.on('exit', (code) => {
+        if (this.#busy.has(w)) this.#fail(new Error(`a worker exited (code ${code})`));
+      });
+      this.#workers.push(w);
+      this.#idle.push(w);
+    }
+  }
+
+  run(task: Task): Promise<ChunkResult> {
+    if (this.#local) return this.#local.process(task);
+    if (this.#failed) return Promise.reject(this.#failed);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ task, resolve, reject });
+      this.#next();
     });
   }
-  async #flush(): Promise<void> {
-    if (this.#buf === '') return;
-    const ok = this.out.write(this.#buf);
-    this.#buf = '';
-    if (!ok) await new Promise<void>((resolve) => this.out.once('drain', () => resolve()));
+
+  #next(): void {
+    while (this.#idle.length > 0 && this.#queue.length > 0) {
+      const w = this.#idle.pop()!;
+      const job = this.#queue.shift()!;
+      this.#busy.set(w, job);
+      w.postMessage(job.task, job.task.bytes ? [job.task.bytes.buffer as ArrayBuffer] : []);
+    }
   }
+
+  #fail(err: Error): void {
+    this.#failed ??= err;
+    for (const job of this.#busy.values()) job.reject(err);
+    for (const job of this.#queue) job.reject(err);
+    this.#busy.clear();
+    this.#queue.length = 0;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+}
+
+/** Writes to a stream, waiting for 'drain' when it is full; reports the stream's error on the next write. */
+class TextSink {
+  #error: Error | null = null;
+  constructor(readonly stream: NodeJS.WritableStream, readonly close: boolean) {
+    stream.on('error', (err: Error) => (this.#error ??= err));
+  }
+
+  static async open(path: string): Promise<TextSink> {
+    const stream = createWriteStream(path);
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', reject);
+    });
+    return new TextSink(stream, true);
+  }
+
+  async write(data: Uint8Array | string): Promise<void> {
+    if (this.#error) throw this.#error;
+    if (!this.stream.write(data)) {
+      await new Promise<void>((resolve, reject) => {
+        const done = () => {
+          this.stream.off('drain', done);
+          this.stream.off('error', done);
+          if (this.#error) reject(this.#error);
+          else resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('error', done);
+      });
+    }
+  }
+
+  async end(): Promise<void> {
+    if (this.#error) throw this.#error;
+    if (!this.close) return;
+    await new Promise<void>((resolve, reject) => {
+      this.stream.once('error', reject);
+      this.stream.end(() => resolve());
+    });
+  }
+}
+
+/** Parquet output through hyparquet-writer: fixed-size row groups, flushed to the sink as each is encoded. */
+class ParquetSink {
+  #pending: OutputColumns = emptyColumns();
+  #size = 0;
+  private constructor(private readonly writer: { write(o: unknown): void | Promise<void>; finish(): void | Promise<void> }) {}
+
+  static async open(sink: TextSink): Promise<ParquetSink> {
+    const { ByteWriter, ParquetWriter } = await import('hyparquet-writer');
+    const bw = new ByteWriter() as unknown as { buffer: ArrayBuffer; index: number; ensure(n: number): void; flush(): Promise<void>; finish(): Promise<void> };
+    const ensure = bw.ensure.bind(bw);
+    let backlog: Promise<void> = Promise.resolve();
+    const flush = () => {
+      if (bw.index > 0) {
+        const chunk = new Uint8Array(bw.buffer, 0, bw.index).slice();
+        bw.index = 0;
+        backlog = backlog.then(() => sink.write(chunk));
+      }
+      return backlog;
+    };
+    bw.ensure = (n: number) => {
+      if (bw.index > CHUNK_BYTES) void flush();
+      ensure(n);
+    };
+    bw.flush = flush;
+    bw.finish = flush;
+    const str = (name: string, optional: boolean) => ({ name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: optional ? 'OPTIONAL' : 'REQUIRED' });
+    const schema = [
+      { name: 'root', num_children: 8 },
+      str('subjectKey', false), str('flagKey', false), str('variationType', true), str('variationKey', true),
+      str('value', true), str('allocationKey', true), str('reason', false),
+      { name: 'doLog', type: 'BOOLEAN', repetition_type: 'REQUIRED' },
+    ];
+    return new ParquetSink(new ParquetWriter({ writer: bw as never, schema: schema as never, createdBy: 'saltshard' }) as never);
+  }
+
+  async add(c: OutputColumns): Promise<void> {
+    for (const f of OUTPUT_FIELDS) for (const v of c[f]) (this.#pending[f] as unknown[]).push(v);
+    this.#size += c.subjectKey.length;
+    while (this.#size >= PARQUET_ROW_GROUP) await this.#write(PARQUET_ROW_GROUP);
+  }
+
+  async end(): Promise<void> {
+    if (this.#size > 0) await this.#write(this.#size);
+    await this.writer.finish();
+  }
+
+  async #write(n: number): Promise<void> {
+    const columnData = OUTPUT_FIELDS.map((name) => ({ name, data: (this.#pending[name] as unknown[]).slice(0, n) }));
+    for (const f of OUTPUT_FIELDS) (this.#pending[f] as unknown[]).splice(0, n);
+    this.#size -= n;
+    await this.writer.write({ columnData, rowGroupSize: n });
+  }
+}
+
+function emptyColumns(): OutputColumns {
+  return { subjectKey: [], flagKey: [], variationType: [], variationKey: [], value: [], allocationKey: [], reason: [], doLog: [] };
 }
 
 function stderrLogger(io: CliIO): Logger {

@@ -38,6 +38,8 @@ export function compileRegex(pattern: string): CompiledRegex {
   } catch (err) {
     return { kind: 'invalid', message: (err as Error).message };
   }
+  const literal = literalMatcher(pattern);
+  if (literal !== null) return { kind: 'ok', test: literal };
   let re: RE2JS;
   try {
     re = RE2JS.compile(translate(pattern));
@@ -59,6 +61,23 @@ export function compileRegex(pattern: string): CompiledRegex {
       return hit;
     },
   };
+}
+
+/**
+ * Most targeting patterns are a literal with optional anchors (`@example\\.com$`, `^beta-`). Those become plain
+ * string tests with exactly the ECMAScript meaning (no flags: `$` is the end of input): about 20 ns instead of
+ * re2js's ~500 ns per distinct value (measured 2026-11-24).
+ */
+function literalMatcher(pattern: string): ((input: string) => boolean) | null {
+  const m = /^(\^?)((?:[^\\^$.|?*+()[\]{}]|\\[!-/:-@[-`{-~])*)(\$?)$/.exec(pattern);
+  if (m === null) return null;
+  const text = m[2].replace(/\\(.)/g, '$1');
+  const start = m[1] === '^';
+  const end = m[3] === '$';
+  if (start && end) return (input) => input === text;
+  if (start) return (input) => input.startsWith(text);
+  if (end) return (input) => input.endsWith(text);
+  return (input) => input.includes(text);
 }
 
 const hex = (s: string, n: number) => new RegExp(`^[0-9A-Fa-f]{${n}}$`).test(s);

@@ -58,6 +58,14 @@ export class BatchResult {
     return this.#tables[j][this.#cells[i * this.flagKeys.length + j]];
   }
 
+  /**
+   * Which distinct outcome of flag `j` subject `i` got (an index local to this batch): cells of flag `j` with the
+   * same index have equal rows apart from `subjectKey`, so writers can format each outcome once per batch.
+   */
+  outcomeIndex(i: number, j: number): number {
+    return this.#cells[i * this.flagKeys.length + j];
+  }
+
   /** The evaluation code of subject `i` for flag `j`. */
   code(i: number, j: number): FlagEvaluationCode {
     return this.#entry(i, j).code;

@@ -48,7 +48,7 @@ export function keySubdomain(apiKey: string): string | null {
   return cs !== null && SUBDOMAIN.test(cs) ? cs : null;
 }
 
-/** The config URL with Eppo's query parameters (apiKey, sdkName, sdkVersion, in that order). */
-export function configUrl(base: string, apiKey: string, sdkName: string, sdkVersion: string): string {
-  return `${base}/flag-config/v1/config?${new URLSearchParams({ apiKey, sdkName, sdkVersion })}`;
+/** The config (or bandit parameters) URL with Eppo's query parameters (apiKey, sdkName, sdkVersion, in that order). */
+export function configUrl(base: string, apiKey: string, sdkName: string, sdkVersion: string, resource: 'config' | 'bandits' = 'config'): string {
+  return `${base}/flag-config/v1/${resource}?${new URLSearchParams({ apiKey, sdkName, sdkVersion })}`;
 }

@@ -19,12 +19,15 @@ const MAX_REDIRECTS = 3;
 /**
  * Request the config once.
  * @param url the full URL (carries the key; never put it in a message).
- * @param options timeout covering headers and body, the ETag to revalidate, and the fetch to use.
+ * @param options timeout covering headers and body, the ETag to revalidate, the fetch to use, and a signal that
+ *   cancels the request (closing the client).
  * @returns the outcome; never throws.
  */
-export async function fetchConfig(url: string, options: { timeoutMs: number; etag: string | null; fetch: FetchLike }): Promise<FetchOutcome> {
+export async function fetchConfig(url: string, options: { timeoutMs: number; etag: string | null; fetch: FetchLike; signal?: AbortSignal }): Promise<FetchOutcome> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  const stop = () => controller.abort();
+  options.signal?.addEventListener('abort', stop);
   try {
     let target = url;
     for (let hop = 0; ; hop++) {
@@ -54,10 +57,12 @@ export async function fetchConfig(url: string, options: { timeoutMs: number; eta
       return { kind: 'ok', text, etag: res.headers.get('etag') };
     }
   } catch (err) {
+    if (options.signal?.aborted) return error(0, 'cancelled: the client was closed');
     if (controller.signal.aborted) return error(408, `no complete response within ${options.timeoutMs} ms`);
     return error(0, `network error${causeCode(err)}`);
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener('abort', stop);
   }
 }
 

@@ -97,8 +97,10 @@ function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSyn
     cache = cacheOption;
   }
   const client = new SaltshardClient(options);
+  const base = configBaseUrl(apiKey, options.baseUrl);
   const sync = new ConfigSync(client, {
-    url: configUrl(configBaseUrl(apiKey, options.baseUrl), apiKey, SDK_NAME, SDK_VERSION),
+    url: configUrl(base, apiKey, SDK_NAME, SDK_VERSION),
+    banditsUrl: configUrl(base, apiKey, SDK_NAME, SDK_VERSION, 'bandits'),
     fetch: (url, init) => fetchFn(url, init),
     logger,
     pollingIntervalMs: positive('pollingIntervalMs', options.pollingIntervalMs, 30_000),

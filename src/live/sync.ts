@@ -14,6 +14,10 @@ import { type FetchLike, type FetchOutcome, fetchConfig } from './fetcher.ts';
 export interface ConfigTarget {
   setConfiguration(config: unknown): void;
   isInitialized(): boolean;
+  /** True when the config in force references bandit models that are not loaded. */
+  needsBanditModels(): boolean;
+  /** Load Eppo's bandit parameters response. */
+  setBanditConfiguration(models: unknown): void;
   /** Told of each failed fetch (`syncFailed`, our message) and of the first success after failures (`syncRecovered`). */
   emit(event: 'syncFailed' | 'syncRecovered', detail: unknown): void;
 }
@@ -21,6 +25,8 @@ export interface ConfigTarget {
 /** Settings of {@link ConfigSync}; all validated by the caller. */
 export interface SyncSettings {
   url: string;
+  /** Eppo's bandit parameters URL (fetched only when the config references missing models). */
+  banditsUrl: string;
   fetch: FetchLike;
   logger: Logger;
   pollingIntervalMs: number;
@@ -59,6 +65,7 @@ export class ConfigSync {
   #etag: string | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #stopped = false;
+  readonly #closing = new AbortController();
   #warnedAuth = false;
   #warnedCacheWrite = false;
 
@@ -90,9 +97,10 @@ export class ConfigSync {
     return ok;
   }
 
-  /** Stop polling; a request in flight finishes but is not followed by another. */
+  /** Stop polling and cancel a request in flight; nothing follows. */
   stop(): void {
     this.#stopped = true;
+    this.#closing.abort();
     this.#status.polling = false;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
@@ -122,7 +130,9 @@ export class ConfigSync {
       timeoutMs: this.#s.requestTimeoutMs,
       etag: this.#target.isInitialized() ? this.#etag : null,
       fetch: this.#s.fetch,
+      signal: this.#closing.signal,
     });
+    if (this.#stopped) return outcome;
     if (outcome.kind === 'error') {
       this.#fail(outcome.status, `Config fetch failed: ${outcome.message}`);
       return outcome;
@@ -140,6 +150,7 @@ export class ConfigSync {
       this.#status.source = 'network';
       void this.#writeCache(outcome.text);
     }
+    if (this.#target.needsBanditModels()) await this.#fetchBandits();
     this.#status.successes++;
     if (this.#status.consecutiveFailures > 0) this.#target.emit('syncRecovered', null);
     this.#status.consecutiveFailures = 0;
@@ -160,6 +171,18 @@ export class ConfigSync {
       this.#warnedAuth = true;
     } else {
       this.#s.logger.warn(`${message}; keeping the last good config`);
+    }
+  }
+
+  /** Fetch and load bandit models; a failure is reported and retried on the next poll, the config stays. */
+  async #fetchBandits(): Promise<void> {
+    const outcome = await fetchConfig(this.#s.banditsUrl, { timeoutMs: this.#s.requestTimeoutMs, etag: null, fetch: this.#s.fetch, signal: this.#closing.signal });
+    if (this.#stopped) return;
+    try {
+      if (outcome.kind === 'error') throw new Error(outcome.message);
+      if (outcome.kind === 'ok') this.#target.setBanditConfiguration(outcome.text);
+    } catch (err) {
+      this.#s.logger.warn(`Bandit models not loaded: ${(err as Error).message}; bandit flags serve their variation without an action`);
     }
   }
 

@@ -1,0 +1,26 @@
+/**
+ * Worker thread of `saltshard assign`: receives the run spec once (workerData), then chunks; answers each with
+ * its result (output bytes transferred, not copied). Each worker instantiates the embedded WASM kernel.
+ * @module
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { type ChunkResult, Processor, type RunSpec, type Task } from './assign-core.ts';
+
+const port = parentPort!;
+let processor: Processor;
+try {
+  processor = new Processor(workerData as RunSpec);
+} catch (err) {
+  port.postMessage({ fatal: String((err as Error)?.stack ?? err) });
+  throw err;
+}
+port.on('message', async (task: Task) => {
+  let result: ChunkResult;
+  try {
+    result = await processor.process(task);
+  } catch (err) {
+    port.postMessage({ seq: task.seq, fatal: String((err as Error)?.stack ?? err) });
+    return;
+  }
+  port.postMessage(result, result.bytes ? [result.bytes.buffer as ArrayBuffer] : []);
+});

@@ -1,0 +1,136 @@
+/**
+ * A small RFC 4180 CSV reader and writer for the CLI (no dependency): comma-separated, fields optionally quoted
+ * with `"`, `""` for a quote inside a quoted field, quoted fields may hold commas and line breaks; LF or CRLF
+ * record ends; blank (or whitespace-only) lines are skipped.
+ * @module
+ */
+
+/** Called for each record: its fields, or an error; `line` is the 1-based line the record starts on. */
+export type CsvSink = (fields: string[] | null, line: number, raw: string, error: string | null) => void;
+
+/**
+ * Parse CSV text (whole records only, except that the text may end without a line break).
+ * @returns the number of lines consumed.
+ */
+export function parseCsv(text: string, emit: CsvSink): number {
+  const n = text.length;
+  let pos = 0;
+  let line = 1;
+  while (pos < n) {
+    let nl = text.indexOf('\n', pos);
+    if (nl === -1) nl = n;
+    const q = text.indexOf('"', pos);
+    if (q === -1 || q > nl) {
+      // Fast path: no quote on this line.
+      const end = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      const s = text.slice(pos, end);
+      const startLine = line;
+      pos = nl + 1;
+      line++;
+      if (s.length === 0 || isBlank(s)) continue;
+      emit(s.split(','), startLine, s, null);
+      continue;
+    }
+    const r = parseQuotedRecord(text, pos);
+    const startLine = line;
+    line += r.newlines + 1;
+    const rawEnd = r.end > pos && text.charCodeAt(r.end - 1) === 10 ? (r.end - 1 > pos && text.charCodeAt(r.end - 2) === 13 ? r.end - 2 : r.end - 1) : r.end;
+    emit(r.error === null ? r.fields : null, startLine, text.slice(pos, rawEnd), r.error);
+    pos = r.end;
+  }
+  return line - 1;
+}
+
+function isBlank(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
+/** Parse one record that contains a quote, starting at `pos`; `end` is past its line break. */
+function parseQuotedRecord(text: string, pos: number): { fields: string[]; end: number; newlines: number; error: string | null } {
+  const n = text.length;
+  const fields: string[] = [];
+  let i = pos;
+  let newlines = 0;
+  for (;;) {
+    // At the start of a field.
+    if (i < n && text.charCodeAt(i) === 34) {
+      let value = '';
+      let j = i + 1;
+      for (;;) {
+        const close = text.indexOf('"', j);
+        if (close === -1) {
+          const rest = text.slice(j);
+          for (let k = 0; k < rest.length; k++) if (rest.charCodeAt(k) === 10) newlines++;
+          return { fields, end: n, newlines: Math.max(0, newlines - (text.charCodeAt(n - 1) === 10 ? 1 : 0)), error: 'unterminated quoted field' };
+        }
+        const part = text.slice(j, close);
+        for (let k = 0; k < part.length; k++) if (part.charCodeAt(k) === 10) newlines++;
+        value += part;
+        if (text.charCodeAt(close + 1) === 34) {
+          value += '"';
+          j = close + 2;
+          continue;
+        }
+        i = close + 1;
+        break;
+      }
+      fields.push(value);
+      const c = i < n ? text.charCodeAt(i) : 10;
+      if (c === 44) {
+        i++;
+        continue;
+      }
+      if (c === 13 && (i + 1 >= n || text.charCodeAt(i + 1) === 10)) return { fields, end: Math.min(n, i + 2), newlines, error: null };
+      if (c === 10) return { fields, end: Math.min(n, i + 1), newlines, error: null };
+      // Garbage after a closing quote: skip the rest of the line.
+      let nl = text.indexOf('\n', i);
+      if (nl === -1) nl = n - 1;
+      return { fields, end: nl + 1, newlines, error: `unexpected character after a closing quote (column ${fields.length})` };
+    }
+    // An unquoted field: up to the next comma or line break (a stray quote inside is kept as text).
+    let k = i;
+    while (k < n) {
+      const c = text.charCodeAt(k);
+      if (c === 44 || c === 10) break;
+      k++;
+    }
+    const end = k < n && text.charCodeAt(k) === 10 && k > i && text.charCodeAt(k - 1) === 13 ? k - 1 : k;
+    fields.push(text.slice(i, end));
+    if (k < n && text.charCodeAt(k) === 44) {
+      i = k + 1;
+      continue;
+    }
+    return { fields, end: Math.min(n, k + 1), newlines, error: null };
+  }
+}
+
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** One CSV field, quoted when it holds a comma, quote or line break. */
+export function csvField(s: string): string {
+  return NEEDS_QUOTES.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/**
+ * The end of the last complete record in `bytes` (index just past its LF), or -1: quote-aware, so a line break
+ * inside a quoted field does not end a record. `bytes` must start at a record start.
+ */
+export function lastCsvBoundary(bytes: Uint8Array): number {
+  let pos = 0;
+  let best = -1;
+  const n = bytes.length;
+  for (;;) {
+    const q = bytes.indexOf(34, pos);
+    const segEnd = q === -1 ? n : q;
+    const nl = bytes.subarray(pos, segEnd).lastIndexOf(10);
+    if (nl !== -1) best = pos + nl + 1;
+    if (q === -1) return best;
+    const close = bytes.indexOf(34, q + 1);
+    if (close === -1) return best;
+    pos = close + 1;
+  }
+}
