@@ -405,7 +405,7 @@ export class SaltshardClient {
     const flagKey = config.obfuscated ? requestedKey : (flag.configKey ?? requestedKey);
     const allocationKey = e.allocation!.key;
     const variationKey = e.variation!.key;
-    const value = `${allocationKey};${variationKey}`;
+    const value = e.split!.logValue;
     if (!this.#events.wants(flagKey, subjectKey, value)) return;
     let event: AssignmentEvent;
     try {

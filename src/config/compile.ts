@@ -41,6 +41,8 @@ export interface Split {
   readonly hashesSubject: boolean;
   /** `split.shards.length > 1` on the wire; used only in the MATCH description. */
   readonly isPartialRollout: boolean;
+  /** "allocationKey;variationKey": what the dedupe cache stores for an exposure from this split (one string per split). */
+  readonly logValue: string;
   readonly extraLogging: Readonly<Record<string, string>>;
 }
 
@@ -196,6 +198,7 @@ function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings:
         shards: shards.filter((s) => !s.saltWellFormed || !coversAll(s.ranges, flag.totalShards)),
         hashesSubject: split.shards.length > 0,
         isPartialRollout: split.shards.length > 1,
+        logValue: `${text(a.key)};${variations.get(variationKey)?.key ?? variationKey}`,
         extraLogging,
       };
     }),
