@@ -4,7 +4,7 @@
  * @module
  */
 import type { FlagEvaluationDetails } from '../eval/details.ts';
-import { DedupeCache, type Logger, MAX_QUEUED_EVENTS } from '../events/logger.ts';
+import { DedupeCache, type Logger, MAX_QUEUED_EVENTS, callSandboxed } from '../events/logger.ts';
 
 /** What a bandit logger receives; Eppo's `IBanditEvent` field for field. */
 export interface BanditEvent {
@@ -80,26 +80,6 @@ export class BanditEventSink {
   }
 
   #call(target: BanditLogger, event: BanditEvent, onReject: () => void): boolean {
-    try {
-      const result = target.logBanditAction(event);
-      if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
-        (result as Promise<unknown>).then(undefined, (err: unknown) => {
-          onReject();
-          this.#logger.error('Bandit logger rejected', errorText(err));
-        });
-      }
-      return true;
-    } catch (err) {
-      this.#logger.error('Bandit logger threw', errorText(err));
-      return false;
-    }
-  }
-}
-
-function errorText(err: unknown): string {
-  try {
-    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  } catch {
-    return 'unprintable error';
+    return callSandboxed(() => target.logBanditAction(event), this.#logger, 'Bandit logger', onReject);
   }
 }

@@ -217,19 +217,31 @@ export class EventSink {
 
   /** Call the logger; a rejection later forgets the pair (when `flagKey` is given) so it is logged again. */
   #call(target: AssignmentLogger, event: AssignmentEvent, flagKey: string | null, subjectKey: string, value: string): boolean {
-    try {
-      const result = target.logAssignment(event);
-      if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
-        (result as Promise<unknown>).then(undefined, (err: unknown) => {
-          if (flagKey !== null) this.#cache.forget(flagKey, subjectKey, value);
-          this.#logger.error('Assignment logger rejected', errorText(err));
-        });
-      }
-      return true;
-    } catch (err) {
-      this.#logger.error('Assignment logger threw', errorText(err));
-      return false;
+    return callSandboxed(() => target.logAssignment(event), this.#logger, 'Assignment logger', () => {
+      if (flagKey !== null) this.#cache.forget(flagKey, subjectKey, value);
+    });
+  }
+}
+
+/**
+ * Run a user callback that may throw or return a rejecting promise; neither escapes. Failures go to `logger.error`
+ * as "<label> threw" / "<label> rejected".
+ * @param onReject also run when the returned promise rejects.
+ * @returns false when the callback threw synchronously.
+ */
+export function callSandboxed(callback: () => unknown, logger: Logger, label: string, onReject: () => void): boolean {
+  try {
+    const result = callback();
+    if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+      (result as Promise<unknown>).then(undefined, (err: unknown) => {
+        onReject();
+        logger.error(`${label} rejected`, errorText(err));
+      });
     }
+    return true;
+  } catch (err) {
+    logger.error(`${label} threw`, errorText(err));
+    return false;
   }
 }
 
