@@ -12,7 +12,7 @@ export interface AssignmentEvent {
   allocation: string | null;
   /** `${flagKey}-${allocationKey}`. */
   experiment: string | null;
-  /** The flag key as requested (plain even for obfuscated configs). */
+  /** The flag's own `key` field (plain configs, as Eppo), or the requested key (obfuscated configs, or no `key`). */
   featureFlag: string;
   /** `SERVER` or `CLIENT`. */
   format: string;
