@@ -28,7 +28,7 @@ Usage:
 ${Object.values(COMMANDS).map((c) => c.usage).join('\n\n')}
 
 Exit codes: 0 all rows written; 65 some input lines rejected; 64 bad usage; 66 input not readable;
-78 config not usable.`;
+73 output not writable; 78 config not usable; 70 internal error.`;
 }
 
 /**

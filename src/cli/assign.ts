@@ -8,6 +8,7 @@
 import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { extname } from 'node:path';
+import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { SaltshardClient } from '../client.ts';
@@ -40,7 +41,8 @@ export const ASSIGN_USAGE = `  saltshard assign (--config FLAGS.json | --api-key
   written. A summary (rows in, written, rejected, time, variations per flag) ends on stderr; progress is shown
   while stderr is a terminal.`;
 
-const CHUNK_BYTES = 1 << 20;
+/** Input bytes per chunk; SALTSHARD_ASSIGN_CHUNK_BYTES (at least 1024) shrinks it, for tests of chunk boundaries. */
+const CHUNK_BYTES = Math.max(1024, Number(process.env.SALTSHARD_ASSIGN_CHUNK_BYTES) || 1 << 20);
 const MAX_RECORD_BYTES = 256 << 20;
 const PARQUET_ROW_GROUP = 131_072;
 const MAX_STDERR_REJECTS = 1000;
@@ -260,8 +262,8 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
     else if (r.bytes && r.bytes.length > 0) await out.write(r.bytes);
   };
 
-  // Small inputs are not worth starting threads for: same output either way.
-  const workers = totalBytes !== null && totalBytes <= CHUNK_BYTES ? 1 : o.inputFormat === 'parquet' ? Math.min(o.workers, Math.max(1, rowGroups.length)) : o.workers;
+  // Small inputs are not worth starting threads for (unless --workers says so): same output either way.
+  const workers = o.values.workers === undefined && totalBytes !== null && totalBytes <= CHUNK_BYTES ? 1 : o.inputFormat === 'parquet' ? Math.min(o.workers, Math.max(1, rowGroups.length)) : o.workers;
   let pool: Pool | null = null;
   let code: number = EXIT.OK;
   try {

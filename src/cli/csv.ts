@@ -16,11 +16,16 @@ export function parseCsv(text: string, emit: CsvSink): number {
   const n = text.length;
   let pos = 0;
   let line = 1;
+  // The next quote at or after pos (n + 1 when none), searched again only once passed.
+  let q = -1;
   while (pos < n) {
     let nl = text.indexOf('\n', pos);
     if (nl === -1) nl = n;
-    const q = text.indexOf('"', pos);
-    if (q === -1 || q > nl) {
+    if (q < pos) {
+      q = text.indexOf('"', pos);
+      if (q === -1) q = n + 1;
+    }
+    if (q > nl) {
       // Fast path: no quote on this line.
       const end = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
       const s = text.slice(pos, end);

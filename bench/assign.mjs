@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// Benchmark of `saltshard assign` end to end (not a test): a generated CSV of N subjects (key + email, country,
+// age: bench/fixtures.ts's subjects) and the 3-flag workload config, CSV in, output to a file, both cores; side by
+// side DuckDB (@duckdb/node-api, 2 threads) computing the shard expression for each salt of the config over the
+// same file and writing its output. Reports rows/s for both.
+// Usage: npm run build && node bench/assign.mjs [ROWS=10000000] [--format csv|ndjson] [--workers N] [--keep]
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const rows = Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000_000);
+const format = opt('--format', 'csv');
+const workers = opt('--workers', String(cpus().length));
+const keep = args.includes('--keep');
+
+const { workloadUfc, rng } = await import(join(root, 'dist', 'bench', 'fixtures.js'));
+const dir = mkdtempSync(join(tmpdir(), 'saltshard-bench-assign-'));
+const config = workloadUfc();
+writeFileSync(join(dir, 'flags.json'), JSON.stringify(config));
+const salts = [...new Set(Object.values(config.flags).flatMap((f) => f.allocations.flatMap((a) => a.splits.flatMap((s) => s.shards.map((x) => x.salt)))))];
+
+// The same subjects as makeSubjects() in bench/fixtures.ts, streamed to the file.
+const input = join(dir, 'subjects.csv');
+{
+  const COUNTRIES = ['US', 'CA', 'GB', 'FR', 'DE', 'BR', 'IN', 'JP'];
+  const DOMAINS = ['example.com', 'example.com', 'mail.test', 'corp.test', 'example.org'];
+  const r = rng(42);
+  const out = createWriteStream(input);
+  const t0 = performance.now();
+  out.write('subjectKey,email,country,age\n');
+  let buf = '';
+  for (let i = 0; i < rows; i++) {
+    const tag = Math.floor(r() * 2 ** 40).toString(36).padStart(8, '0').slice(-8);
+    const domain = DOMAINS[Math.floor(r() * DOMAINS.length)];
+    const email = `${r() < 0.5 ? 'jane.doe' : 'dev'}${i % 1000}@${domain}`;
+    buf += `u${tag}${i.toString(36)},${email},${COUNTRIES[Math.floor(r() * COUNTRIES.length)]},${10 + Math.floor(r() * 60)}\n`;
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await new Promise((res) => out.once('drain', res));
+      buf = '';
+    }
+  }
+  out.write(buf);
+  await new Promise((res) => out.end(res));
+  console.log(`input: ${rows.toLocaleString()} rows, ${(statSync(input).size / 1e6).toFixed(0)} MB CSV (generated in ${((performance.now() - t0) / 1000).toFixed(1)} s); flags: ${Object.keys(config.flags).length}; salts: ${salts.join(', ')}`);
+}
+
+// saltshard
+const output = join(dir, `assignments.${format}`);
+const t1 = performance.now();
+const r = spawnSync(process.execPath, [join(root, 'bin', 'saltshard'), 'assign', '--config', join(dir, 'flags.json'), '--input', input, '--output', output, '--workers', workers], { encoding: 'utf8', maxBuffer: 64 << 20 });
+const saltshardSecs = (performance.now() - t1) / 1000;
+if (r.status !== 0) {
+  console.error(r.stderr);
+  process.exit(1);
+}
+console.log(r.stderr.split('\n').filter((l) => l.startsWith('saltshard: rows in')).join('\n'));
+console.log(`saltshard assign (${workers} workers, CSV -> ${format}): ${saltshardSecs.toFixed(2)} s, ${(rows / saltshardSecs / 1e6).toFixed(2)} M subjects/s, ${((rows * 3) / saltshardSecs / 1e6).toFixed(2)} M assignment rows/s, output ${(statSync(output).size / 1e6).toFixed(0)} MB`);
+
+// DuckDB, 2 threads: the shard of every salt for every subject, from the same CSV to a CSV file.
+const { DuckDBInstance } = await import('@duckdb/node-api');
+const db = await DuckDBInstance.create(':memory:', { threads: '2' });
+const con = await db.connect();
+const duckOut = join(dir, 'duckdb.csv');
+const shardCols = salts.map((s, i) => `(('0x' || substr(md5('${s}' || '-' || subjectKey), 1, 8))::UBIGINT % 10000) AS shard${i}`).join(', ');
+const t2 = performance.now();
+await con.run(`COPY (SELECT subjectKey, ${shardCols} FROM read_csv('${input}', header = true)) TO '${duckOut}' (HEADER, DELIMITER ',')`);
+const duckSecs = (performance.now() - t2) / 1000;
+console.log(`duckdb (2 threads, ${salts.length} md5 shard expressions, CSV -> CSV): ${duckSecs.toFixed(2)} s, ${(rows / duckSecs / 1e6).toFixed(2)} M rows/s, output ${(statSync(duckOut).size / 1e6).toFixed(0)} MB`);
+console.log(`ratio saltshard/duckdb: ${(duckSecs / saltshardSecs).toFixed(2)}x the rows/s`);
+con.closeSync?.();
+if (!keep) rmSync(dir, { recursive: true, force: true });
+else console.log(`kept ${dir}`);
