@@ -66,7 +66,7 @@ let total: u64 = 0;
 }
 
 /** Compresses one 64-byte block at `p` (any alignment) into the chaining state. */
-function block(p: usize): void {
+export function md5Block(p: usize): void {
   const x0 = load<u32>(p, 0);
   const x1 = load<u32>(p, 4);
   const x2 = load<u32>(p, 8);
@@ -195,13 +195,13 @@ export function md5Update(ptr: usize, len: usize): void {
     copyBytes(BUF + buffered, ptr, n);
     buffered += n;
     if (buffered < 64) return;
-    block(BUF);
+    md5Block(BUF);
     buffered = 0;
     ptr += n;
     len -= n;
   }
   while (len >= 64) {
-    block(ptr);
+    md5Block(ptr);
     ptr += 64;
     len -= 64;
   }
@@ -218,14 +218,22 @@ export function md5Final32(): u32 {
   n++;
   if (n > 56) {
     zeroBuf(n, 64);
-    block(BUF);
+    md5Block(BUF);
     n = 0;
   }
   zeroBuf(n, 56);
   store<u64>(BUF, total << 3, 56);
-  block(BUF);
+  md5Block(BUF);
   buffered = 0;
   return bswap<u32>(h0);
+}
+
+/** Sets the chaining state (e.g. to a saved salt-prefix state) without touching the buffered bytes. */
+export function md5SetState(s0: u32, s1: u32, s2: u32, s3: u32): void {
+  h0 = s0;
+  h1 = s1;
+  h2 = s2;
+  h3 = s3;
 }
 
 /** Chaining-state accessors, used to snapshot the state after a long salt prefix. */

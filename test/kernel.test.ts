@@ -1,15 +1,22 @@
 import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   createJsKernel,
   createWasmKernel,
   getKernel,
+  selectKernel,
+  wasmSimdSupported,
   WasmTrapError,
   type KernelExports,
   type ShardKernel,
+  type WasmKernelOptions,
 } from '../src/wasm/kernel.ts';
-import { WASM_BASE64, WASM_SHA256 } from '../src/wasm/bytes.generated.ts';
+import { WASM_BASE64, WASM_SHA256, WASM_SIMD_BASE64, WASM_SIMD_SHA256 } from '../src/wasm/bytes.generated.ts';
+import { ROOT } from './support.ts';
 
 const t = suite('kernel');
 const enc = new TextEncoder();
@@ -95,8 +102,13 @@ function checkAgainstOracle(k: ShardKernel, n: number, seed: number): void {
   }
 }
 
-t('worked examples hold on the wasm kernel (2969, 2131, 9024)', () => {
-  checkWorkedExamples(createWasmKernel());
+t('worked examples hold on the wasm kernels, simd and scalar (2969, 2131, 9024)', () => {
+  for (const variant of ['simd', 'scalar'] as const) {
+    const k = createWasmKernel({ variant });
+    checkWorkedExamples(k);
+    checkWorkedExamples(k); // salt cache hits
+    checkWorkedExamples(createWasmKernel({ variant, saltCache: false }));
+  }
 });
 
 t('worked examples hold on the js kernel (2969, 2131, 9024)', () => {
@@ -109,13 +121,62 @@ t('getKernel() is the wasm backend and a cached singleton', () => {
   assert.equal(createJsKernel().backend, 'js');
 });
 
-t('embedded WASM_SHA256 matches the embedded bytes', () => {
-  const bytes = Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0));
-  assert.equal(createHash('sha256').update(bytes).digest('hex'), WASM_SHA256);
+t('variants: this runtime validates the SIMD module; auto picks simd; variant is exposed on every kernel', () => {
+  assert.equal(wasmSimdSupported(), true);
+  assert.equal(createWasmKernel().variant, 'simd');
+  assert.equal(createWasmKernel({ variant: 'auto' }).variant, 'simd');
+  assert.equal(createWasmKernel({ variant: 'simd' }).variant, 'simd');
+  assert.equal(createWasmKernel({ variant: 'scalar' }).variant, 'scalar');
+  assert.equal(createJsKernel().variant, 'js');
+  if (process.env.SALTSHARD_KERNEL === undefined) assert.equal(getKernel().variant, 'simd');
 });
 
-t('shard() matches md5 oracle on 100k random keys (ASCII, 2/3/4-byte UTF-8, empty)', () => {
-  checkAgainstOracle(createWasmKernel(), 100_000, 1);
+t('selectKernel: SALTSHARD_KERNEL=js|wasm|wasm-scalar|wasm-simd (and unset/unknown = auto)', () => {
+  const got = (v: string | undefined): string => {
+    const k = selectKernel(v);
+    return `${k.backend}/${k.variant}`;
+  };
+  assert.equal(got('js'), 'js/js');
+  assert.equal(got('wasm'), 'wasm/simd');
+  assert.equal(got('wasm-simd'), 'wasm/simd');
+  assert.equal(got('wasm-scalar'), 'wasm/scalar');
+  assert.equal(got(undefined), 'wasm/simd');
+  assert.equal(got('nonsense'), 'wasm/simd');
+  for (const v of ['js', 'wasm', 'wasm-simd', 'wasm-scalar']) checkWorkedExamples(selectKernel(v));
+});
+
+t('getKernel() honours SALTSHARD_KERNEL in a fresh process (js, wasm, wasm-scalar, wasm-simd, unset)', () => {
+  const g = globalThis as { Deno?: { execPath(): string }; Bun?: unknown };
+  const runtime = g.Deno ? 'deno' : g.Bun ? 'bun' : 'node';
+  const modPath = runtime === 'node' ? join(ROOT, 'dist', 'src', 'wasm', 'kernel.js') : join(ROOT, 'src', 'wasm', 'kernel.ts');
+  const code = `import { getKernel } from ${JSON.stringify(pathToFileURL(modPath).href)}; const k = getKernel(); console.log('KERNEL ' + k.backend + '/' + k.variant + ' ' + k.shard(new TextEncoder().encode('split-json-flag-'), 'alice', 10000));`;
+  const exe = g.Deno ? g.Deno.execPath() : process.execPath;
+  const args = runtime === 'deno' ? ['eval', code] : runtime === 'bun' ? ['-e', code] : ['--input-type=module', '-e', code];
+  const cases: [string | undefined, string][] = [['js', 'js/js'], ['wasm', 'wasm/simd'], ['wasm-scalar', 'wasm/scalar'], ['wasm-simd', 'wasm/simd'], [undefined, 'wasm/simd']];
+  for (const [value, want] of cases) {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'SALTSHARD_KERNEL') env[k] = v;
+    if (value !== undefined) env.SALTSHARD_KERNEL = value;
+    const r = spawnSync(exe, args, { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    const line = `${r.stdout ?? ''}`.split('\n').find((l) => l.startsWith('KERNEL '));
+    assert.equal(line, `KERNEL ${want} 2969`, `SALTSHARD_KERNEL=${value}: ${r.stdout}${r.stderr}`);
+  }
+});
+
+t('embedded WASM_SHA256 / WASM_SIMD_SHA256 match the embedded bytes; only the SIMD module uses SIMD', () => {
+  const bytes = Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0));
+  assert.equal(createHash('sha256').update(bytes).digest('hex'), WASM_SHA256);
+  const simd = Uint8Array.from(atob(WASM_SIMD_BASE64), (c) => c.charCodeAt(0));
+  assert.equal(createHash('sha256').update(simd).digest('hex'), WASM_SIMD_SHA256);
+  const flag = (b: Uint8Array): number => (new WebAssembly.Instance(new WebAssembly.Module(b as Uint8Array<ArrayBuffer>), {}).exports as unknown as KernelExports).simd!();
+  assert.equal(flag(bytes), 0);
+  assert.equal(flag(simd), 1);
+});
+
+t('shard() matches md5 oracle on 100k random keys per wasm variant (ASCII, 2/3/4-byte UTF-8, empty)', () => {
+  checkAgainstOracle(createWasmKernel({ variant: 'simd' }), 100_000, 1);
+  checkAgainstOracle(createWasmKernel({ variant: 'scalar' }), 100_000, 11);
+  checkAgainstOracle(createWasmKernel({ variant: 'simd', saltCache: false }), 20_000, 12);
 });
 
 t('js kernel shard() matches md5 oracle on 20k random keys', () => {
@@ -123,7 +184,7 @@ t('js kernel shard() matches md5 oracle on 20k random keys', () => {
 });
 
 t('shard() matches oracle at every MD5 block boundary (total message length 0..193 incl. 55/56/63/64/119/120)', () => {
-  const kernels = [createWasmKernel(), createJsKernel()];
+  const kernels = [createWasmKernel({ variant: 'simd' }), createWasmKernel({ variant: 'scalar' }), createJsKernel()];
   for (const salt of ['', 's', 'split-json-flag', 'é中🤗']) {
     const saltDash = enc.encode(`${salt}-`);
     for (let total = saltDash.length; total <= 193; total++) {
@@ -271,11 +332,215 @@ t('ASCII fast path and encodeInto path agree when a non-ASCII char appears late'
   }
 });
 
-t('a wasm trap is answered by the js kernel, the module is re-instantiated, and wasm resumes', () => {
+/** Oracle over raw bytes: node:crypto md5 of saltDash ++ key bytes. */
+function oracleBytes(saltDash: Uint8Array, key: Uint8Array, totalShards: number): number {
+  return createHash('md5').update(saltDash).update(key).digest().readUInt32BE(0) % totalShards;
+}
+
+/** A key whose UTF-8 is exactly `bytes` long: ASCII or a mix of 1-4 byte code points, chosen by r. */
+function keyOfBytes(r: () => number, bytes: number): string {
+  let s = '';
+  let left = bytes;
+  const multi = r() < 0.5;
+  while (left > 0) {
+    if (!multi || left < 4) {
+      s += String.fromCharCode(0x21 + Math.floor(r() * 94));
+      left -= 1;
+    } else {
+      const u = ['é', '中', '🤗'][Math.floor(r() * 3)]!;
+      s += u;
+      left -= u === 'é' ? 2 : u === '中' ? 3 : 4;
+    }
+  }
+  return s;
+}
+
+/** Kernels that count wasm traps (a trap would be silently answered by JS, so tests must look for them). */
+function countingKernel(options: WasmKernelOptions): { k: ShardKernel; traps: () => number } {
+  let traps = 0;
+  const k = createWasmKernel({
+    ...options,
+    wrapExports: (ex) => ({
+      memory: ex.memory,
+      heapBase: () => ex.heapBase(),
+      simd: ex.simd,
+      md5Prefix32(ptr, len) {
+        try {
+          return ex.md5Prefix32(ptr, len);
+        } catch (e) {
+          traps++;
+          throw e;
+        }
+      },
+      shardBatch(...args) {
+        try {
+          ex.shardBatch(...args);
+        } catch (e) {
+          traps++;
+          throw e;
+        }
+      },
+    }),
+  });
+  return { k, traps: () => traps };
+}
+
+t('batch: simd == scalar == node:crypto on 100k random keys per variant (boundary lengths, odd batch sizes 0-7, long salts)', () => {
+  const simd = countingKernel({ variant: 'simd' });
+  const scalar = countingKernel({ variant: 'scalar' });
+  assert.equal(simd.k.variant, 'simd');
+  assert.equal(scalar.k.variant, 'scalar');
+  const r = rng(21);
+  // Salt byte lengths so that salt tail + key crosses the 55/56 (one/two blocks), 63/64, 119/120, 183/184 and
+  // 247/248 (SIMD queue limit) boundaries from many tails, including salts of more than one block.
+  const saltLens = [1, 2, 5, 16, 21, 40, 54, 55, 56, 63, 64, 65, 100, 127, 128, 130, 300];
+  const boundary = [0, 1, 54, 55, 56, 57, 62, 63, 64, 65, 118, 119, 120, 121, 182, 183, 184, 185, 246, 247, 248, 249, 300];
+  const TOTALS = [10000, 2 ** 32 - 1, 7];
+  let checked = 0;
+  let batchNo = 0;
+  while (checked < 100_000) {
+    const saltLen = saltLens[batchNo % saltLens.length]!;
+    const saltDash = enc.encode(keyOfBytes(r, saltLen - 1) + '-');
+    const tail = saltDash.length % 64;
+    // Mostly small batches (0..7, so queues are flushed partly filled), sometimes larger ones.
+    const count = r() < 0.7 ? Math.floor(r() * 8) : 8 + Math.floor(r() * 600);
+    const keys: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const x = r();
+      let len: number;
+      if (x < 0.45) len = Math.floor(r() * Math.max(1, 56 - tail)); // one block
+      else if (x < 0.85) len = Math.max(0, boundary[Math.floor(r() * boundary.length)]! - tail + (r() < 0.5 ? 0 : Math.floor(r() * 3) - 1));
+      else len = Math.floor(r() * 400);
+      keys.push(keyOfBytes(r, Math.max(0, len)));
+    }
+    const { arena, offsets } = encodeBatch(keys);
+    const total = TOTALS[batchNo % TOTALS.length]!;
+    const a = new Uint32Array(count + 2).fill(0xdeadbeef);
+    const b = new Uint32Array(count + 2).fill(0xdeadbeef);
+    simd.k.shardBatchInto(saltDash, arena, offsets, total, a);
+    scalar.k.shardBatchInto(saltDash, arena, offsets, total, b);
+    for (let i = 0; i < count; i++) {
+      const want = oracleBytes(saltDash, arena.subarray(offsets[i]!, offsets[i + 1]!), total);
+      if (a[i] !== want || b[i] !== want) {
+        assert.fail(`batch ${batchNo} salt ${saltDash.length} B, key ${i} of ${count} (${offsets[i + 1]! - offsets[i]!} B): simd ${a[i]} scalar ${b[i]} want ${want}`);
+      }
+    }
+    assert.equal(a[count], 0xdeadbeef, 'simd wrote past count');
+    assert.equal(b[count], 0xdeadbeef, 'scalar wrote past count');
+    checked += count;
+    batchNo++;
+  }
+  assert.equal(simd.traps(), 0);
+  assert.equal(scalar.traps(), 0);
+});
+
+t('batch: every remainder length 0..260 for every salt tail 0..63 (simd and scalar, in groups of 1..9)', () => {
+  const kernels = [createWasmKernel({ variant: 'simd' }), createWasmKernel({ variant: 'scalar' })];
+  for (let tail = 0; tail < 64; tail++) {
+    const saltDash = enc.encode('s'.repeat(tail === 0 ? 63 : tail - 1) + '-');
+    const keys: string[] = [];
+    for (let rem = tail; rem <= 260; rem++) keys.push('k'.repeat(rem - tail));
+    const group = (tail % 9) + 1;
+    for (let i = 0; i < keys.length; i += group) {
+      const part = keys.slice(i, i + group);
+      const { arena, offsets } = encodeBatch(part);
+      for (const k of kernels) {
+        const out = new Uint32Array(part.length);
+        k.shardBatchInto(saltDash, arena, offsets, 2 ** 32 - 1, out);
+        for (let j = 0; j < part.length; j++) {
+          const want = oracleBytes(saltDash, enc.encode(part[j]!), 2 ** 32 - 1);
+          if (out[j] !== want) assert.fail(`${k.variant} tail ${tail} key ${part[j]!.length} B: ${out[j]} != ${want}`);
+        }
+      }
+    }
+  }
+});
+
+t('kernel fuzz: random sizes, subarrays at odd byteOffsets, growing arenas: no trap, no stray writes, simd == scalar == oracle', () => {
+  const simd = countingKernel({ variant: 'simd' });
+  const scalar = countingKernel({ variant: 'scalar' });
+  const r = rng(22);
+  for (let iter = 0; iter < 400; iter++) {
+    const big = iter % 50 === 49; // now and then an arena of several MB, which grows wasm memory
+    const count = big ? 3 + Math.floor(r() * 5) : Math.floor(r() * 40);
+    const lens = Array.from({ length: count }, () => (big ? Math.floor(r() * (2 << 20)) : r() < 0.8 ? Math.floor(r() * 70) : Math.floor(r() * 600)));
+    const pre = Math.floor(r() * 17); // arena starts this many bytes into its offsets' coordinate space
+    const arenaLen = pre + lens.reduce((x, y) => x + y, 0) + Math.floor(r() * 9);
+    // Arena, offsets and out are views at odd/unaligned offsets into larger buffers filled with noise.
+    const arenaBuf = new Uint8Array(arenaLen + 37);
+    for (let i = 0; i < arenaBuf.length; i += 1 + (big ? 4093 : 0)) arenaBuf[i] = Math.floor(r() * 256);
+    const aOff = 1 + Math.floor(r() * 31);
+    const arena = arenaBuf.subarray(aOff, aOff + arenaLen);
+    const offBuf = new Uint32Array(count + 1 + 7);
+    const oOff = Math.floor(r() * 5);
+    const offsets = offBuf.subarray(oOff, oOff + count + 1);
+    let pos = pre;
+    for (let i = 0; i < count; i++) {
+      offsets[i] = pos;
+      pos += lens[i]!;
+    }
+    offsets[count] = pos;
+    const outBuf = new Uint32Array(count + 9).fill(0xa5a5a5a5);
+    const outOff = Math.floor(r() * 4);
+    const saltDash = enc.encode(keyOfBytes(r, Math.floor(r() * 140)) + '-').subarray(0);
+    const total = [1, 3, 10000, 2 ** 31, 2 ** 32 - 1][iter % 5]!;
+    const a = outBuf.slice();
+    const b = outBuf.slice();
+    simd.k.shardBatchInto(saltDash, arena, offsets, total, a.subarray(outOff, outOff + count));
+    scalar.k.shardBatchInto(saltDash, arena, offsets, total, b.subarray(outOff, outOff + count));
+    for (let i = 0; i < outBuf.length; i++) {
+      if (i >= outOff && i < outOff + count) {
+        const k = i - outOff;
+        if (a[i] !== b[i]) assert.fail(`iter ${iter} key ${k}: simd ${a[i]} != scalar ${b[i]}`);
+        if (!big || k < 2) {
+          const want = oracleBytes(saltDash, arena.subarray(offsets[k]!, offsets[k + 1]!), total);
+          if (a[i] !== want) assert.fail(`iter ${iter} key ${k}: ${a[i]} != oracle ${want}`);
+        }
+      } else {
+        assert.equal(a[i], 0xa5a5a5a5, `simd wrote out[${i}] outside its window`);
+        assert.equal(b[i], 0xa5a5a5a5, `scalar wrote out[${i}] outside its window`);
+      }
+    }
+    // Single calls interleaved with batches (the salt cache must survive batches and memory growth).
+    if (count > 0) {
+      const key = new TextDecoder().decode(arena.subarray(offsets[0]!, offsets[1]!));
+      if (enc.encode(key).length === offsets[1]! - offsets[0]!) {
+        const want = oracleBytes(saltDash, enc.encode(key), total);
+        assert.equal(simd.k.shard(saltDash, key, total), want);
+        assert.equal(scalar.k.shard(saltDash, key, total), want);
+      }
+    }
+  }
+  assert.equal(simd.traps(), 0);
+  assert.equal(scalar.traps(), 0);
+});
+
+t('shard() salt cache: many interleaved salts (evictions), long salts, long keys, and after memory growth', () => {
+  for (const variant of ['simd', 'scalar'] as const) {
+    const { k, traps } = countingKernel({ variant });
+    const r = rng(23);
+    const salts = Array.from({ length: 20 }, (_, i) => `salt${i}-${'x'.repeat(i * 17)}`); // up to ~330 bytes: some uncacheable
+    const saltBytes = salts.map((s) => enc.encode(`${s}-`));
+    for (let i = 0; i < 20_000; i++) {
+      // Skewed: mostly a few hot salts, sometimes any of the 20 (more than the 8 cache entries).
+      const j = r() < 0.7 ? Math.floor(r() * 3) : Math.floor(r() * salts.length);
+      const key = randomString(r, r() < 0.95 ? 20 : 200); // 200 code points can exceed a cache entry's key area
+      const got = k.shard(saltBytes[j]!, key, 10000);
+      const want = oracle(salts[j]!, key, 10000);
+      if (got !== want) assert.fail(`${variant} salt ${j} key ${JSON.stringify(key)}: ${got} != ${want}`);
+      if (i === 10_000) assert.equal(k.shard(saltBytes[0]!, 'x'.repeat(3 << 20), 10000), oracle(salts[0]!, 'x'.repeat(3 << 20), 10000));
+    }
+    assert.equal(traps(), 0);
+  }
+});
+
+for (const variant of ['simd', 'scalar'] as const) {
+t(`${variant}: a wasm trap is answered by the js kernel, the module is re-instantiated, and wasm resumes`, () => {
   let instances = 0;
   let trapNext = false;
   let wasmCalls = 0;
   const k = createWasmKernel({
+    variant,
     wrapExports(ex: KernelExports): KernelExports {
       instances++;
       return {
@@ -301,6 +566,7 @@ t('a wasm trap is answered by the js kernel, the module is re-instantiated, and 
     },
   });
   assert.equal(instances, 1);
+  assert.equal(k.variant, variant);
   const saltDash = enc.encode('split-json-flag-');
   trapNext = true;
   assert.equal(k.shard(saltDash, 'alice', 10000), 2969);
@@ -317,6 +583,7 @@ t('a wasm trap is answered by the js kernel, the module is re-instantiated, and 
   // Non-trap errors are not swallowed.
   let armed = false;
   const k2 = createWasmKernel({
+    variant,
     wrapExports: (ex) => ({
       memory: ex.memory,
       heapBase: () => ex.heapBase(),
@@ -330,12 +597,39 @@ t('a wasm trap is answered by the js kernel, the module is re-instantiated, and 
   armed = true;
   assert.throws(() => k2.shard(saltDash, 'alice', 10000), TypeError);
 });
+}
 
-t('a module failing its self-check raises WasmTrapError', () => {
-  assert.throws(
-    () => createWasmKernel({ wrapExports: (ex) => ({ memory: ex.memory, heapBase: () => ex.heapBase(), md5Prefix32: () => 0, shardBatch: ex.shardBatch }) }),
-    WasmTrapError,
-  );
+t('a module failing its self-check raises WasmTrapError (auto, simd, scalar; single and batch paths)', () => {
+  for (const variant of ['auto', 'simd', 'scalar'] as const) {
+    assert.throws(
+      () => createWasmKernel({ variant, wrapExports: (ex) => ({ memory: ex.memory, heapBase: () => ex.heapBase(), md5Prefix32: () => 0, shardBatch: ex.shardBatch }) }),
+      WasmTrapError,
+    );
+    // A batch path that returns wrong shards (here: leaves out[] untouched) is caught too.
+    assert.throws(
+      () => createWasmKernel({ variant, wrapExports: (ex) => ({ memory: ex.memory, heapBase: () => ex.heapBase(), md5Prefix32: (p, l) => ex.md5Prefix32(p, l), shardBatch: () => {} }) }),
+      WasmTrapError,
+    );
+    // A trap during the self-check is reported as WasmTrapError, not as a RuntimeError.
+    assert.throws(
+      () => createWasmKernel({ variant, wrapExports: (ex) => ({ memory: ex.memory, heapBase: () => ex.heapBase(), md5Prefix32: () => { throw new WebAssembly.RuntimeError('unreachable'); }, shardBatch: ex.shardBatch }) }),
+      WasmTrapError,
+    );
+  }
+});
+
+t('auto selection falls back to scalar when the SIMD module fails its self-check', () => {
+  let built = 0;
+  const k = createWasmKernel({
+    wrapExports(ex) {
+      built++;
+      const isSimd = ex.simd?.() === 1;
+      return { memory: ex.memory, heapBase: () => ex.heapBase(), simd: ex.simd, md5Prefix32: (p, l) => ex.md5Prefix32(p, l), shardBatch: isSimd ? () => {} : ex.shardBatch };
+    },
+  });
+  assert.equal(k.variant, 'scalar');
+  assert.equal(built, 2);
+  checkWorkedExamples(k);
 });
 
 t.run();

@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
 import { compileConfig, offlineInit } from '../src/mod.ts';
 import type { Condition } from '../src/config/compile.ts';
-import { compileRegex } from '../src/config/regex.ts';
+import { compileRegex, isBoundedForBacktracking } from '../src/config/regex.ts';
 import { matchesCondition } from '../src/eval/reference.ts';
 
 const t = suite('operators');
@@ -359,6 +359,28 @@ t('getter: the implicit id attribute is the subject key, overridden by an explic
   assert.equal(client.getStringAssignment('f', 'zach', { id: 'other' }, 'default'), 'default');
   assert.equal(client.getStringAssignment('f', 'zach', { id: null }, 'default'), 'default');
   assert.equal(client.getStringAssignment('f', 'other', { id: 'zach' }, 'default'), 'on');
+});
+
+t('isBoundedForBacktracking() sends only linear patterns to the native engine', () => {
+  const cases: [string, boolean][] = [
+    ['^[a-z0-9._]+@example\\.com$', true], ['^.*$', true], ['abc?d?', true], ['\\d{3}-\\d{4}', true], ['^a{2,}$', true],
+    ['^(a+)+$', false], ['(a|b)*', false], ['^a*b*$', false], ['a+', false], ['[^@]+@', false], ['^\\d{1,300}$', false],
+    ['(?=a)b', false], ['(a)\\1', false], ['^(x|y)|z+', false], ['(a|a)(a|a)(a|a)(a|a)(a|a)(a|a)(a|a)(a|a)(a|a)', false],
+  ];
+  for (const [p, want] of cases) assert.equal(isBoundedForBacktracking(p), want, p);
+  // Answers equal ECMAScript's; long adversarial inputs only where ECMAScript itself is linear (the oracle would
+  // hang on the others, which is the point), and the RE2 path must still answer those quickly.
+  const short = ['', 'aaa', 'ab\nc', 'x@example.com', 'aaaaaaaaaaaaaa!'];
+  const long = ['a'.repeat(20_000) + '!', `${'x.'.repeat(5_000)}@example.com`];
+  for (const [p, safe] of cases) {
+    const r = compileRegex(p);
+    if (r.kind !== 'ok') continue;
+    for (const input of short) assert.equal(r.test(input), new RegExp(p).test(input), `${p} on ${JSON.stringify(input)}`);
+    for (const input of long) {
+      const got = r.test(input);
+      if (safe) assert.equal(got, new RegExp(p).test(input), `${p} on a long input`);
+    }
+  }
 });
 
 t.run();

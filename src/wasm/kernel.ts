@@ -1,17 +1,26 @@
 // Shard kernel: shard(salt, key, N) = u32be(md5(utf8(salt + "-" + key))[0..4]) % N.
-// The WebAssembly build of assembly/*.ts is embedded as base64 (bytes.generated.ts) and instantiated
-// synchronously on first use, so the same code runs on Node, Bun and Deno with no file access.
+// Two WebAssembly builds of assembly/*.ts are embedded as base64 (bytes.generated.ts) and instantiated
+// synchronously on first use, so the same code runs on Node, Bun and Deno with no file access: a scalar one,
+// and a SIMD one whose shardBatch hashes 4 keys per md5 compression (i32x4 lanes). The SIMD build is used when
+// the runtime validates it and it passes the self-check, else the scalar one.
 // A pure-JS kernel (@noble/hashes md5) is the fallback and the reference.
 import { md5 } from '@noble/hashes/legacy.js';
-import { WASM_BASE64 } from './bytes.generated.ts';
+import { WASM_BASE64, WASM_SIMD_BASE64 } from './bytes.generated.ts';
 
 /** Which implementation a kernel uses. */
 export type KernelBackend = 'wasm' | 'js';
+/** Which md5 implementation: WASM with the 4-lane SIMD batch path, WASM scalar, or pure JS. */
+export type KernelVariant = 'simd' | 'scalar' | 'js';
 
 /** Computes Eppo shards: u32be(md5(saltDash ++ utf8(key))[0..4]) mod totalShards. */
 export interface ShardKernel {
   readonly backend: KernelBackend;
-  /** shard of utf8(saltDash) ++ utf8(key); saltDash = pre-encoded UTF-8 bytes of `salt + "-"`; key must be a well-formed string (caller checks lone surrogates). */
+  /** The md5 implementation in use ('simd' | 'scalar' for backend 'wasm', 'js' for backend 'js'). */
+  readonly variant?: KernelVariant;
+  /**
+   * shard of utf8(saltDash) ++ utf8(key); saltDash = pre-encoded UTF-8 bytes of `salt + "-"`; key must be a well-formed string (caller checks lone surrogates).
+   * saltDash is treated as immutable: the WASM kernel keeps recently used salts resident, keyed by the array's identity.
+   */
   shard(saltDash: Uint8Array, key: string, totalShards: number): number;
   /** Batch: keys as one UTF-8 arena plus offsets (count+1 entries, offsets[i]..offsets[i+1]); writes shards into out[0..count). */
   shardBatchInto(saltDash: Uint8Array, arena: Uint8Array, offsets: Uint32Array, totalShards: number, out: Uint32Array): void;
@@ -29,6 +38,9 @@ export class WasmTrapError extends Error {
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
   heapBase(): number;
+  /** 1 in the SIMD build. */
+  simd?(): number;
+  /** md5 prefix of memory[ptr, ptr+len); pads in place, clobbering the 80 bytes after ptr+len. */
   md5Prefix32(ptr: number, len: number): number;
   shardBatch(saltPtr: number, saltLen: number, arenaPtr: number, offsetsPtr: number, count: number, totalShards: number, outPtr: number): void;
 }
@@ -39,9 +51,26 @@ export interface WasmKernelHooks {
   wrapExports?(exports: KernelExports): KernelExports;
 }
 
+/** Options for createWasmKernel (the hooks are @internal test hooks). */
+export interface WasmKernelOptions extends WasmKernelHooks {
+  /** 'auto' (default): SIMD when the runtime validates it and it passes the self-check, else scalar. */
+  variant?: 'auto' | 'simd' | 'scalar';
+  /** @internal Keep recently used salts resident in WASM memory for shard() (default true). */
+  saltCache?: boolean;
+}
+
 const PAGE = 65536;
-/** Bytes reserved below the single-call key slot for the salt (salt is written right-aligned to it). */
+/** Bytes reserved below the general single-call key slot for the salt (salt is written right-aligned to it). */
 const SALT_SLOT = 1024;
+/** md5Prefix32 pads in place: bytes it may clobber after the message. */
+const PAD_SLACK = 80;
+/** shard() salt cache: entries, max salt bytes per entry, key bytes (incl. PAD_SLACK) per entry. */
+const SALT_CACHE = 8;
+const SALT_AREA = 256;
+const KEY_AREA = 512;
+const ENTRY = SALT_AREA + KEY_AREA;
+/** Keys of at most this many UTF-16 units always fit a cache entry's key area (3 bytes per unit). */
+const ENTRY_KEY_UNITS = Math.floor((KEY_AREA - PAD_SLACK) / 3);
 /**
  * Keys with up to this many UTF-16 units are written by a JS loop while ASCII; longer ones by encodeInto.
  * (Measured: a 10-20% win for short keys on Deno/Bun, neutral on Node; encodeInto wins on long keys.)
@@ -94,6 +123,7 @@ export function createJsKernel(): ShardKernel {
   };
   return {
     backend: 'js',
+    variant: 'js',
     shard(saltDash, key, totalShards) {
       checkTotalShards(totalShards);
       const need = saltDash.length + key.length * 3;
@@ -114,53 +144,114 @@ export function createJsKernel(): ShardKernel {
   };
 }
 
-let cachedModule: WebAssembly.Module | undefined;
+const moduleCache: { scalar?: WebAssembly.Module; simd?: WebAssembly.Module } = {};
+let simdValid: boolean | undefined;
 
-function kernelModule(): WebAssembly.Module {
-  if (cachedModule === undefined) cachedModule = new WebAssembly.Module(base64ToBytes(WASM_BASE64) as Uint8Array<ArrayBuffer>);
-  return cachedModule;
+function kernelModule(variant: 'simd' | 'scalar'): WebAssembly.Module {
+  let m = moduleCache[variant];
+  if (m === undefined) {
+    const bytes = base64ToBytes(variant === 'simd' ? WASM_SIMD_BASE64 : WASM_BASE64) as Uint8Array<ArrayBuffer>;
+    m = moduleCache[variant] = new WebAssembly.Module(bytes);
+  }
+  return m;
 }
 
-function instantiate(hooks: WasmKernelHooks | undefined): KernelExports {
-  const exports = new WebAssembly.Instance(kernelModule(), {}).exports as unknown as KernelExports;
-  return hooks?.wrapExports ? hooks.wrapExports(exports) : exports;
+/** True when this runtime accepts the SIMD build (WebAssembly.validate; cached). */
+export function wasmSimdSupported(): boolean {
+  if (simdValid === undefined) {
+    try {
+      simdValid = typeof WebAssembly === 'object' && WebAssembly !== null && WebAssembly.validate(base64ToBytes(WASM_SIMD_BASE64) as Uint8Array<ArrayBuffer>);
+    } catch {
+      simdValid = false;
+    }
+  }
+  return simdValid;
 }
 
 function isTrap(e: unknown): boolean {
   return typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError;
 }
 
+/** The worked examples: [salt, key, shard mod 10000]. */
+const WORKED: readonly (readonly [string, string, number])[] = [
+  ['split-json-flag', 'alice', 2969],
+  ['salt', '🤗', 2131],
+  ['traffic-new-user-onboarding-experiment', '18', 9024],
+];
+
 /**
- * WebAssembly kernel. Instantiates the embedded module synchronously and self-checks it; throws if
- * WebAssembly is unavailable or the self-check fails. A trap during a call re-instantiates the module and
- * answers that call with the JS kernel; traps never escape.
+ * WebAssembly kernel. Instantiates an embedded module synchronously and self-checks it (the worked examples,
+ * through shard() and through batches that fill the SIMD lanes); throws if WebAssembly is unavailable, the
+ * requested variant does not validate, or the self-check fails. With variant 'auto' (the default) the SIMD
+ * build is tried first and the scalar one is used if SIMD is unsupported or fails its self-check.
+ * A trap during a call re-instantiates the module and answers that call with the JS kernel; traps never escape.
  */
-export function createWasmKernel(hooks?: WasmKernelHooks): ShardKernel {
+export function createWasmKernel(options?: WasmKernelOptions): ShardKernel {
   if (typeof WebAssembly !== 'object' || WebAssembly === null) throw new Error('WebAssembly is not available');
+  const want = options?.variant ?? 'auto';
+  if (want === 'scalar') return createVariant('scalar', options);
+  if (want === 'simd') {
+    if (!wasmSimdSupported()) throw new WasmTrapError('WebAssembly SIMD is not supported by this runtime');
+    return createVariant('simd', options);
+  }
+  if (wasmSimdSupported()) {
+    try {
+      return createVariant('simd', options);
+    } catch {
+      // fall through to scalar
+    }
+  }
+  return createVariant('scalar', options);
+}
+
+function createVariant(variant: 'simd' | 'scalar', options: WasmKernelOptions | undefined): ShardKernel {
   const js = createJsKernel();
+  const useSaltCache = options?.saltCache !== false;
 
   let ex!: KernelExports;
   let memory!: WebAssembly.Memory;
   let u8!: Uint8Array;
-  /** Single-call key slot: key bytes go at keyPtr, the salt right before it. */
+  /** General single-call key slot (uncached salts, long keys): key bytes at keyPtr, the salt right before it. */
   let keyPtr = 0;
   /** Uint8Array over memory from keyPtr to the end (encodeInto target). */
   let keyView!: Uint8Array;
-  let heapBase = 0;
+  /** Batch area: salt, offsets, arena, out (shares memory with the general slot; never with the cache). */
+  let batchBase = 0;
+  /** Salt cache entry e: salt right-aligned before entryKey[e]; entryView[e] = key area (encodeInto target). */
+  const entryKey: number[] = [];
+  const entryView: Uint8Array[] = [];
+  const entrySalt: (Uint8Array | undefined)[] = [];
+  let nextEntry = 0;
+  let lastSalt: Uint8Array | undefined;
+  let lastEntry = -1;
   /** Set when the module could not be re-instantiated: every call then goes to the JS kernel. */
   let broken = false;
 
   const refreshViews = (): void => {
     u8 = new Uint8Array(memory.buffer);
     keyView = new Uint8Array(memory.buffer, keyPtr);
+    for (let e = 0; e < SALT_CACHE; e++) entryView[e] = new Uint8Array(memory.buffer, entryKey[e]!, KEY_AREA - PAD_SLACK);
   };
   const load = (): void => {
-    ex = instantiate(hooks);
+    ex = instantiate();
     memory = ex.memory;
-    heapBase = ex.heapBase();
-    keyPtr = heapBase + SALT_SLOT;
+    const heapBase = ex.heapBase();
+    for (let e = 0; e < SALT_CACHE; e++) {
+      entryKey[e] = heapBase + e * ENTRY + SALT_AREA;
+      entrySalt[e] = undefined;
+    }
+    lastSalt = undefined;
+    lastEntry = -1;
+    nextEntry = 0;
+    batchBase = heapBase + SALT_CACHE * ENTRY;
+    keyPtr = batchBase + SALT_SLOT;
+    u8 = undefined as unknown as Uint8Array;
     // Make sure the salt slot plus a modest key slot exist before the first call.
-    ensure(keyPtr + 4096);
+    if (!ensure(keyPtr + 4096)) throw new WasmTrapError('cannot grow kernel memory');
+  };
+  const instantiate = (): KernelExports => {
+    const exports = new WebAssembly.Instance(kernelModule(variant), {}).exports as unknown as KernelExports;
+    return options?.wrapExports ? options.wrapExports(exports) : exports;
   };
   /** Grows memory so that [0, end) is addressable; false if the engine refuses to grow. */
   const ensure = (end: number): boolean => {
@@ -185,37 +276,85 @@ export function createWasmKernel(hooks?: WasmKernelHooks): ShardKernel {
   };
 
   load();
-  // Self-check against the worked example before anyone relies on this instance.
+  // Self-check against the worked examples before anyone relies on this instance: single calls (salt cache miss
+  // and hit), and batches of 9 (full 4-lane SIMD / 2-way scalar queues, then a 1-key scalar flush) and 3 (a
+  // partly filled 4-lane flush; 2-way + 1-key in the scalar build).
   try {
-    const salt = encoder.encode('split-json-flag-');
-    const got = shardWasm(salt, 'alice', 10000);
-    if (got !== 2969) throw new WasmTrapError(`kernel self-check failed: got ${got}, want 2969`);
+    for (const [salt, key, want] of WORKED) {
+      const saltDash = encoder.encode(`${salt}-`);
+      for (let round = 0; round < 2; round++) {
+        const got = shardWasm(saltDash, key, 10000);
+        if (got !== want) throw new WasmTrapError(`kernel self-check failed (${variant}): shard(${salt}, ${key}) = ${got}, want ${want}`);
+      }
+      const kb = encoder.encode(key);
+      for (const n of [9, 3]) {
+        const arena = new Uint8Array(kb.length * n);
+        const offsets = new Uint32Array(n + 1);
+        for (let i = 0; i < n; i++) {
+          arena.set(kb, i * kb.length);
+          offsets[i + 1] = (i + 1) * kb.length;
+        }
+        const out = new Uint32Array(n);
+        if (!batchWasm(saltDash, arena, offsets, n, 10000, out)) throw new WasmTrapError('kernel self-check: cannot grow memory');
+        for (let i = 0; i < n; i++) {
+          if (out[i] !== want) throw new WasmTrapError(`kernel self-check failed (${variant} batch): lane ${i} of ${n} = ${out[i]}, want ${want}`);
+        }
+      }
+    }
   } catch (e) {
     if (e instanceof WasmTrapError) throw e;
-    throw new WasmTrapError('kernel self-check trapped', { cause: e });
+    throw new WasmTrapError(`kernel self-check trapped (${variant})`, { cause: e });
+  }
+
+  /** Writes key as UTF-8 at ptr (view = memory from ptr); returns the byte length. */
+  function writeKey(key: string, ptr: number, view: Uint8Array): number {
+    const n = key.length;
+    if (n <= ASCII_LOOP_MAX) {
+      const mem = u8;
+      for (let i = 0; i < n; i++) {
+        const c = key.charCodeAt(i);
+        if (c >= 0x80) return encoder.encodeInto(key, view).written;
+        mem[ptr + i] = c;
+      }
+      return n;
+    }
+    return encoder.encodeInto(key, view).written;
+  }
+
+  /** Cache entry holding saltDash (loading it on a miss), or -1 when it is too long to cache. */
+  function saltEntry(saltDash: Uint8Array): number {
+    for (let e = 0; e < SALT_CACHE; e++) if (entrySalt[e] === saltDash) return e;
+    const len = saltDash.length;
+    if (len > SALT_AREA) return -1;
+    const e = nextEntry;
+    nextEntry = (e + 1) % SALT_CACHE;
+    u8.set(saltDash, entryKey[e]! - len);
+    entrySalt[e] = saltDash;
+    return e;
   }
 
   function shardWasm(saltDash: Uint8Array, key: string, totalShards: number): number {
     const saltLen = saltDash.length;
     const n = key.length;
-    if (saltLen > SALT_SLOT) return shardLongSalt(saltDash, key, totalShards);
-    if (keyPtr + n * 3 > u8.length && !ensure(keyPtr + n * 3)) return js.shard(saltDash, key, totalShards);
-    const mem = u8;
-    const saltPtr = keyPtr - saltLen;
-    mem.set(saltDash, saltPtr);
-    let len = n;
-    if (n <= ASCII_LOOP_MAX) {
-      for (let i = 0; i < n; i++) {
-        const c = key.charCodeAt(i);
-        if (c >= 0x80) {
-          len = encoder.encodeInto(key, keyView).written;
-          break;
-        }
-        mem[keyPtr + i] = c;
+    if (useSaltCache && n <= ENTRY_KEY_UNITS) {
+      let e = lastEntry;
+      if (saltDash !== lastSalt) {
+        e = saltEntry(saltDash);
+        lastSalt = saltDash;
+        lastEntry = e;
       }
-    } else {
-      len = encoder.encodeInto(key, keyView).written;
+      if (e >= 0) {
+        const ptr = entryKey[e]!;
+        const len = writeKey(key, ptr, entryView[e]!);
+        return (ex.md5Prefix32(ptr - saltLen, saltLen + len) >>> 0) % totalShards;
+      }
     }
+    if (saltLen > SALT_SLOT) return shardLongSalt(saltDash, key, totalShards);
+    const need = keyPtr + n * 3 + PAD_SLACK;
+    if (need > u8.length && !ensure(need)) return js.shard(saltDash, key, totalShards);
+    const saltPtr = keyPtr - saltLen;
+    u8.set(saltDash, saltPtr);
+    const len = writeKey(key, keyPtr, keyView);
     return (ex.md5Prefix32(saltPtr, saltLen + len) >>> 0) % totalShards;
   }
 
@@ -224,14 +363,15 @@ export function createWasmKernel(hooks?: WasmKernelHooks): ShardKernel {
     const keyBytes = encoder.encode(key);
     const offsets = new Uint32Array([0, keyBytes.length]);
     const out = new Uint32Array(1);
-    batchWasm(saltDash, keyBytes, offsets, 1, totalShards, out);
+    if (!batchWasm(saltDash, keyBytes, offsets, 1, totalShards, out)) return js.shard(saltDash, key, totalShards);
     return out[0]!;
   }
 
   /** Returns false if memory could not grow (caller falls back to JS). */
   function batchWasm(saltDash: Uint8Array, arena: Uint8Array, offsets: Uint32Array, count: number, totalShards: number, out: Uint32Array): boolean {
-    const saltPtr = heapBase;
+    const saltPtr = batchBase;
     const saltLen = saltDash.length;
+    const offsetsPtr = (saltPtr + saltLen + 15) & ~15;
     let i = 0;
     while (i < count) {
       // Pick keys [i, j): at most CHUNK_KEYS keys and CHUNK_BYTES arena bytes, but at least one key.
@@ -249,15 +389,16 @@ export function createWasmKernel(hooks?: WasmKernelHooks): ShardKernel {
       }
       const m = j - i;
       const arenaBytes = offsets[j]! - base;
-      const offsetsPtr = (saltPtr + saltLen + 15) & ~15;
       const arenaPtr = offsetsPtr + (m + 1) * 4;
       const outPtr = (arenaPtr + arenaBytes + 15) & ~15;
-      if (!ensure(outPtr + m * 4)) return false;
+      // shardBatch reads up to 16 bytes past a key: keep 16 addressable bytes after the out array too.
+      if (!ensure(outPtr + m * 4 + 16)) return false;
       u8.set(saltDash, saltPtr);
-      const offs = new Uint32Array(memory.buffer, offsetsPtr, m + 1);
-      for (let k = 0; k <= m; k++) offs[k] = offsets[i + k]! - base;
+      // Offsets are copied as they are (absolute); the arena pointer is biased by -base instead (wasm
+      // address arithmetic wraps mod 2^32, so arenaPtr - base + offsets[k] is the key's address).
+      new Uint32Array(memory.buffer, offsetsPtr, m + 1).set(offsets.subarray(i, j + 1));
       u8.set(arena.subarray(base, base + arenaBytes), arenaPtr);
-      ex.shardBatch(saltPtr, saltLen, arenaPtr, offsetsPtr, m, totalShards, outPtr);
+      ex.shardBatch(saltPtr, saltLen, (arenaPtr - base) >>> 0, offsetsPtr, m, totalShards, outPtr);
       out.set(new Uint32Array(memory.buffer, outPtr, m), i);
       i = j;
     }
@@ -266,6 +407,7 @@ export function createWasmKernel(hooks?: WasmKernelHooks): ShardKernel {
 
   return {
     backend: 'wasm',
+    variant,
     shard(saltDash, key, totalShards) {
       checkTotalShards(totalShards);
       if (broken) return js.shard(saltDash, key, totalShards);
@@ -311,18 +453,26 @@ function readKernelEnv(): string | undefined {
 
 let singleton: ShardKernel | undefined;
 
-/** Process-wide kernel: WebAssembly when it instantiates, else JS; SALTSHARD_KERNEL=js forces JS. */
-export function getKernel(): ShardKernel {
-  if (singleton === undefined) {
-    if (readKernelEnv() === 'js') {
-      singleton = createJsKernel();
-    } else {
-      try {
-        singleton = createWasmKernel();
-      } catch {
-        singleton = createJsKernel();
-      }
+/**
+ * Picks a kernel for a SALTSHARD_KERNEL value: 'js' forces the JS kernel; 'wasm-simd' and 'wasm-scalar' force
+ * that WASM build (falling back to the other WASM build, then JS, if it cannot load); anything else ('wasm',
+ * unset) is automatic: WASM SIMD, else WASM scalar, else JS. Never throws.
+ */
+export function selectKernel(setting: string | undefined): ShardKernel {
+  const order: ('simd' | 'scalar' | 'auto')[] =
+    setting === 'js' ? [] : setting === 'wasm-simd' ? ['simd', 'scalar'] : setting === 'wasm-scalar' ? ['scalar', 'simd'] : ['auto'];
+  for (const variant of order) {
+    try {
+      return createWasmKernel({ variant });
+    } catch {
+      // try the next one
     }
   }
+  return createJsKernel();
+}
+
+/** Process-wide kernel, chosen once by selectKernel(SALTSHARD_KERNEL); `variant` tells which one is active. */
+export function getKernel(): ShardKernel {
+  if (singleton === undefined) singleton = selectKernel(readKernelEnv()?.trim().toLowerCase());
   return singleton;
 }
