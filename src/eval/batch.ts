@@ -111,6 +111,9 @@ export interface BatchContext {
 }
 
 const EMPTY: Attributes = Object.freeze({});
+const CODE_ID: Readonly<Record<FlagEvaluationCode, number>> = {
+  MATCH: 1, ASSIGNMENT_ERROR: 2, DEFAULT_ALLOCATION_NULL: 3, FLAG_UNRECOGNIZED_OR_DISABLED: 4, TYPE_MISMATCH: 5, NO_ACTIONS_SUPPLIED_FOR_BANDIT: 6, BANDIT_ERROR: 7,
+};
 
 /**
  * Evaluate every flag for every subject.
@@ -126,8 +129,9 @@ export function evaluateBatch(subjects: readonly BatchSubject[], flagKeys: reado
   const types: (VariationType | null)[] = [];
   flagKeys.forEach((flagKey, j) => {
     const table: OutcomeEntry[] = [];
-    const index = new Map<string, number>();
-    const intern = (id: string, make: () => OutcomeEntry): number => {
+    // Outcomes are told apart by (code, allocation, split), packed in one number: no string per cell.
+    const index = new Map<number, number>();
+    const intern = (id: number, make: () => OutcomeEntry): number => {
       let k = index.get(id);
       if (k === undefined) {
         k = table.push(make()) - 1;
@@ -138,7 +142,7 @@ export function evaluateBatch(subjects: readonly BatchSubject[], flagKeys: reado
     };
     const entry = typeof flagKey === 'string' ? ctx.lookup(flagKey) : undefined;
     types.push(entry?.kind === 'flag' ? entry.variationType : null);
-    const constant = (code: FlagEvaluationCode) => intern(code, () => ({ code, variationKey: null, allocationKey: null, raw: undefined, doLog: false }));
+    const constant = (code: FlagEvaluationCode) => intern(CODE_ID[code], () => ({ code, variationKey: null, allocationKey: null, raw: undefined, doLog: false }));
     for (let i = 0; i < n; i++) {
       const s = subjects[i];
       const attrs = s?.subjectAttributes;
@@ -152,7 +156,8 @@ export function evaluateBatch(subjects: readonly BatchSubject[], flagKeys: reado
         const e = evaluateFlag(entry, keys[i], attrs ?? EMPTY, ctx.nowMs, shards, ctx.obfuscated);
         const a = e.allocation;
         const splitIndex = a && e.split ? a.splits.indexOf(e.split) : -1;
-        k = intern(`${e.code}|${a?.position ?? 0}|${splitIndex}`, () => ({
+        const id = CODE_ID[e.code] + 8 * ((a?.position ?? 0) * 0x10000 + splitIndex + 1);
+        k = index.get(id) ?? intern(id, () => ({
           code: e.code,
           variationKey: a ? e.variationKey : null,
           allocationKey: a?.key ?? null,
