@@ -198,6 +198,12 @@ for (const res of results) {
   out.push(`- Events delivered during the "logger + dedupe on" run: ${res.eventsLoggedDuringLoggerRun.toLocaleString('en-US')} (one per call: no dedupe hits).`, '');
 }
 out.push('## Speedup chart', '', '![speedup ratios](bench/ratios.svg)', '');
+// Server load figures come from bench/load.mjs (a separate, longer run); folded in when present.
+try {
+  out.push('## Server load (node bench/load.mjs)', '', readFileSync(join(root, 'bench', 'load-results.md'), 'utf8'));
+} catch {
+  out.push('## Server load', '', 'Not measured yet: run `node bench/load.mjs`.', '');
+}
 writeFileSync(join(root, 'BENCHMARKS.md'), out.join('\n'));
 
 // ------------------------------------------------------------------ bench/ratios.svg (hand-written, log scale)
