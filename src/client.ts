@@ -14,6 +14,7 @@ import { type BatchResult, type BatchSubject, evaluateBatch } from './eval/batch
 import { type AssignmentEvent, type AssignmentLogger, EventSink, type Logger, consoleLogger } from './events/logger.ts';
 import { type KernelBackend, type ShardKernel, createJsKernel, getKernel } from './wasm/kernel.ts';
 import { SDK_NAME, SDK_VERSION } from './version.ts';
+import type { SyncStatus } from './live/sync.ts';
 import { type BanditModels, type BanditParameters, type BanditVariation, indexBanditReferences, parseBanditModels } from './bandits/model.ts';
 import { type BanditActions, type BanditSubjectAttributes, evaluateBandit, normalizeActions, toContextAttributes, toFlatAttributes } from './bandits/evaluate.ts';
 import { type BanditLogger, BanditEventSink } from './bandits/events.ts';
@@ -65,7 +66,7 @@ export interface ClientSync {
   /** Resolves true once a config came from the network, false if the initial attempts failed. */
   readonly ready: Promise<boolean>;
   stop(): void;
-  status(): unknown;
+  status(): SyncStatus;
 }
 
 interface Outcome {
@@ -144,7 +145,7 @@ export class SaltshardClient {
   }
 
   /** Counters of the live source (requests, failures, last status, config source), or null for offline clients. */
-  syncStatus(): unknown {
+  syncStatus(): SyncStatus | null {
     return this.#sync?.status() ?? null;
   }
 
