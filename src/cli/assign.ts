@@ -9,13 +9,12 @@ import { createReadStream, createWriteStream, readFileSync, statSync } from 'nod
 import { availableParallelism, cpus } from 'node:os';
 import { extname } from 'node:path';
 import process from 'node:process';
-import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { SaltshardClient } from '../client.ts';
 import { type CompiledConfig, compileConfig } from '../config/compile.ts';
 import type { Logger } from '../events/logger.ts';
 import { type ChunkResult, type ColumnType, type InputFormat, OUTPUT_FIELDS, type OutputColumns, type OutputFormat, Processor, type RunSpec, type Task } from './assign-core.ts';
-import { type CliIO, EXIT, usageError } from './common.ts';
+import { type CliIO, EXIT, parseCommand, usageError } from './common.ts';
 import { lastCsvBoundary, parseCsv } from './csv.ts';
 
 /** Usage text of the command. */
@@ -69,25 +68,11 @@ interface Options {
  * @returns the exit code.
  */
 export async function assignCommand(args: readonly string[], io: CliIO): Promise<number> {
-  let values: Options;
-  try {
-    const s = { type: 'string' } as const;
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        config: s, 'api-key': s, 'base-url': s, input: s, 'input-format': s, output: s, format: s, key: s, types: s, workers: s, rejects: s,
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return usageError(io, (err as Error).message);
-  }
-  if (values.help) {
-    io.stdout.write(`${ASSIGN_USAGE}\n`);
-    return EXIT.OK;
-  }
+  const s = { type: 'string' } as const;
+  const values = parseCommand<Options>(args, {
+    config: s, 'api-key': s, 'base-url': s, input: s, 'input-format': s, output: s, format: s, key: s, types: s, workers: s, rejects: s,
+  }, ASSIGN_USAGE, io);
+  if (typeof values === 'number') return values;
   if (values.config !== undefined && values['api-key'] !== undefined) return usageError(io, 'give --config FILE or --api-key KEY, not both');
   if (values.config === undefined && values['api-key'] === undefined) return usageError(io, 'missing --config FLAGS.json (or --api-key KEY)');
   if (values['base-url'] !== undefined && values['api-key'] === undefined) return usageError(io, '--base-url needs --api-key');

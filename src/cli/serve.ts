@@ -7,10 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { SaltshardClient } from '../client.ts';
 import type { Logger } from '../events/logger.ts';
-import { type CliIO, EXIT, usageError } from './common.ts';
+import { type CliIO, EXIT, parseCommand, usageError } from './common.ts';
 
 /** Usage text of the command. */
 export const SERVE_USAGE = `  saltshard serve [--port 8016] [--host 127.0.0.1] [--config FLAGS.json | --api-key KEY [--cache FILE]]
@@ -38,26 +37,12 @@ type Values = {
  * @returns the exit code.
  */
 export async function serveCommand(args: readonly string[], io: CliIO): Promise<number> {
-  let values: Values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        port: { type: 'string' }, host: { type: 'string' }, config: { type: 'string' }, 'api-key': { type: 'string' }, 'base-url': { type: 'string' },
-        'poll-interval-ms': { type: 'string' }, cache: { type: 'string' }, token: { type: 'string' }, 'cors-origin': { type: 'string', multiple: true },
-        'batch-body-limit': { type: 'string' }, 'max-batch': { type: 'string' }, 'shutdown-delay-ms': { type: 'string' }, quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return usageError(io, (err as Error).message);
-  }
-  if (values.help) {
-    io.stdout.write(`${SERVE_USAGE}\n`);
-    return EXIT.OK;
-  }
+  const values = parseCommand<Values>(args, {
+    port: { type: 'string' }, host: { type: 'string' }, config: { type: 'string' }, 'api-key': { type: 'string' }, 'base-url': { type: 'string' },
+    'poll-interval-ms': { type: 'string' }, cache: { type: 'string' }, token: { type: 'string' }, 'cors-origin': { type: 'string', multiple: true },
+    'batch-body-limit': { type: 'string' }, 'max-batch': { type: 'string' }, 'shutdown-delay-ms': { type: 'string' }, quiet: { type: 'boolean' },
+  }, SERVE_USAGE, io);
+  if (typeof values === 'number') return values;
   const num = (name: keyof Values, min: number, max: number): number | undefined | string => {
     const raw = values[name] as string | undefined;
     if (raw === undefined) return undefined;

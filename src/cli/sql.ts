@@ -3,11 +3,10 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { type CompiledConfig, compileConfig } from '../config/compile.ts';
 import { COLUMN_TYPES, type ColumnType, SqlConfigError, SqlUsageError, compileSql } from '../sql/compile.ts';
 import { DIALECT_NAMES, isDialectName } from '../sql/dialects.ts';
-import { type CliIO, EXIT, usageError } from './common.ts';
+import { type CliIO, EXIT, parseCommand, usageError } from './common.ts';
 
 /** Usage text of the command. */
 export const SQL_USAGE = `  saltshard sql --dialect ${DIALECT_NAMES.join('|')} --config FLAGS.json
@@ -26,30 +25,16 @@ export const SQL_USAGE = `  saltshard sql --dialect ${DIALECT_NAMES.join('|')} -
  * @returns the exit code: 0 all compiled, 65 some flags refused, 64 bad usage, 78 config not usable.
  */
 export async function sqlCommand(args: readonly string[], io: CliIO): Promise<number> {
-  let values: { dialect?: string; config?: string; flags?: string; table?: string; 'key-column'?: string; at?: string; columns?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        dialect: { type: 'string' },
-        config: { type: 'string' },
-        flags: { type: 'string' },
-        table: { type: 'string' },
-        'key-column': { type: 'string' },
-        at: { type: 'string' },
-        columns: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return usageError(io, (err as Error).message);
-  }
-  if (values.help) {
-    io.stdout.write(`${SQL_USAGE}\n`);
-    return EXIT.OK;
-  }
+  const values = parseCommand<{ dialect?: string; config?: string; flags?: string; table?: string; 'key-column'?: string; at?: string; columns?: string; help?: boolean }>(args, {
+    dialect: { type: 'string' },
+    config: { type: 'string' },
+    flags: { type: 'string' },
+    table: { type: 'string' },
+    'key-column': { type: 'string' },
+    at: { type: 'string' },
+    columns: { type: 'string' },
+  }, SQL_USAGE, io);
+  if (typeof values === 'number') return values;
   if (!values.dialect) return usageError(io, `missing --dialect (${DIALECT_NAMES.join(', ')})`);
   if (!isDialectName(values.dialect)) return usageError(io, `unknown dialect "${values.dialect}" (${DIALECT_NAMES.join(', ')})`);
   if (!values.config) return usageError(io, 'missing --config FLAGS.json');
