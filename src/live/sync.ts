@@ -67,6 +67,7 @@ export class ConfigSync {
   #stopped = false;
   readonly #closing = new AbortController();
   #warnedAuth = false;
+  #lastWarnAt = 0;
   #warnedCacheWrite = false;
 
   constructor(target: ConfigTarget, settings: SyncSettings) {
@@ -152,7 +153,10 @@ export class ConfigSync {
     }
     if (this.#target.needsBanditModels()) await this.#fetchBandits();
     this.#status.successes++;
-    if (this.#status.consecutiveFailures > 0) this.#target.emit('syncRecovered', null);
+    if (this.#status.consecutiveFailures > 0) {
+      this.#s.logger.info?.(`Config fetch recovered after ${this.#status.consecutiveFailures} failures`);
+      this.#target.emit('syncRecovered', null);
+    }
     this.#status.consecutiveFailures = 0;
     this.#status.lastSuccessAt = Date.now();
     this.#status.lastError = null;
@@ -169,8 +173,13 @@ export class ConfigSync {
     if (status === 401 || status === 403) {
       if (!this.#warnedAuth) this.#s.logger.warn(`${message}: the SDK key was refused; retrying every ${Math.round(this.#s.unauthorizedRetryMs / 1000)} s`);
       this.#warnedAuth = true;
+    } else if (this.#status.consecutiveFailures === 1 || Date.now() - this.#lastWarnAt >= WARN_EVERY_MS) {
+      // One warning when an outage starts, then at most one a minute: fast retries must not flood the logs.
+      this.#lastWarnAt = Date.now();
+      const n = this.#status.consecutiveFailures;
+      this.#s.logger.warn(`${message}; keeping the last good config${n > 1 ? ` (${n} failures in a row)` : ''}`);
     } else {
-      this.#s.logger.warn(`${message}; keeping the last good config`);
+      this.#s.logger.debug?.(`${message}; keeping the last good config`);
     }
   }
 
@@ -223,6 +232,8 @@ export class ConfigSync {
 const MAX_RETRY_AFTER_MS = 3_600_000;
 /** Longer timers fire after 1 ms on Node, Bun and Deno (32-bit overflow), which would turn polling into a storm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const WARN_EVERY_MS = 60_000;
 
 /** Up to 10 % less than `ms`, so polls spread out but never run later than asked. */
 export function jitter(ms: number): number {
