@@ -1,6 +1,7 @@
 // Differential test: random UFC configs and subjects evaluated by saltshard and by Eppo's official JS evaluator
 // (@eppo/js-client-sdk-common, the oracle). Values, variation keys, codes, descriptions, matched rule and
-// allocation, and the unmatched/unevaluated allocation lists must be identical.
+// allocation, and the unmatched/unevaluated allocation lists must be identical; and saltshard over its pure-JS md5
+// fallback must answer exactly as over the WASM kernel.
 // Seeds: DIFF_SEED=<n> replays a run (the seed of each failing config is printed); DIFF_SEED=random picks one.
 import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
@@ -127,6 +128,8 @@ function runDifferential(offset: number, configs: number, operators: readonly Op
         assignmentLogger: { logAssignment: (e) => void ourEvents.push(e) },
       });
       const eppo = eppoClientFor(JSON.parse(JSON.stringify(config)), eppoEvents);
+      // The same evaluator over the pure-JS md5 (the fallback) must answer exactly as over the WASM kernel.
+      const oursJs = offlineInit({ flagsConfiguration: JSON.stringify(config), logger: SILENT, kernel: 'js' });
       const flags = config.flags as Record<string, { variationType: VariationType }>;
       const flagKeys = Object.keys(flags);
       if (rng.chance(0.3)) flagKeys.push('no-such-flag');
@@ -147,6 +150,9 @@ function runDifferential(offset: number, configs: number, operators: readonly Op
           if (!same(vo, ve)) report(plain, 'value', vo, ve);
           const dOurs = call(ours, detailed, flagKey, subject, def) as Detailed;
           const dEppo = call(eppo, detailed, flagKey, subject, def) as Detailed;
+          const dJs = call(oursJs, detailed, flagKey, subject, def) as Detailed;
+          const withoutFetchedAt = (d: Detailed) => ({ variation: d.variation, evaluationDetails: { ...d.evaluationDetails, configFetchedAt: '' } });
+          if (!same(withoutFetchedAt(dJs), withoutFetchedAt(dOurs))) report(detailed, 'js kernel vs wasm kernel', dJs, dOurs);
           if (!same(dOurs.variation, dEppo.variation)) report(detailed, 'variation', dOurs.variation, dEppo.variation);
           const ed = dEppo.evaluationDetails;
           count(`code:${ed.flagEvaluationCode}`);
