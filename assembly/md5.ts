@@ -15,19 +15,19 @@ let buffered: usize = 0;
 let total: u64 = 0;
 
 // @ts-ignore: decorator
-@inline function stepF(a: u32, b: u32, c: u32, d: u32, x: u32, s: u32, t: u32): u32 {
+@inline export function stepF(a: u32, b: u32, c: u32, d: u32, x: u32, s: u32, t: u32): u32 {
   return rotl<u32>(a + (d ^ (b & (c ^ d))) + x + t, s) + b;
 }
 // @ts-ignore: decorator
-@inline function stepG(a: u32, b: u32, c: u32, d: u32, x: u32, s: u32, t: u32): u32 {
+@inline export function stepG(a: u32, b: u32, c: u32, d: u32, x: u32, s: u32, t: u32): u32 {
   return rotl<u32>(a + (c ^ (d & (b ^ c))) + x + t, s) + b;
 }
 // @ts-ignore: decorator
-@inline function stepH(a: u32, b: u32, c: u32, d: u32, x: u32, s: u32, t: u32): u32 {
+@inline export function stepH(a: u32, b: u32, c: u32, d: u32, x: u32, s: u32, t: u32): u32 {
   return rotl<u32>(a + (b ^ c ^ d) + x + t, s) + b;
 }
 // @ts-ignore: decorator
-@inline function stepI(a: u32, b: u32, c: u32, d: u32, x: u32, s: u32, t: u32): u32 {
+@inline export function stepI(a: u32, b: u32, c: u32, d: u32, x: u32, s: u32, t: u32): u32 {
   return rotl<u32>(a + (c ^ (b | ~d)) + x + t, s) + b;
 }
 

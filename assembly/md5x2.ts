@@ -3,22 +3,7 @@
 // (one MD5 chain is latency-bound). Used by the scalar module's shardBatch. The step table is RFC 1321's, in the
 // same order as md5Block in md5.ts.
 
-// @ts-ignore: decorator
-@inline function stepF(a: u32, b: u32, c: u32, d: u32, x: u32, s: u32, t: u32): u32 {
-  return rotl<u32>(a + (d ^ (b & (c ^ d))) + x + t, s) + b;
-}
-// @ts-ignore: decorator
-@inline function stepG(a: u32, b: u32, c: u32, d: u32, x: u32, s: u32, t: u32): u32 {
-  return rotl<u32>(a + (c ^ (d & (b ^ c))) + x + t, s) + b;
-}
-// @ts-ignore: decorator
-@inline function stepH(a: u32, b: u32, c: u32, d: u32, x: u32, s: u32, t: u32): u32 {
-  return rotl<u32>(a + (b ^ c ^ d) + x + t, s) + b;
-}
-// @ts-ignore: decorator
-@inline function stepI(a: u32, b: u32, c: u32, d: u32, x: u32, s: u32, t: u32): u32 {
-  return rotl<u32>(a + (c ^ (b | ~d)) + x + t, s) + b;
-}
+import { stepF, stepG, stepH, stepI } from './md5';
 
 /**
  * Runs `nb` blocks of the padded messages at p and q from the common chaining state (s0, s1, s2, s3); stores

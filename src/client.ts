@@ -11,7 +11,7 @@ import { md5Hex } from './config/encoding.ts';
 import { type Attributes, type Evaluation, evaluateFlag } from './eval/reference.ts';
 import { type FlagEvaluationDetails, evaluationDetails, noneDetails } from './eval/details.ts';
 import { type BatchResult, type BatchSubject, evaluateBatch } from './eval/batch.ts';
-import { type AssignmentEvent, type AssignmentLogger, EventSink, type Logger, consoleLogger } from './events/logger.ts';
+import { type AssignmentEvent, type AssignmentLogger, EventSink, type Logger, consoleLogger, dedupeCapacity } from './events/logger.ts';
 import { type KernelBackend, type ShardKernel, createJsKernel, getKernel } from './wasm/kernel.ts';
 import { SDK_NAME, SDK_VERSION } from './version.ts';
 import type { SyncStatus } from './live/sync.ts';
@@ -108,7 +108,7 @@ export class SaltshardClient {
     this.#now = options.now ?? Date.now;
     this.#kernel = options.kernel === 'js' ? createJsKernel() : getKernel();
     if (options.banditLogger != null && typeof options.banditLogger.logBanditAction !== 'function') throw new TypeError('banditLogger must be an object with a logBanditAction(event) method');
-    this.#banditEvents = new BanditEventSink(this.#logger, options.banditLogger, options.assignmentCacheSize === false ? 0 : (options.assignmentCacheSize ?? 50_000));
+    this.#banditEvents = new BanditEventSink(this.#logger, options.banditLogger, dedupeCapacity(options.assignmentCacheSize));
   }
 
   /** Which shard backend is active: `wasm`, or `js` when WebAssembly is unavailable or was turned off. */
@@ -193,7 +193,7 @@ export class SaltshardClient {
     const config = this.#config;
     if (config === null || typeof flagKey !== 'string') return null;
     try {
-      const flag = config.flags.get(config.obfuscated ? this.#hashKey(flagKey) : flagKey);
+      const flag = this.#entry(config, flagKey);
       return flag?.kind === 'flag' ? flag.variationType : null;
     } catch {
       return null;
@@ -276,7 +276,7 @@ export class SaltshardClient {
       lookup: (flagKey) => {
         if (config === null) return undefined;
         try {
-          return config.flags.get(config.obfuscated ? this.#hashKey(flagKey) : flagKey);
+          return this.#entry(config, flagKey);
         } catch {
           return undefined;
         }
@@ -377,7 +377,7 @@ export class SaltshardClient {
     let entry: CompiledFlag | BrokenFlag | undefined;
     if (config !== null) {
       try {
-        entry = config.flags.get(config.obfuscated ? this.#hashKey(key) : key);
+        entry = this.#entry(config, key);
       } catch (err) {
         return { config: null, flag: null, code: 'ASSIGNMENT_ERROR', description: `Assignment Error: ${(err as Error).message}`, evaluation: null };
       }
@@ -595,6 +595,11 @@ export class SaltshardClient {
     if (this.#banditIndex?.config !== config) this.#banditIndex = { config, index: indexBanditReferences(config.wire.banditReferences) };
     const ref = this.#banditIndex.index.get(flagKey)?.find((v) => v.variationValue === variation);
     return ref ? (models.bandits.get(ref.key) ?? null) : null;
+  }
+
+  /** The config's entry for a requested key (looked up by md5 in obfuscated configs; throws like Eppo on a lone surrogate). */
+  #entry(config: CompiledConfig, flagKey: string): CompiledFlag | BrokenFlag | undefined {
+    return config.flags.get(config.obfuscated ? this.#hashKey(flagKey) : flagKey);
   }
 
   #hashKey(flagKey: string): string {

@@ -8,7 +8,7 @@
  * @module
  */
 import type { VariationType } from './errors.ts';
-import { decodeBase64, md5Hex, utf8 } from './config/encoding.ts';
+import { decodeBase64, encodeBase64, md5Hex } from './config/encoding.ts';
 import type { ContextAttributes } from './bandits/evaluate.ts';
 
 /** One flag's precomputed assignment before obfuscation (values already `String(value)`). */
@@ -81,14 +81,6 @@ export interface DecodedPrecomputed {
   environment: { name: string } | null;
   flags: Record<string, DecodedPrecomputedFlag>;
   bandits: Record<string, DecodedPrecomputedBandit>;
-}
-
-/** Standard base64 (with padding) of the UTF-8 bytes of a string, as js-base64 `encode`. */
-export function encodeBase64(text: string): string {
-  const bytes = utf8(text);
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin);
 }
 
 /** A fresh random salt: 16 bytes from `crypto.getRandomValues`, base64. */

@@ -3,17 +3,26 @@
 // agree on: no lookaround or backreference patterns, no inherited property names as keys, no malformed shapes.
 
 /** mulberry32: small, fast, good enough for test generation. */
-export class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  /** A float in [0, 1). */
-  next(): number {
-    let t = (this.#s = (this.#s + 0x6d2b79f5) >>> 0);
+/** mulberry32: a small seeded PRNG, so every run and runtime sees the same values. Returns floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class Rng {
+  readonly #next: () => number;
+  constructor(seed: number) {
+    this.#next = mulberry32(seed);
+  }
+  /** A float in [0, 1). */
+  next(): number {
+    return this.#next();
   }
   /** An integer in [0, n). */
   int(n: number): number {

@@ -17,6 +17,7 @@ import {
 } from '../src/wasm/kernel.ts';
 import { WASM_BASE64, WASM_SHA256, WASM_SIMD_BASE64, WASM_SIMD_SHA256 } from '../src/wasm/bytes.generated.ts';
 import { ROOT } from './support.ts';
+import { mulberry32 } from './gen-config.ts';
 
 const t = suite('kernel');
 const enc = new TextEncoder();
@@ -27,17 +28,6 @@ function oracle(salt: string, key: string, totalShards: number): number {
   return d.readUInt32BE(0) % totalShards;
 }
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // One code point each of 1, 2, 3 and 4 UTF-8 bytes, plus a few more of each class.
 const ALPHABET = ['a', 'Z', '0', '-', '_', ' ', '~', 'é', 'ß', 'ж', '中', '€', 'ㅎ', '🤗', '😀', '𝄞'];
@@ -84,7 +74,7 @@ function checkWorkedExamples(k: ShardKernel): void {
 }
 
 function checkAgainstOracle(k: ShardKernel, n: number, seed: number): void {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const saltCache = new Map<string, Uint8Array>();
   for (let i = 0; i < n; i++) {
     const salt = randomString(r, 24);
@@ -214,7 +204,7 @@ t('empty salt bytes and empty key hash md5("") / md5("-")', () => {
 
 t('salts longer than one block and longer than the salt slot match the oracle', () => {
   const kernels = [createWasmKernel(), createJsKernel()];
-  const r = rng(3);
+  const r = mulberry32(3);
   for (const saltLen of [63, 64, 65, 200, 1023, 1024, 1025, 5000]) {
     const salt = `é${'S'.repeat(saltLen - 2)}`; // saltLen UTF-8 bytes
     for (let i = 0; i < 20; i++) {
@@ -233,7 +223,7 @@ t('salts longer than one block and longer than the salt slot match the oracle', 
 
 t('totalShards of 1, 10000, 2^31-1, 2^31 and 2^32-1 use unsigned arithmetic', () => {
   const k = createWasmKernel();
-  const r = rng(4);
+  const r = mulberry32(4);
   for (let i = 0; i < 2000; i++) {
     const key = randomString(r, 20);
     const saltDash = enc.encode('flag-');
@@ -258,7 +248,7 @@ t('invalid totalShards (0, negative, fractional, >= 2^32, NaN) throws RangeError
 t('shardBatchInto equals single shard() on random batches (count 0, 1, small, and larger than the scratch)', () => {
   const wasm = createWasmKernel();
   const js = createJsKernel();
-  const r = rng(5);
+  const r = mulberry32(5);
   for (const count of [0, 1, 2, 3, 17, 100, 1000, 30_000, 100_000]) {
     const salt = randomString(r, 20);
     const saltDash = enc.encode(`${salt}-`);
@@ -390,7 +380,7 @@ t('batch: simd == scalar == node:crypto on 100k random keys per variant (boundar
   const scalar = countingKernel({ variant: 'scalar' });
   assert.equal(simd.k.variant, 'simd');
   assert.equal(scalar.k.variant, 'scalar');
-  const r = rng(21);
+  const r = mulberry32(21);
   // Salt byte lengths so that salt tail + key crosses the 55/56 (one/two blocks), 63/64, 119/120, 183/184 and
   // 247/248 (SIMD queue limit) boundaries from many tails, including salts of more than one block.
   const saltLens = [1, 2, 5, 16, 21, 40, 54, 55, 56, 63, 64, 65, 100, 127, 128, 130, 300];
@@ -459,7 +449,7 @@ t('batch: every remainder length 0..260 for every salt tail 0..63 (simd and scal
 t('kernel fuzz: random sizes, subarrays at odd byteOffsets, growing arenas: no trap, no stray writes, simd == scalar == oracle', () => {
   const simd = countingKernel({ variant: 'simd' });
   const scalar = countingKernel({ variant: 'scalar' });
-  const r = rng(22);
+  const r = mulberry32(22);
   for (let iter = 0; iter < 400; iter++) {
     const big = iter % 50 === 49; // now and then an arena of several MB, which grows wasm memory
     const count = big ? 3 + Math.floor(r() * 5) : Math.floor(r() * 40);
@@ -518,7 +508,7 @@ t('kernel fuzz: random sizes, subarrays at odd byteOffsets, growing arenas: no t
 t('shard() salt cache: many interleaved salts (evictions), long salts, long keys, and after memory growth', () => {
   for (const variant of ['simd', 'scalar'] as const) {
     const { k, traps } = countingKernel({ variant });
-    const r = rng(23);
+    const r = mulberry32(23);
     const salts = Array.from({ length: 20 }, (_, i) => `salt${i}-${'x'.repeat(i * 17)}`); // up to ~330 bytes: some uncacheable
     const saltBytes = salts.map((s) => enc.encode(`${s}-`));
     for (let i = 0; i < 20_000; i++) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { EppoClient, MemoryOnlyConfigurationStore, applicationLogger } from '@eppo/js-client-sdk-common';
 import { type BanditActions, type Logger, decodePrecomputed, lookupPrecomputedBandit, lookupPrecomputedFlag, offlineInit } from '../src/mod.ts';
 import { md5Hex } from '../src/config/encoding.ts';
-import { encodeBase64 } from '../src/precomputed.ts';
+import { encodeBase64 } from '../src/config/encoding.ts';
 import { TEST_DATA, hasTestData, listJson, readJson, readText } from './support.ts';
 
 const t = suite('precomputed');

@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { ConfigError, compileConfig, offlineInit } from '../src/mod.ts';
 import type { AssignmentEvent, SaltshardClient } from '../src/mod.ts';
 import { TEST_DATA, hasTestData, readText } from './support.ts';
+import { mulberry32 } from './gen-config.ts';
 
 const t = suite('robustness');
 
@@ -434,14 +435,6 @@ t('offlineInit() rejects junk option values with a TypeError naming the option',
 
 // ---- Seeded fuzz over sdk-test-data's flags-v1.json ----
 
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Node = Record<string, unknown> | unknown[];
 const REPLACEMENTS: unknown[] = [null, undefined, 0, -1, 1.5, 1e300, Number.NaN, '', 'x', 'STRING', 'constructor', '__proto__', true, false,
@@ -463,7 +456,7 @@ if (hasTestData('robustness fuzz')) {
     const text = readText(TEST_DATA, 'ufc', 'flags-v1.json');
     const original = JSON.parse(text) as { flags: Record<string, { variationType: string }> };
     const keys = Object.keys(original.flags);
-    const rand = prng(20240417);
+    const rand = mulberry32(20240417);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
     const SUBJECTS: [unknown, unknown][] = [['alice', { email: 'alice@mycompany.com', country: 'US', age: 50, version: '1.2.3' }], ['bob', {}],
       ['zach', { id: 'override-id' }], [LONE, { country: null }], ['', {}], ['pete', { country: Symbol('c') }]];

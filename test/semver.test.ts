@@ -4,6 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { compareSemver, parseSemver } from '../src/config/semver.ts';
+import { mulberry32 } from './gen-config.ts';
 
 interface NpmSemver {
   valid(v: unknown): string | null;
@@ -13,17 +14,8 @@ const semver = createRequire(import.meta.url)('semver') as NpmSemver;
 
 const t = suite('semver');
 
-/** mulberry32: a small seeded PRNG, so every run and runtime sees the same strings. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const rand = prng(0x5e77e7);
+const rand = mulberry32(0x5e77e7);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 const int = (n: number) => Math.floor(rand() * n);
 

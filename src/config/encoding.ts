@@ -47,3 +47,11 @@ export function decodeBase64(text: string): string {
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   return decoder.decode(bytes);
 }
+
+/** Standard base64 (with padding) of the UTF-8 bytes of a string, as js-base64 `encode`. */
+export function encodeBase64(text: string): string {
+  const bytes = encoder.encode(text);
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}

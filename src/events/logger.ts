@@ -151,6 +151,11 @@ export class DedupeCache {
   }
 }
 
+/** The dedupe capacity for an `assignmentCacheSize` option: default 50 000 (as Eppo's node SDK), `false` → 0 (off). */
+export function dedupeCapacity(size: number | false | undefined): number {
+  return size === false ? 0 : (size ?? 50_000);
+}
+
 /** Options of {@link EventSink}. */
 export interface EventSinkOptions {
   logger: Logger;
@@ -171,7 +176,7 @@ export class EventSink {
     this.#logger = options.logger;
     this.#assignmentLogger = options.assignmentLogger ?? null;
     const size = options.assignmentCacheSize;
-    this.#cache = new DedupeCache(size === false ? 0 : size ?? 50_000);
+    this.#cache = new DedupeCache(dedupeCapacity(size));
   }
 
   /**
