@@ -59,7 +59,8 @@ function build(pattern: string): CompiledRegex {
   if (literal !== null) return { kind: 'ok', test: literal };
   if (isBoundedForBacktracking(pattern)) {
     // ECMAScript's own engine is the reference semantics, and this pattern cannot backtrack more than
-    // BRANCH_LIMIT ways per input position: linear in the input, ~40 ns instead of ~500 ns (2026-11-24).
+    // BRANCH_LIMIT ways per input position: linear in the input. (npm run bench, Node, 2026-11-24: evaluate() of the
+    // regex flag 539 ns on re2js → 164 ns; see BENCHMARKS.md.)
     const native = new RegExp(pattern);
     return { kind: 'ok', test: (input) => native.test(input) };
   }
@@ -98,8 +99,8 @@ const NEVER = RE2JS.compile('[^\\x{0}-\\x{10FFFF}]');
 
 /**
  * Most targeting patterns are a literal with optional anchors (`@example\\.com$`, `^beta-`). Those become plain
- * string tests with exactly the ECMAScript meaning (no flags: `$` is the end of input): about 20 ns instead of
- * re2js's ~500 ns per distinct value (measured 2026-11-24).
+ * string tests with exactly the ECMAScript meaning (no flags: `$` is the end of input), skipping the regex
+ * engine altogether.
  */
 function literalMatcher(pattern: string): ((input: string) => boolean) | null {
   const m = /^(\^?)((?:[^\\^$.|?*+()[\]{}]|\\[!-/:-@[-`{-~])*)(\$?)$/.exec(pattern);
