@@ -1,4 +1,4 @@
-// Shard kernel entry point. Exports (besides `memory`): heapBase, simd, md5Prefix32, shardBatch.
+// Kernel entry point. Exports (besides `memory`): heapBase, simd, md5Prefix32, shardBatch, evalRules (assembly/rules.ts), formatCells (assembly/format.ts).
 // No allocator is used: JS owns every byte from heapBase() upward and passes pointers in.
 // Two targets are built from this file (asconfig.json): "release" (scalar) and "simd" (--enable simd). The
 // compile-time constant ASC_FEATURE_SIMD selects the batch path: 4 messages per compression in i32x4 lanes in the
@@ -193,3 +193,6 @@ function flush(q: u32, n: u32, s0: u32, s1: u32, s2: u32, s3: u32, totalShards: 
     store<u32>(outPtr + (<usize>load<u32>(idx + (l << 2)) << 2), bswap<u32>(load<u32>(RES + (l << 2))) % totalShards);
   }
 }
+
+export { evalRules } from './rules';
+export { formatCells } from './format';

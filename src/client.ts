@@ -10,7 +10,7 @@ import { type BrokenFlag, type CompiledConfig, type CompiledFlag, compileConfig 
 import { md5Hex } from './config/encoding.ts';
 import { type Attributes, type Evaluation, evaluateFlag } from './eval/reference.ts';
 import { type FlagEvaluationDetails, evaluationDetails, noneDetails } from './eval/details.ts';
-import { type BatchResult, type BatchSubject, evaluateBatch } from './eval/batch.ts';
+import { type BatchContext, type BatchResult, type BatchSubject, type ColumnarSubjects, evaluateBatch, evaluateColumns } from './eval/batch.ts';
 import { type AssignmentEvent, type AssignmentLogger, EventSink, type Logger, consoleLogger, dedupeCapacity } from './events/logger.ts';
 import { type KernelBackend, type ShardKernel, createJsKernel, getKernel } from './wasm/kernel.ts';
 import { SDK_NAME, SDK_VERSION } from './version.ts';
@@ -266,13 +266,35 @@ export class SaltshardClient {
    */
   assignMany(subjects: readonly BatchSubject[], flagKeys?: readonly string[], options: { log?: 'dedupe' | 'none' } = {}): BatchResult {
     if (!Array.isArray(subjects)) throw new TypeError('assignMany() needs an array of { subjectKey, subjectAttributes }');
-    if (flagKeys !== undefined && !Array.isArray(flagKeys)) throw new TypeError('assignMany() flagKeys must be an array of flag keys');
+    return evaluateBatch(subjects, this.#batchFlags(flagKeys, 'assignMany'), this.#batchContext(options));
+  }
+
+  /**
+   * Like {@link assignMany}, for subjects given as columns: the lower-level entry for bulk jobs (the CLI uses it).
+   * Keys may be pre-encoded UTF-8 (`{ bytes, starts, lengths }`), so they are never decoded unless read back;
+   * `columns[name][i]` is attribute `name` of subject i (null or undefined: absent).
+   * @example
+   * const r = client.assignColumns({ keys: ['a', 'b'], columns: { country: ['FR', null], age: new Float64Array([31, 40]) } });
+   */
+  assignColumns(subjects: ColumnarSubjects, flagKeys?: readonly string[], options: { log?: 'dedupe' | 'none' } = {}): BatchResult {
+    if (typeof subjects !== 'object' || subjects === null || typeof subjects.keys !== 'object' || subjects.keys === null) {
+      throw new TypeError('assignColumns() needs { keys, columns }');
+    }
+    return evaluateColumns(subjects, this.#batchFlags(flagKeys, 'assignColumns'), this.#batchContext(options));
+  }
+
+  #batchFlags(flagKeys: readonly string[] | undefined, method: string): readonly string[] {
+    if (flagKeys !== undefined && !Array.isArray(flagKeys)) throw new TypeError(`${method}() flagKeys must be an array of flag keys`);
+    return flagKeys ?? (this.#config?.obfuscated ? [] : this.getFlagKeys());
+  }
+
+  #batchContext(options: { log?: 'dedupe' | 'none' }): BatchContext {
     const config = this.#config;
-    const keys = flagKeys ?? (config?.obfuscated ? [] : this.getFlagKeys());
-    return evaluateBatch(subjects, keys, {
+    return {
       kernel: this.#kernel,
       nowMs: this.#now(),
       obfuscated: config?.obfuscated ?? false,
+      programKey: config ?? undefined,
       lookup: (flagKey) => {
         if (config === null) return undefined;
         try {
@@ -282,7 +304,7 @@ export class SaltshardClient {
         }
       },
       onLog: options.log === 'none' || config === null ? undefined : (flagKey, subjectKey, attributes, flag, e) => this.#log(flagKey, subjectKey, attributes, config, flag, e),
-    });
+    };
   }
 
   /**

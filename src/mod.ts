@@ -29,4 +29,4 @@ export type { BanditEvent, BanditLogger } from './bandits/events.ts';
 export { decodePrecomputed, lookupPrecomputedBandit, lookupPrecomputedFlag } from './precomputed.ts';
 export type { DecodedPrecomputed, DecodedPrecomputedBandit, DecodedPrecomputedFlag } from './precomputed.ts';
 export { BatchResult } from './eval/batch.ts';
-export type { AssignmentRow, BatchSubject } from './eval/batch.ts';
+export type { AssignmentRow, BatchSubject, ColumnarSubjects } from './eval/batch.ts';

@@ -352,7 +352,7 @@ function countingKernel(options: WasmKernelOptions): { k: ShardKernel; traps: ()
     ...options,
     wrapExports: (ex) => ({
       memory: ex.memory,
-      heapBase: () => ex.heapBase(),
+      heapBase: () => ex.heapBase(), evalRules: (h) => ex.evalRules(h), formatCells: (h) => ex.formatCells(h),
       simd: ex.simd,
       md5Prefix32(ptr, len) {
         try {
@@ -535,7 +535,7 @@ t(`${variant}: a wasm trap is answered by the js kernel, the module is re-instan
       instances++;
       return {
         memory: ex.memory,
-        heapBase: () => ex.heapBase(),
+        heapBase: () => ex.heapBase(), evalRules: (h) => ex.evalRules(h), formatCells: (h) => ex.formatCells(h),
         md5Prefix32(ptr, len) {
           wasmCalls++;
           if (trapNext) {
@@ -576,7 +576,7 @@ t(`${variant}: a wasm trap is answered by the js kernel, the module is re-instan
     variant,
     wrapExports: (ex) => ({
       memory: ex.memory,
-      heapBase: () => ex.heapBase(),
+      heapBase: () => ex.heapBase(), evalRules: (h) => ex.evalRules(h), formatCells: (h) => ex.formatCells(h),
       md5Prefix32(ptr, len) {
         if (armed) throw new TypeError('boom');
         return ex.md5Prefix32(ptr, len);
@@ -592,17 +592,17 @@ t(`${variant}: a wasm trap is answered by the js kernel, the module is re-instan
 t('a module failing its self-check raises WasmTrapError (auto, simd, scalar; single and batch paths)', () => {
   for (const variant of ['auto', 'simd', 'scalar'] as const) {
     assert.throws(
-      () => createWasmKernel({ variant, wrapExports: (ex) => ({ memory: ex.memory, heapBase: () => ex.heapBase(), md5Prefix32: () => 0, shardBatch: ex.shardBatch }) }),
+      () => createWasmKernel({ variant, wrapExports: (ex) => ({ memory: ex.memory, heapBase: () => ex.heapBase(), evalRules: (h) => ex.evalRules(h), formatCells: (h) => ex.formatCells(h), md5Prefix32: () => 0, shardBatch: ex.shardBatch }) }),
       WasmTrapError,
     );
     // A batch path that returns wrong shards (here: leaves out[] untouched) is caught too.
     assert.throws(
-      () => createWasmKernel({ variant, wrapExports: (ex) => ({ memory: ex.memory, heapBase: () => ex.heapBase(), md5Prefix32: (p, l) => ex.md5Prefix32(p, l), shardBatch: () => {} }) }),
+      () => createWasmKernel({ variant, wrapExports: (ex) => ({ memory: ex.memory, heapBase: () => ex.heapBase(), evalRules: (h) => ex.evalRules(h), formatCells: (h) => ex.formatCells(h), md5Prefix32: (p, l) => ex.md5Prefix32(p, l), shardBatch: () => {} }) }),
       WasmTrapError,
     );
     // A trap during the self-check is reported as WasmTrapError, not as a RuntimeError.
     assert.throws(
-      () => createWasmKernel({ variant, wrapExports: (ex) => ({ memory: ex.memory, heapBase: () => ex.heapBase(), md5Prefix32: () => { throw new WebAssembly.RuntimeError('unreachable'); }, shardBatch: ex.shardBatch }) }),
+      () => createWasmKernel({ variant, wrapExports: (ex) => ({ memory: ex.memory, heapBase: () => ex.heapBase(), evalRules: (h) => ex.evalRules(h), formatCells: (h) => ex.formatCells(h), md5Prefix32: () => { throw new WebAssembly.RuntimeError('unreachable'); }, shardBatch: ex.shardBatch }) }),
       WasmTrapError,
     );
   }
@@ -614,7 +614,7 @@ t('auto selection falls back to scalar when the SIMD module fails its self-check
     wrapExports(ex) {
       built++;
       const isSimd = ex.simd?.() === 1;
-      return { memory: ex.memory, heapBase: () => ex.heapBase(), simd: ex.simd, md5Prefix32: (p, l) => ex.md5Prefix32(p, l), shardBatch: isSimd ? () => {} : ex.shardBatch };
+      return { memory: ex.memory, heapBase: () => ex.heapBase(), evalRules: (h) => ex.evalRules(h), formatCells: (h) => ex.formatCells(h), simd: ex.simd, md5Prefix32: (p, l) => ex.md5Prefix32(p, l), shardBatch: isSimd ? () => {} : ex.shardBatch };
     },
   });
   assert.equal(k.variant, 'scalar');

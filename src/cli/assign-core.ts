@@ -7,7 +7,8 @@
  * @module
  */
 import { SaltshardClient } from '../client.ts';
-import type { BatchResult, BatchSubject } from '../eval/batch.ts';
+import type { AssignmentRow, BatchResult, BatchSubject } from '../eval/batch.ts';
+import { getKernel } from '../wasm/kernel.ts';
 import type { Attributes } from '../eval/reference.ts';
 import { csvField, parseCsv } from './csv.ts';
 
@@ -86,6 +87,12 @@ export function valueText(value: unknown): string | null {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** A CSV chunk as columns: subject keys, and per attribute column its cells. */
+interface CsvColumns {
+  keys: string[];
+  columns: Record<string, (string | number | boolean | undefined)[]>;
+}
+
 /** Parses and evaluates chunks. */
 export class Processor {
   readonly #spec: RunSpec;
@@ -100,18 +107,22 @@ export class Processor {
   }
 
   async process(task: Task): Promise<ChunkResult> {
-    const subjects: BatchSubject[] = [];
     const rejects: Reject[] = [];
     let lines: number;
+    let result: BatchResult;
     const s = this.#spec;
-    if (s.inputFormat === 'parquet') lines = await this.#parseParquet(task, subjects, rejects);
-    else {
-      const text = decoder.decode(task.bytes!);
-      lines = s.inputFormat === 'csv' ? this.#parseCsv(text, subjects, rejects) : this.#parseNdjson(text, subjects, rejects);
+    if (s.inputFormat === 'csv') {
+      const columns: CsvColumns = { keys: [], columns: {} };
+      lines = this.#parseCsv(decoder.decode(task.bytes!), columns, rejects);
+      result = this.#client.assignColumns(columns, s.flagKeys, { log: 'none' });
+    } else {
+      const subjects: BatchSubject[] = [];
+      if (s.inputFormat === 'parquet') lines = await this.#parseParquet(task, subjects, rejects);
+      else lines = this.#parseNdjson(decoder.decode(task.bytes!), subjects, rejects);
+      result = this.#client.assignMany(subjects, s.flagKeys, { log: 'none' });
     }
-    const result = this.#client.assignMany(subjects, s.flagKeys, { log: 'none' });
     const out = this.#format(result);
-    return { seq: task.seq, subjects: subjects.length, lines, rejects, ...out };
+    return { seq: task.seq, subjects: result.size, lines, rejects, ...out };
   }
 
   #parseNdjson(text: string, subjects: BatchSubject[], rejects: Reject[]): number {
@@ -176,13 +187,19 @@ export class Processor {
     return (copy ?? attributes) as Attributes;
   }
 
-  #parseCsv(text: string, subjects: BatchSubject[], rejects: Reject[]): number {
+  #parseCsv(text: string, out: CsvColumns, rejects: Reject[]): number {
     const s = this.#spec;
     const header = s.header!;
     const keyIndex = header.indexOf(s.key);
     const width = header.length;
     const kinds = header.map((name) => (Object.hasOwn(s.types, name) ? s.types[name] : null));
-    return parseCsv(text, (fields, line, raw, error) => {
+    // One array per attribute column (undefined: the cell was empty); the key column is not an attribute.
+    const cols: (string | number | boolean | undefined)[][] = header.map(() => []);
+    header.forEach((name, c) => {
+      if (c !== keyIndex) out.columns[name] = cols[c];
+    });
+    const row: (string | number | boolean | undefined)[] = new Array(width);
+    const lines = parseCsv(text, (fields, line, raw, error) => {
       if (fields === null) {
         rejects.push({ line, error: error ?? 'bad record', raw });
         return;
@@ -196,24 +213,25 @@ export class Processor {
         rejects.push({ line, error: `missing "${s.key}"`, raw });
         return;
       }
-      const attributes: Record<string, string | number | boolean> = {};
       for (let c = 0; c < width; c++) {
         if (c === keyIndex) continue;
         const f = fields[c];
-        if (f === '') continue;
         const kind = kinds[c];
-        if (kind === null) attributes[header[c]] = inferCell(f);
+        if (f === '') row[c] = undefined;
+        else if (kind === null) row[c] = inferCell(f);
         else {
           const v = coerce(f, kind);
           if (v === undefined) {
             rejects.push({ line, error: `column "${header[c]}": ${JSON.stringify(f)} is not a ${kind}`, raw });
             return;
           }
-          attributes[header[c]] = v;
+          row[c] = v;
         }
       }
-      subjects.push({ subjectKey, subjectAttributes: attributes });
+      out.keys.push(subjectKey);
+      for (let c = 0; c < width; c++) if (c !== keyIndex) cols[c].push(row[c]);
     });
+    return lines;
   }
 
   async #parseParquet(task: Task, subjects: BatchSubject[], rejects: Reject[]): Promise<number> {
@@ -264,84 +282,109 @@ export class Processor {
   }
 
   #format(result: BatchResult): { bytes: Uint8Array | null; columns: OutputColumns | null; dist: ChunkResult['dist'] } {
-    const flags = this.#spec.flagKeys;
-    const nf = flags.length;
-    const n = result.subjectKeys.length;
-    const counts: number[][] = flags.map(() => []);
-    const seen: { i: number }[][] = flags.map(() => []);
-    const fmt = this.#spec.outputFormat;
-    let bytes: Uint8Array | null = null;
-    let columns: OutputColumns | null = null;
-    if (fmt === 'parquet') {
-      const total = n * nf;
-      const c: OutputColumns = {
-        subjectKey: new Array(total), flagKey: new Array(total), variationType: new Array(total), variationKey: new Array(total),
-        value: new Array(total), allocationKey: new Array(total), reason: new Array(total), doLog: new Array(total),
-      };
-      const rows: ReturnType<BatchResult['row']>[][] = flags.map(() => []);
-      let at = 0;
-      for (let i = 0; i < n; i++) {
-        const key = result.subjectKeys[i];
-        for (let j = 0; j < nf; j++, at++) {
-          const k = result.outcomeIndex(i, j);
-          const cj = counts[j];
-          if (cj[k] === undefined) {
-            cj[k] = 0;
-            seen[j][k] = { i };
-          }
-          cj[k]++;
-          const row = (rows[j][k] ??= result.row(i, j));
-          c.subjectKey[at] = key;
-          c.flagKey[at] = row.flagKey;
-          c.variationType[at] = row.variationType;
-          c.variationKey[at] = row.variationKey;
-          c.value[at] = valueText(row.value);
-          c.allocationKey[at] = row.allocationKey;
-          c.reason[at] = row.reason;
-          c.doLog[at] = row.doLog;
-        }
-      }
-      columns = c;
-    } else {
-      // Each outcome's text after the subject key, built the first time the outcome is seen in this chunk.
-      const suffix: string[][] = flags.map(() => []);
-      const csv = fmt === 'csv';
-      const parts: string[] = [];
-      let buf = '';
-      for (let i = 0; i < n; i++) {
-        const keyText = csv ? csvField(result.subjectKeys[i]) : `{"subjectKey":${JSON.stringify(result.subjectKeys[i])}`;
-        for (let j = 0; j < nf; j++) {
-          const k = result.outcomeIndex(i, j);
-          let sfx = suffix[j][k];
-          if (sfx === undefined) {
-            const row = result.row(i, j);
-            sfx = suffix[j][k] = csv ? csvSuffix(row) : `${JSON.stringify({ ...row, subjectKey: '' }).slice(16)}\n`;
-            counts[j][k] = 0;
-            seen[j][k] = { i };
-          }
-          counts[j][k]++;
-          buf += keyText + sfx;
-        }
-        if (buf.length > 1 << 20) {
-          parts.push(buf);
-          buf = '';
-        }
-      }
-      parts.push(buf);
-      bytes = encoder.encode(parts.length === 1 ? parts[0] : parts.join(''));
-    }
+    const nf = this.#spec.flagKeys.length;
+    const cells = result.outcomeIndexes();
+    const counts: number[][] = this.#spec.flagKeys.map((_, j) => new Array(result.outcomes(j)).fill(0));
+    for (let c = 0; c < cells.length; c++) counts[c % nf][cells[c]]++;
     const dist: ChunkResult['dist'] = [];
-    for (let j = 0; j < nf; j++) {
-      counts[j].forEach((count, k) => {
-        const row = result.row(seen[j][k].i, j);
-        dist.push([j, row.variationKey, row.reason, count]);
-      });
-    }
-    return { bytes, columns, dist };
+    counts.forEach((byOutcome, j) => byOutcome.forEach((count, k) => {
+      if (count === 0) return;
+      const o = result.outcome(j, k);
+      dist.push([j, o.variationKey, o.reason, count]);
+    }));
+    if (this.#spec.outputFormat === 'parquet') return { bytes: null, columns: parquetColumns(result, cells), dist };
+    return { bytes: textOutput(result, cells, this.#spec.outputFormat === 'csv'), columns: null, dist };
   }
 }
 
-function csvSuffix(row: { flagKey: string; variationType: string | null; variationKey: string | null; value: unknown; allocationKey: string | null; reason: string; doLog: boolean }): string {
+/** Parquet output: one entry per (subject, flag) in every column. */
+function parquetColumns(result: BatchResult, cells: Uint16Array): OutputColumns {
+  const nf = result.flagKeys.length;
+  const total = cells.length;
+  const c: OutputColumns = {
+    subjectKey: new Array(total), flagKey: new Array(total), variationType: new Array(total), variationKey: new Array(total),
+    value: new Array(total), allocationKey: new Array(total), reason: new Array(total), doLog: new Array(total),
+  };
+  const outcomes = result.flagKeys.map((_, j) => Array.from({ length: result.outcomes(j) }, (_, k) => result.outcome(j, k)));
+  for (let at = 0; at < total; at++) {
+    const row = outcomes[at % nf][cells[at]];
+    c.subjectKey[at] = result.subjectKey(Math.floor(at / nf));
+    c.flagKey[at] = row.flagKey;
+    c.variationType[at] = row.variationType;
+    c.variationKey[at] = row.variationKey;
+    c.value[at] = valueText(row.value);
+    c.allocationKey[at] = row.allocationKey;
+    c.reason[at] = row.reason;
+    c.doLog[at] = row.doLog;
+  }
+  return c;
+}
+
+const NDJSON_PREFIX = encoder.encode('{"subjectKey":"');
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * NDJSON or CSV lines for every cell: each distinct outcome's text after the key is made once, each key's text
+ * once, and the kernel joins them (prefix ++ key ++ outcome suffix per line).
+ */
+function textOutput(result: BatchResult, cells: Uint16Array, csv: boolean): Uint8Array {
+  const nf = result.flagKeys.length;
+  const n = result.size;
+  const sfxBase = new Uint32Array(nf);
+  const suffixes: string[] = [];
+  for (let j = 0; j < nf; j++) {
+    sfxBase[j] = suffixes.length;
+    for (let k = 0; k < result.outcomes(j); k++) {
+      const o = result.outcome(j, k);
+      suffixes.push(csv ? csvSuffix(o) : `"${JSON.stringify({ subjectKey: '', ...o }).slice(16)}\n`);
+    }
+  }
+  const sfx = packTexts(suffixes.length, (e) => suffixes[e]);
+  const keys = packTexts(n, (i) => result.subjectKey(i), csv ? csvKeyText : jsonKeyText);
+  return getKernel().formatCells({
+    n, nFlags: nf, prefix: csv ? NO_BYTES : NDJSON_PREFIX, keys: keys.bytes, keyStart: keys.starts, keyLen: keys.lengths,
+    cells, sfxBase, sfxStart: sfx.starts, sfxLen: sfx.lengths, sfx: sfx.bytes,
+  });
+}
+
+/**
+ * Texts i < count as UTF-8 in one array. Plain ASCII (as `plain` decides per char code) is copied as it is;
+ * any other text goes through `escape` and is encoded.
+ */
+function packTexts(count: number, text: (i: number) => string, escape?: (s: string) => string): { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array } {
+  let bytes = new Uint8Array(count * 32 + 64);
+  const starts = new Uint32Array(count);
+  const lengths = new Uint32Array(count);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const s = text(i);
+    const room = s.length * 6 + 8;
+    if (at + room > bytes.length) {
+      const grown = new Uint8Array(Math.max(bytes.length * 2, at + room));
+      grown.set(bytes.subarray(0, at));
+      bytes = grown;
+    }
+    starts[i] = at;
+    let k = 0;
+    if (escape !== undefined) {
+      for (; k < s.length; k++) {
+        const c = s.charCodeAt(k);
+        // Printable ASCII but the characters either format quotes or escapes.
+        if (c < 0x20 || c > 0x7e || c === 34 || c === 92 || c === 44) break;
+        bytes[at + k] = c;
+      }
+    }
+    if (k === s.length) at += k;
+    else at += encoder.encodeInto(escape ? escape(s) : s, bytes.subarray(at)).written;
+    lengths[i] = at - starts[i];
+  }
+  return { bytes: bytes.subarray(0, at), starts, lengths };
+}
+
+const csvKeyText = csvField;
+const jsonKeyText = (s: string): string => JSON.stringify(s).slice(1, -1);
+
+function csvSuffix(row: Omit<AssignmentRow, 'subjectKey'>): string {
   return `,${csvField(row.flagKey)},${row.variationType ?? ''},${csvField(row.variationKey ?? '')},${csvField(valueText(row.value) ?? '')},${csvField(row.allocationKey ?? '')},${row.reason},${row.doLog}\n`;
 }
 

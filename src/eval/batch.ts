@@ -8,7 +8,9 @@
 import type { FlagEvaluationCode, VariationType } from '../errors.ts';
 import type { BrokenFlag, CompiledFlag } from '../config/compile.ts';
 import type { ShardKernel } from '../wasm/kernel.ts';
-import { type Attributes, type Evaluation, evaluateFlag } from './reference.ts';
+import { type Attributes, type Evaluation, evaluateFlag, hashName, splitEvaluation } from './reference.ts';
+import { JobBuilder } from './encode.ts';
+import { type RuleProgram, type SlotTarget, buildProgram } from './program.ts';
 
 /** One subject of a batch. */
 export interface BatchSubject {
@@ -40,18 +42,32 @@ interface OutcomeEntry {
 
 /** The outcome of a batch; read cells by subject index `i` and flag index `j`. */
 export class BatchResult {
-  readonly subjectKeys: readonly string[];
   readonly flagKeys: readonly string[];
+  /** Number of subjects. */
+  readonly size: number;
+  readonly #keyOf: (i: number) => string;
+  #keys: string[] | null = null;
   readonly #types: readonly (VariationType | null)[];
   readonly #cells: Uint16Array;
   readonly #tables: readonly OutcomeEntry[][];
 
-  constructor(subjectKeys: readonly string[], flagKeys: readonly string[], types: readonly (VariationType | null)[], cells: Uint16Array, tables: OutcomeEntry[][]) {
-    this.subjectKeys = subjectKeys;
+  constructor(size: number, keyOf: (i: number) => string, flagKeys: readonly string[], types: readonly (VariationType | null)[], cells: Uint16Array, tables: OutcomeEntry[][]) {
+    this.size = size;
+    this.#keyOf = keyOf;
     this.flagKeys = flagKeys;
     this.#types = types;
     this.#cells = cells;
     this.#tables = tables;
+  }
+
+  /** Subject keys in input order ('' for a missing key). Pre-encoded keys are decoded on first use. */
+  get subjectKeys(): readonly string[] {
+    return (this.#keys ??= Array.from({ length: this.size }, (_, i) => this.#keyOf(i)));
+  }
+
+  /** The key of subject `i`. */
+  subjectKey(i: number): string {
+    return this.#keys !== null ? this.#keys[i] : this.#keyOf(i);
   }
 
   #entry(i: number, j: number): OutcomeEntry {
@@ -73,29 +89,46 @@ export class BatchResult {
 
   /** The typed value (JSON parsed, a fresh copy) when the code is MATCH, else null. */
   value(i: number, j: number): unknown {
-    const e = this.#entry(i, j);
+    return this.#value(j, this.#entry(i, j));
+  }
+
+  #value(j: number, e: OutcomeEntry): unknown {
     if (e.code !== 'MATCH' || e.raw === undefined) return null;
     return this.#types[j] === 'JSON' ? JSON.parse(e.raw as string) : e.raw;
   }
 
   /** The full row for subject `i` and flag `j`. */
   row(i: number, j: number): AssignmentRow {
-    const e = this.#entry(i, j);
+    return { subjectKey: this.subjectKey(i), ...this.outcome(j, this.outcomeIndex(i, j)) };
+  }
+
+  /** How many distinct outcomes flag `j` has in this batch (outcome indexes are 0 .. that − 1). */
+  outcomes(j: number): number {
+    return this.#tables[j].length;
+  }
+
+  /** Outcome `k` of flag `j`: the row of every cell with that outcome index, but for the subject key. */
+  outcome(j: number, k: number): Omit<AssignmentRow, 'subjectKey'> {
+    const e = this.#tables[j][k];
     return {
-      subjectKey: this.subjectKeys[i],
       flagKey: this.flagKeys[j],
       variationType: this.#types[j],
       variationKey: e.variationKey,
-      value: this.value(i, j),
+      value: this.#value(j, e),
       allocationKey: e.allocationKey,
       reason: e.code,
       doLog: e.doLog,
     };
   }
 
+  /** Every cell's outcome index, subject-major (cell (i, j) at i · flagKeys.length + j); a copy. */
+  outcomeIndexes(): Uint16Array {
+    return this.#cells.slice();
+  }
+
   /** Every row, subjects in input order, flags in the order given. */
   *rows(): IterableIterator<AssignmentRow> {
-    for (let i = 0; i < this.subjectKeys.length; i++) for (let j = 0; j < this.flagKeys.length; j++) yield this.row(i, j);
+    for (let i = 0; i < this.size; i++) for (let j = 0; j < this.flagKeys.length; j++) yield this.row(i, j);
   }
 }
 
@@ -106,14 +139,43 @@ export interface BatchContext {
   obfuscated: boolean;
   /** The flag entry for a requested key, or undefined. */
   lookup(flagKey: string): CompiledFlag | BrokenFlag | undefined;
+  /** Rule-engine programs are cached per this object (the config snapshot) and list of flags. */
+  programKey?: object;
   /** Called for each cell whose evaluation is due an exposure event. */
   onLog?(flagKey: string, subjectKey: string, attributes: Attributes, flag: CompiledFlag, e: Evaluation): void;
+}
+
+/**
+ * Subjects as columns: the lower-level batch input (the CLI's). Key i is `keys[i]`, or UTF-8 bytes
+ * `bytes[starts[i], starts[i] + lengths[i])`; attribute `name` of subject i is `columns[name][i]`, where null
+ * or undefined means the subject lacks it.
+ */
+export interface ColumnarSubjects {
+  keys: readonly string[] | { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array };
+  columns?: Readonly<Record<string, ArrayLike<unknown>>>;
 }
 
 const EMPTY: Attributes = Object.freeze({});
 const CODE_ID: Readonly<Record<FlagEvaluationCode, number>> = {
   MATCH: 1, ASSIGNMENT_ERROR: 2, DEFAULT_ALLOCATION_NULL: 3, FLAG_UNRECOGNIZED_OR_DISABLED: 4, TYPE_MISMATCH: 5, NO_ACTIONS_SUPPLIED_FOR_BANDIT: 6, BANDIT_ERROR: 7,
 };
+/** Subjects per rule-engine call: bounds the WASM memory a batch needs. */
+const ENGINE_CHUNK = 8192;
+const NOT_HERE = 0xffff;
+const isEnumerableOwn = Object.prototype.propertyIsEnumerable;
+
+/** A batch's subjects, however they were given. */
+interface Source {
+  readonly n: number;
+  /** False when subject i gets ASSIGNMENT_ERROR whatever the flag: no key, or attributes that are not an object. */
+  valid(i: number): boolean;
+  /** Key i, '' when missing or not a string. */
+  key(i: number): string;
+  /** Attributes of valid subject i, for the reference evaluator. */
+  attributes(i: number): Attributes;
+  /** Writes rows [from, from + b.n) into a job. */
+  encode(b: JobBuilder, from: number, program: RuleProgram, obfuscated: boolean): void;
+}
 
 /**
  * Evaluate every flag for every subject.
@@ -121,56 +183,295 @@ const CODE_ID: Readonly<Record<FlagEvaluationCode, number>> = {
  * @param flagKeys flags to evaluate, in output order.
  */
 export function evaluateBatch(subjects: readonly BatchSubject[], flagKeys: readonly string[], ctx: BatchContext): BatchResult {
-  const n = subjects.length;
-  const keys = subjects.map((s) => (typeof s?.subjectKey === 'string' ? s.subjectKey : ''));
-  const shards = new BatchShards(ctx.kernel, keys);
-  const cells = new Uint16Array(n * flagKeys.length);
+  return run(new ObjectSource(subjects), flagKeys, ctx);
+}
+
+/** Evaluate every flag for every subject given as columns (see {@link ColumnarSubjects}). */
+export function evaluateColumns(subjects: ColumnarSubjects, flagKeys: readonly string[], ctx: BatchContext): BatchResult {
+  return run(new ColumnSource(subjects), flagKeys, ctx);
+}
+
+function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): BatchResult {
+  const n = src.n;
+  const nf = flagKeys.length;
+  const entries = flagKeys.map((k) => (typeof k === 'string' ? ctx.lookup(k) : undefined));
+  const program = ctx.kernel.evaluateRules ? programFor(entries, flagKeys, ctx.programKey) : null;
+  // Phase 1: the engine answers every cell it can (0xffff elsewhere).
+  let slots: Uint16Array | null = null;
+  if (program !== null && n > 0) {
+    slots = new Uint16Array(n * nf).fill(NOT_HERE);
+    const b = new JobBuilder(program, ctx.obfuscated, Math.min(ENGINE_CHUNK, n));
+    for (let from = 0; from < n; from += ENGINE_CHUNK) {
+      b.reset(Math.min(ENGINE_CHUNK, n - from));
+      src.encode(b, from, program, ctx.obfuscated);
+      const out = slots.subarray(from * nf, (from + b.n) * nf);
+      if (!ctx.kernel.evaluateRules!(b.job(ctx.nowMs, out))) out.fill(NOT_HERE);
+    }
+  }
+  // Phase 2: outcomes per flag, interned; the reference evaluator answers the rest and builds logged evaluations.
+  const shards = program === null ? new BatchShards(ctx.kernel, Array.from({ length: n }, (_, i) => src.key(i))) : ctx.kernel;
+  const cells = new Uint16Array(n * nf);
   const tables: OutcomeEntry[][] = [];
   const types: (VariationType | null)[] = [];
   flagKeys.forEach((flagKey, j) => {
     const table: OutcomeEntry[] = [];
     // Outcomes are told apart by (code, allocation, split), packed in one number: no string per cell.
     const index = new Map<number, number>();
-    const intern = (id: number, make: () => OutcomeEntry): number => {
+    const intern = (e: Evaluation): number => {
+      const a = e.allocation;
+      const splitIndex = a && e.split ? a.splits.indexOf(e.split) : -1;
+      const id = CODE_ID[e.code] + 8 * ((a?.position ?? 0) * 0x10000 + splitIndex + 1);
       let k = index.get(id);
       if (k === undefined) {
-        k = table.push(make()) - 1;
-        if (k > 0xffff) throw new RangeError(`flag "${flagKey}" has more than 65,536 distinct outcomes in one batch`);
-        index.set(id, k);
-      }
-      return k;
-    };
-    const entry = typeof flagKey === 'string' ? ctx.lookup(flagKey) : undefined;
-    types.push(entry?.kind === 'flag' ? entry.variationType : null);
-    const constant = (code: FlagEvaluationCode) => intern(CODE_ID[code], () => ({ code, variationKey: null, allocationKey: null, raw: undefined, doLog: false }));
-    for (let i = 0; i < n; i++) {
-      const s = subjects[i];
-      const attrs = s?.subjectAttributes;
-      let k: number;
-      if (keys[i] === '' || (attrs != null && typeof attrs !== 'object')) k = constant('ASSIGNMENT_ERROR');
-      else if (entry === undefined) k = constant('FLAG_UNRECOGNIZED_OR_DISABLED');
-      else if (entry.kind === 'broken') k = constant('ASSIGNMENT_ERROR');
-      else if (!entry.enabled) k = constant('FLAG_UNRECOGNIZED_OR_DISABLED');
-      else {
-        shards.index = i;
-        const e = evaluateFlag(entry, keys[i], attrs ?? EMPTY, ctx.nowMs, shards, ctx.obfuscated);
-        const a = e.allocation;
-        const splitIndex = a && e.split ? a.splits.indexOf(e.split) : -1;
-        const id = CODE_ID[e.code] + 8 * ((a?.position ?? 0) * 0x10000 + splitIndex + 1);
-        k = index.get(id) ?? intern(id, () => ({
+        k = table.push({
           code: e.code,
           variationKey: a ? e.variationKey : null,
           allocationKey: a?.key ?? null,
           raw: e.code === 'MATCH' ? e.variation?.value : undefined,
           doLog: e.doLog,
-        }));
-        if (e.doLog && a && ctx.onLog) ctx.onLog(flagKey, keys[i], attrs ?? EMPTY, entry, e);
+        }) - 1;
+        if (k > 0xffff) throw new RangeError(`flag "${flagKey}" has more than 65,536 distinct outcomes in one batch`);
+        index.set(id, k);
       }
-      cells[i * flagKeys.length + j] = k;
+      return k;
+    };
+    const entry = entries[j];
+    types.push(entry?.kind === 'flag' ? entry.variationType : null);
+    const constant = (code: FlagEvaluationCode): number => {
+      const id = CODE_ID[code];
+      let k = index.get(id);
+      if (k === undefined) {
+        k = table.push({ code, variationKey: null, allocationKey: null, raw: undefined, doLog: false }) - 1;
+        index.set(id, k);
+      }
+      return k;
+    };
+    // Engine slot → outcome index, filled on first sight.
+    const bySlot: number[] = [];
+    const targets = program?.slots[j];
+    const inEngine = program !== null && program.entries[j] >= 0;
+    for (let i = 0; i < n; i++) {
+      let k: number;
+      if (!src.valid(i)) k = constant('ASSIGNMENT_ERROR');
+      else if (entry === undefined) k = constant('FLAG_UNRECOGNIZED_OR_DISABLED');
+      else if (entry.kind === 'broken') k = constant('ASSIGNMENT_ERROR');
+      else if (!entry.enabled) k = constant('FLAG_UNRECOGNIZED_OR_DISABLED');
+      else {
+        const slot = inEngine ? slots![i * nf + j] : NOT_HERE;
+        let e: Evaluation | null = null;
+        if (slot === NOT_HERE) {
+          if (shards instanceof BatchShards) shards.index = i;
+          e = evaluateFlag(entry, src.key(i), src.attributes(i), ctx.nowMs, shards, ctx.obfuscated);
+          k = intern(e);
+        } else {
+          k = bySlot[slot] ?? (bySlot[slot] = slot === 0 ? constant('DEFAULT_ALLOCATION_NULL') : intern(slotEvaluation(entry, targets![slot - 1])));
+        }
+        if (ctx.onLog && table[k].doLog && table[k].allocationKey !== null) {
+          // The logger gets the full evaluation (unmatched allocations, matched rule): the reference builds it.
+          const key = src.key(i);
+          const attrs = src.attributes(i);
+          e ??= evaluateFlag(entry, key, attrs, ctx.nowMs, shards, ctx.obfuscated);
+          ctx.onLog(flagKey, key, attrs, entry, e);
+        }
+      }
+      cells[i * nf + j] = k;
     }
     tables.push(table);
   });
-  return new BatchResult(keys, flagKeys, types, cells, tables);
+  return new BatchResult(n, (i) => src.key(i), flagKeys, types, cells, tables);
+}
+
+function slotEvaluation(flag: CompiledFlag, t: SlotTarget): Evaluation {
+  return splitEvaluation(flag, t.allocation, t.split, null, '', []);
+}
+
+const programs = new WeakMap<object, Map<string, RuleProgram>>();
+
+/** The engine program for these flags, cached per config snapshot; null when no flag runs in the engine. */
+function programFor(entries: readonly (CompiledFlag | BrokenFlag | undefined)[], flagKeys: readonly string[], cacheKey: object | undefined): RuleProgram | null {
+  let byFlags = cacheKey ? programs.get(cacheKey) : undefined;
+  const id = flagKeys.join('\u0000');
+  let program = byFlags?.get(id);
+  if (program === undefined) {
+    program = buildProgram(entries);
+    if (cacheKey) {
+      if (byFlags === undefined) programs.set(cacheKey, (byFlags = new Map()));
+      if (byFlags.size >= 32) byFlags.clear();
+      byFlags.set(id, program);
+    }
+  }
+  return program.entries.some((e) => e >= 0) ? program : null;
+}
+
+class ObjectSource implements Source {
+  readonly n: number;
+  readonly #subjects: readonly BatchSubject[];
+
+  constructor(subjects: readonly BatchSubject[]) {
+    this.n = subjects.length;
+    this.#subjects = subjects;
+  }
+
+  key(i: number): string {
+    const k = this.#subjects[i]?.subjectKey;
+    return typeof k === 'string' ? k : '';
+  }
+
+  valid(i: number): boolean {
+    const a = this.#subjects[i]?.subjectAttributes;
+    return this.key(i) !== '' && (a == null || typeof a === 'object');
+  }
+
+  attributes(i: number): Attributes {
+    return this.#subjects[i].subjectAttributes ?? EMPTY;
+  }
+
+  encode(b: JobBuilder, from: number, program: RuleProgram, obfuscated: boolean): void {
+    const columns = program.columns;
+    const hashed = obfuscated ? hashedColumns(program) : null;
+    const values: unknown[] = new Array(columns.length);
+    for (let r = 0; r < b.n; r++) {
+      const i = from + r;
+      const key = this.key(i);
+      if (!this.valid(i) || !b.key(r, key)) {
+        b.skip(r);
+        continue;
+      }
+      const attrs = this.attributes(i);
+      try {
+        if (hashed === null) {
+          for (let c = 0; c < columns.length; c++) {
+            const name = columns[c].name;
+            values[c] = isEnumerableOwn.call(attrs, name) ? attrs[name] : name === 'id' ? key : undefined;
+          }
+        } else {
+          values.fill(undefined);
+          if (hashed.id >= 0) values[hashed.id] = key;
+          for (const name of Object.keys(attrs)) {
+            const c = hashed.byHash.get(hashName(name));
+            if (c !== undefined) values[c] = attrs[name];
+          }
+        }
+      } catch {
+        // A throwing getter or proxy: the reference evaluator reports it.
+        b.skip(r);
+        continue;
+      }
+      for (let c = 0; c < columns.length; c++) if (!b.value(r, c, values[c])) break;
+    }
+  }
+}
+
+class ColumnSource implements Source {
+  readonly n: number;
+  readonly #in: ColumnarSubjects;
+  readonly #names: string[];
+  /** Bytes input: 1 where the key is not valid UTF-8 on its own (it is then decoded with replacements). */
+  #bad: Uint8Array | null = null;
+
+  constructor(input: ColumnarSubjects) {
+    const { keys, columns = {} } = input;
+    this.n = Array.isArray(keys) ? keys.length : (keys as { starts: Uint32Array }).starts.length;
+    this.#in = input;
+    this.#names = Object.keys(columns);
+    for (const name of this.#names) {
+      if ((columns[name]?.length ?? -1) < this.n) throw new RangeError(`column "${name}" has fewer than ${this.n} values`);
+    }
+    if (!Array.isArray(keys)) {
+      const k = keys as { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array };
+      if (k.lengths.length !== this.n) throw new RangeError('keys.starts and keys.lengths differ in length');
+      for (let i = 0; i < this.n; i++) {
+        if (k.starts[i] + k.lengths[i] > k.bytes.length) throw new RangeError(`key ${i} ends past keys.bytes`);
+      }
+    }
+  }
+
+  valid(i: number): boolean {
+    const keys = this.#in.keys;
+    return Array.isArray(keys) ? typeof keys[i] === 'string' && keys[i] !== '' : (keys as { lengths: Uint32Array }).lengths[i] > 0;
+  }
+
+  key(i: number): string {
+    const keys = this.#in.keys;
+    if (Array.isArray(keys)) return typeof keys[i] === 'string' ? keys[i] : '';
+    const k = keys as { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array };
+    return decoder.decode(k.bytes.subarray(k.starts[i], k.starts[i] + k.lengths[i]));
+  }
+
+  attributes(i: number): Attributes {
+    const columns = this.#in.columns ?? {};
+    // fromEntries makes own properties of every name, `__proto__` included, as the engine reads them.
+    return Object.fromEntries(this.#names.map((name) => [name, columns[name][i]]).filter(([, v]) => v != null));
+  }
+
+  encode(b: JobBuilder, from: number, program: RuleProgram, obfuscated: boolean): void {
+    const columns = this.#in.columns ?? {};
+    const hashed = obfuscated ? hashedColumns(program) : null;
+    // Program column c reads input column source[c] (null: none), or the key when it is the implicit `id`.
+    const source: (ArrayLike<unknown> | null)[] = [];
+    const isId: boolean[] = [];
+    program.columns.forEach((col, c) => {
+      const name = hashed === null ? col.name : this.#names.find((x) => hashName(x) === col.name);
+      source[c] = name !== undefined && Object.hasOwn(columns, name) ? columns[name] : null;
+      isId[c] = hashed === null ? col.name === 'id' : c === hashed.id;
+    });
+    const keys = this.#in.keys;
+    const bytes = Array.isArray(keys) ? null : (keys as { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array });
+    if (bytes !== null && this.#bad === null) this.#bad = badKeys(bytes);
+    for (let r = 0; r < b.n; r++) {
+      const i = from + r;
+      if (!this.valid(i) || (bytes === null ? !b.key(r, this.key(i)) : this.#bad![i] === 1)) {
+        b.skip(r);
+        continue;
+      }
+      for (let c = 0; c < source.length; c++) {
+        const col = source[c];
+        let v = col === null ? undefined : col[i];
+        if (v == null && isId[c]) v = this.key(i);
+        if (!b.value(r, c, v)) break;
+      }
+    }
+    if (bytes !== null) b.sharedKeys(bytes.bytes, bytes.starts.subarray(from), bytes.lengths.subarray(from));
+  }
+}
+
+const decoder = new TextDecoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** 1 for each key whose bytes are not well-formed UTF-8 by themselves. */
+function badKeys(k: { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array }): Uint8Array {
+  const bad = new Uint8Array(k.starts.length);
+  for (let i = 0; i < bad.length; i++) {
+    const s = k.starts[i];
+    const e = s + k.lengths[i];
+    let ascii = true;
+    for (let p = s; p < e; p++) {
+      if (k.bytes[p] >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) continue;
+    try {
+      strictDecoder.decode(k.bytes.subarray(s, e));
+    } catch {
+      bad[i] = 1;
+    }
+  }
+  return bad;
+}
+
+const hashedIndex = new WeakMap<RuleProgram, { byHash: Map<string, number>; id: number }>();
+
+/** Obfuscated configs: program columns by attribute-name hash, and the column of the implicit `id` (or -1). */
+function hashedColumns(program: RuleProgram): { byHash: Map<string, number>; id: number } {
+  let h = hashedIndex.get(program);
+  if (h === undefined) {
+    const byHash = new Map(program.columns.map((c, i) => [c.name, i]));
+    h = { byHash, id: byHash.get(hashName('id')) ?? -1 };
+    hashedIndex.set(program, h);
+  }
+  return h;
 }
 
 const encoder = new TextEncoder();
@@ -179,8 +480,7 @@ const encoder = new TextEncoder();
  * A shard kernel for one batch: for the subject at `index`, answers from an array of shards computed for all
  * subjects at once per (salt, totalShards) with one `shardBatchInto` call.
  */
-class BatchShards implements ShardKernel {
-  readonly backend: ShardKernel['backend'];
+class BatchShards implements Pick<ShardKernel, 'shard'> {
   index = 0;
   readonly #kernel: ShardKernel;
   readonly #keys: readonly string[];
@@ -190,7 +490,6 @@ class BatchShards implements ShardKernel {
 
   constructor(kernel: ShardKernel, keys: readonly string[]) {
     this.#kernel = kernel;
-    this.backend = kernel.backend;
     this.#keys = keys;
   }
 
@@ -205,10 +504,6 @@ class BatchShards implements ShardKernel {
       byTotal.set(totalShards, shards);
     }
     return shards[this.index];
-  }
-
-  shardBatchInto(saltDash: Uint8Array, arena: Uint8Array, offsets: Uint32Array, totalShards: number, out: Uint32Array): void {
-    this.#kernel.shardBatchInto(saltDash, arena, offsets, totalShards, out);
   }
 
   #encode(): void {

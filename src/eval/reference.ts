@@ -47,11 +47,10 @@ export function evaluateFlag(
   subjectKey: string,
   attributes: Attributes,
   nowMs: number,
-  kernel: ShardKernel,
+  kernel: Pick<ShardKernel, 'shard'>,
   obfuscated: boolean,
 ): Evaluation {
   const unmatched: AllocationEvaluationCode[] = [];
-  let variationKey: string | null = null;
   try {
     let lookup: ((name: string) => unknown) | null = null;
     for (const allocation of flag.allocations) {
@@ -78,24 +77,7 @@ export function evaluateFlag(
         }
       }
       for (const split of allocation.splits) {
-        if (!matchesShards(split, subjectKey, flag.totalShards, kernel)) continue;
-        const variation = split.variation;
-        // Eppo reads `variation.value` of a missing variation and fails with this TypeError.
-        if (variation === undefined) throw new TypeError("Cannot read properties of undefined (reading 'value')");
-        if (!variation.typeOk) {
-          return {
-            code: 'ASSIGNMENT_ERROR',
-            description: `Variation (${variation.key}) is configured for type ${flag.variationType}, but is set to incompatible value (${variation.value})`,
-            unmatched, allocation, split, variation, variationKey: variation.key, matchedRule, doLog: allocation.doLog,
-          };
-        }
-        variationKey = variation.key;
-        if (variation.jsonError !== null) throw new SyntaxError(variation.jsonError);
-        return {
-          code: 'MATCH',
-          description: matchDescription(allocation, split, subjectKey),
-          unmatched, allocation, split, variation, variationKey, matchedRule, doLog: allocation.doLog,
-        };
+        if (matchesShards(split, subjectKey, flag.totalShards, kernel)) return splitEvaluation(flag, allocation, split, matchedRule, subjectKey, unmatched);
       }
       unmatched.push('TRAFFIC_EXPOSURE_MISS');
     }
@@ -105,12 +87,46 @@ export function evaluateFlag(
       unmatched, allocation: null, split: null, variation: null, variationKey: null, matchedRule: null, doLog: false,
     };
   } catch (err) {
+    return failure(errorMessage(err), unmatched, null);
+  }
+}
+
+/**
+ * What a subject gets once `split` of `allocation` matched: MATCH, or ASSIGNMENT_ERROR when the split names no
+ * variation (Eppo fails reading its value), the value has the wrong type (still logged), or a JSON value is not
+ * JSON (Eppo fails parsing it, after taking the variation key). Depends on the subject only through the description.
+ */
+export function splitEvaluation(
+  flag: CompiledFlag,
+  allocation: Allocation,
+  split: Split,
+  matchedRule: Rule | null,
+  subjectKey: string,
+  unmatched: readonly AllocationEvaluationCode[],
+): Evaluation {
+  const variation = split.variation;
+  if (variation === undefined) return failure("Cannot read properties of undefined (reading 'value')", unmatched, null);
+  if (!variation.typeOk) {
     return {
       code: 'ASSIGNMENT_ERROR',
-      description: `Assignment Error: ${errorMessage(err)}`,
-      unmatched, allocation: null, split: null, variation: null, variationKey, matchedRule: null, doLog: false,
+      description: `Variation (${variation.key}) is configured for type ${flag.variationType}, but is set to incompatible value (${variation.value})`,
+      unmatched, allocation, split, variation, variationKey: variation.key, matchedRule, doLog: allocation.doLog,
     };
   }
+  if (variation.jsonError !== null) return failure(variation.jsonError, unmatched, variation.key);
+  return {
+    code: 'MATCH',
+    description: matchDescription(allocation, split, subjectKey),
+    unmatched, allocation, split, variation, variationKey: variation.key, matchedRule, doLog: allocation.doLog,
+  };
+}
+
+function failure(message: string, unmatched: readonly AllocationEvaluationCode[], variationKey: string | null): Evaluation {
+  return {
+    code: 'ASSIGNMENT_ERROR',
+    description: `Assignment Error: ${message}`,
+    unmatched, allocation: null, split: null, variation: null, variationKey, matchedRule: null, doLog: false,
+  };
 }
 
 function errorMessage(err: unknown): string {
@@ -131,7 +147,7 @@ function matchDescription(allocation: Allocation, split: Split, subjectKey: stri
   return `${subjectKey} belongs to the range of traffic assigned to "${split.variationKey}" defined in allocation "${allocation.key}".`;
 }
 
-function matchesShards(split: Split, subjectKey: string, totalShards: number, kernel: ShardKernel): boolean {
+function matchesShards(split: Split, subjectKey: string, totalShards: number, kernel: Pick<ShardKernel, 'shard'>): boolean {
   // Eppo's hasher throws on a lone surrogate before comparing anything (eppo-spec §2.7).
   if (split.hashesSubject && !isWellFormed(subjectKey)) encodeURIComponent(subjectKey);
   for (const shard of split.shards) {
@@ -161,7 +177,8 @@ function hashedLookup(subjectKey: string, attributes: Attributes): (name: string
   return (hash) => byHash.get(hash);
 }
 
-function hashName(name: string): string {
+/** md5 hex of an attribute name, as obfuscated configs name attributes (memoized). */
+export function hashName(name: string): string {
   let h = hashedNames.get(name);
   if (h === undefined) {
     h = md5Hex(name);

@@ -24,6 +24,90 @@ export interface ShardKernel {
   shard(saltDash: Uint8Array, key: string, totalShards: number): number;
   /** Batch: keys as one UTF-8 arena plus offsets (count+1 entries, offsets[i]..offsets[i+1]); writes shards into out[0..count). */
   shardBatchInto(saltDash: Uint8Array, arena: Uint8Array, offsets: Uint32Array, totalShards: number, out: Uint32Array): void;
+  /**
+   * Runs the rule engine (assembly/rules.ts) over one batch; WASM kernels only. Returns false when it could not
+   * run (a trap, or memory that cannot grow): the caller then answers the batch with the reference evaluator.
+   */
+  evaluateRules?(job: RuleJob): boolean;
+  /** Bulk output assembly (see FormatJob); both kernels have it. */
+  formatCells(job: FormatJob): Uint8Array;
+}
+
+/**
+ * Output lines for every (subject i, flag j), in order: prefix ++ key text i ++ suffix of cell (i, j), where the
+ * suffix of a cell is suffix number sfxBase[j] + cells[i·nFlags + j], bytes sfx[sfxStart[e], +sfxLen[e]).
+ */
+export interface FormatJob {
+  readonly n: number;
+  readonly nFlags: number;
+  readonly prefix: Uint8Array;
+  readonly keys: Uint8Array;
+  readonly keyStart: Uint32Array;
+  readonly keyLen: Uint32Array;
+  readonly cells: Uint16Array;
+  readonly sfxBase: Uint32Array;
+  readonly sfxStart: Uint32Array;
+  readonly sfxLen: Uint32Array;
+  readonly sfx: Uint8Array;
+}
+
+/** The exact output size of a FormatJob. */
+function formatSize(job: FormatJob): number {
+  const { n, nFlags, keyLen, cells, sfxBase, sfxLen } = job;
+  let size = n * nFlags * job.prefix.length;
+  for (let i = 0; i < n; i++) size += keyLen[i]! * nFlags;
+  for (let i = 0, c = 0; i < n; i++) for (let j = 0; j < nFlags; j++, c++) size += sfxLen[sfxBase[j]! + cells[c]!]!;
+  return size;
+}
+
+/** FormatJob in JS (the JS kernel's, and the WASM kernel's after a trap). */
+function formatJs(job: FormatJob): Uint8Array {
+  const out = new Uint8Array(formatSize(job));
+  const { n, nFlags, prefix, keys, keyStart, keyLen, cells, sfxBase, sfxStart, sfxLen, sfx } = job;
+  let at = 0;
+  for (let i = 0, c = 0; i < n; i++) {
+    const key = keys.subarray(keyStart[i]!, keyStart[i]! + keyLen[i]!);
+    for (let j = 0; j < nFlags; j++, c++) {
+      out.set(prefix, at);
+      at += prefix.length;
+      out.set(key, at);
+      at += key.length;
+      const e = sfxBase[j]! + cells[c]!;
+      out.set(sfx.subarray(sfxStart[e]!, sfxStart[e]! + sfxLen[e]!), at);
+      at += sfxLen[e]!;
+    }
+  }
+  return out;
+}
+
+/** One batch for the rule engine: a compiled program (src/eval/program.ts) and subjects as flat arrays. */
+export interface RuleJob {
+  /** Program words (flag programs and ONE_OF bitsets), its f64 constants, and per requested flag its entry word or -1. */
+  readonly code: Int32Array;
+  readonly consts: Float64Array;
+  readonly entries: Int32Array;
+  /** Per hash id: `salt + "-"` as UTF-8, and its totalShards. */
+  readonly salts: readonly Uint8Array[];
+  readonly totals: Uint32Array;
+  /** Subjects: count, and key i = arena[keyStart[i], keyStart[i] + keyLen[i]) (valid UTF-8). */
+  readonly n: number;
+  readonly arena: Uint8Array;
+  readonly keyStart: Uint32Array;
+  readonly keyLen: Uint32Array;
+  /** 1 = the subject is answered in JS. */
+  readonly skip: Uint8Array;
+  /** Column-major (column c, subject i at c·stride + i): present flag, interned text id, Number(value). */
+  readonly kinds: Uint8Array;
+  readonly text: Int32Array;
+  readonly num: Float64Array;
+  /** Subject-major truths of the conditions decided in JS: atoms[i·nAtoms + a]. */
+  readonly atoms: Uint8Array;
+  readonly nAtoms: number;
+  /** Row stride of the column arrays (≥ n). */
+  readonly stride: number;
+  readonly nowMs: number;
+  /** Out: per (subject i, flag j) at i·entries.length + j: 0 default, s ≥ 1 a slot, 0xffff answered in JS. */
+  readonly out: Uint16Array;
 }
 
 /** Raised when the kernel module fails its load-time self-check or cannot be (re)instantiated. */
@@ -43,6 +127,10 @@ export interface KernelExports {
   /** md5 prefix of memory[ptr, ptr+len); pads in place, clobbering the 80 bytes after ptr+len. */
   md5Prefix32(ptr: number, len: number): number;
   shardBatch(saltPtr: number, saltLen: number, arenaPtr: number, offsetsPtr: number, count: number, totalShards: number, outPtr: number): void;
+  /** The rule engine over the header at hdr; 0 on success. */
+  evalRules(hdr: number): number;
+  /** Output assembly over the header at hdr; returns the bytes written. */
+  formatCells(hdr: number): number;
 }
 
 /** @internal Test hooks for createWasmKernel. */
@@ -124,6 +212,7 @@ export function createJsKernel(): ShardKernel {
   return {
     backend: 'js',
     variant: 'js',
+    formatCells: formatJs,
     shard(saltDash, key, totalShards) {
       checkTotalShards(totalShards);
       const need = saltDash.length + key.length * 3;
@@ -405,9 +494,104 @@ function createVariant(variant: 'simd' | 'scalar', options: WasmKernelOptions | 
     return true;
   }
 
+  /** Lays the job out from batchBase (header, program, salts, subjects, columns, out) and runs it. */
+  function rulesWasm(job: RuleJob): boolean {
+    const { n, code, consts, entries, salts, arena } = job;
+    const nHash = salts.length;
+    let at = batchBase;
+    const take = (bytes: number): number => {
+      const p = at;
+      at = (at + bytes + 15) & ~15;
+      return p;
+    };
+    const hdr = take(128);
+    const codeP = take(code.byteLength);
+    const constsP = take(consts.byteLength);
+    const entriesP = take(entries.byteLength);
+    const saltPtrs = salts.map((s) => take(s.length));
+    const tableP = take(nHash * 32);
+    const memoP = take(nHash * 8);
+    const arenaP = take(arena.length + 16);
+    const startP = take(job.keyStart.byteLength);
+    const lenP = take(job.keyLen.byteLength);
+    const skipP = take(job.skip.length);
+    const kindsP = take(job.kinds.length);
+    const textP = take(job.text.byteLength);
+    const numP = take(job.num.byteLength);
+    const atomsP = take(job.atoms.length);
+    const outP = take(job.out.byteLength);
+    if (!ensure(at)) return false;
+    const buf = memory.buffer;
+    const put = (p: number, a: ArrayBufferView): void => u8.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), p);
+    put(codeP, code);
+    put(constsP, consts);
+    put(entriesP, entries);
+    const table = new Uint32Array(buf, tableP, nHash * 8);
+    salts.forEach((s, h) => {
+      u8.set(s, saltPtrs[h]!);
+      table[h * 8] = saltPtrs[h]!;
+      table[h * 8 + 1] = s.length;
+      table[h * 8 + 2] = job.totals[h]!;
+    });
+    put(arenaP, arena);
+    put(startP, job.keyStart);
+    put(lenP, job.keyLen);
+    put(skipP, job.skip);
+    put(kindsP, job.kinds);
+    put(textP, job.text);
+    put(numP, job.num);
+    put(atomsP, job.atoms);
+    const h = new Uint32Array(buf, hdr, 24);
+    h.set([codeP, constsP, entriesP, entries.length, n, arenaP, startP, lenP, skipP, kindsP, textP, numP, atomsP, job.nAtoms, tableP, nHash, memoP, outP, job.stride]);
+    new Float64Array(buf, hdr + 96, 1)[0] = job.nowMs;
+    if (ex.evalRules(hdr) !== 0) return false;
+    job.out.set(new Uint16Array(memory.buffer, outP, job.out.length));
+    return true;
+  }
+
+  /** Lays a FormatJob out from batchBase and runs it; null when memory cannot grow. */
+  function formatWasm(job: FormatJob): Uint8Array | null {
+    const size = formatSize(job);
+    let at = batchBase;
+    const take = (bytes: number): number => {
+      const p = at;
+      at = (at + bytes + 16 + 15) & ~15;
+      return p;
+    };
+    const hdr = take(64);
+    const views = [job.prefix, job.keys, job.keyStart, job.keyLen, job.cells, job.sfxBase, job.sfxStart, job.sfxLen, job.sfx];
+    const ptrs = views.map((v) => take(v.byteLength));
+    const outP = take(size);
+    if (!ensure(at)) return null;
+    views.forEach((v, k) => u8.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), ptrs[k]!));
+    const [prefixP, keysP, startP, lenP, cellsP, baseP, sfxStartP, sfxLenP, sfxP] = ptrs as [number, number, number, number, number, number, number, number, number];
+    new Uint32Array(memory.buffer, hdr, 13).set([job.n, job.nFlags, prefixP, job.prefix.length, keysP, startP, lenP, cellsP, baseP, sfxStartP, sfxLenP, sfxP, outP]);
+    const written = ex.formatCells(hdr) >>> 0;
+    if (written !== size) throw new WasmTrapError(`formatCells wrote ${written} bytes, expected ${size}`);
+    return new Uint8Array(memory.buffer, outP, size).slice();
+  }
+
   return {
     backend: 'wasm',
     variant,
+    formatCells(job) {
+      if (broken) return formatJs(job);
+      try {
+        return formatWasm(job) ?? formatJs(job);
+      } catch (e) {
+        if (!(e instanceof WasmTrapError)) recover(e);
+        return formatJs(job);
+      }
+    },
+    evaluateRules(job) {
+      if (broken) return false;
+      try {
+        return rulesWasm(job);
+      } catch (e) {
+        recover(e);
+        return false;
+      }
+    },
     shard(saltDash, key, totalShards) {
       checkTotalShards(totalShards);
       if (broken) return js.shard(saltDash, key, totalShards);

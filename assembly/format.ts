@@ -1,0 +1,62 @@
+// Output assembly for bulk jobs: line (i, j) = prefix ++ key text of subject i ++ suffix of the outcome of cell
+// (i, j), for every subject i and flag j, in order. The CLI writes NDJSON and CSV this way: each distinct
+// outcome's text is made once in JS; this loop only copies bytes.
+//
+// Header (u32 words at hdr):
+//   0 n            1 nFlags        2 prefix ptr     3 prefix length
+//   4 key arena    5 keyStart (u32 per subject, relative to the arena)      6 keyLen (u32 per subject)
+//   7 cells        u16 per (subject, flag): the outcome's index within its flag
+//   8 sfxBase      u32 per flag: index of the flag's first suffix in sfxStart / sfxLen
+//   9 sfxStart     u32 per suffix, relative to the suffix arena             10 sfxLen
+//  11 sfx arena    12 out
+// Every source may be read, and `out` written, up to 8 bytes past its end (callers keep that slack).
+// Returns the number of bytes written.
+
+// @ts-ignore: decorator
+@inline function word(base: usize, i: u32): u32 {
+  return load<u32>(base + (<usize>i << 2));
+}
+
+/** Copies n bytes; short runs in 8-byte words (may touch up to 7 bytes past both ends). */
+// @ts-ignore: decorator
+@inline function put(dst: usize, src: usize, n: usize): void {
+  if (n > 64) {
+    memory.copy(dst, src, n);
+    return;
+  }
+  for (let o: usize = 0; o < n; o += 8) store<u64>(dst + o, load<u64>(src + o));
+}
+
+export function formatCells(hdr: usize): u32 {
+  const n = word(hdr, 0);
+  const nFlags = word(hdr, 1);
+  const prefix = <usize>word(hdr, 2);
+  const prefixLen = <usize>word(hdr, 3);
+  const keys = <usize>word(hdr, 4);
+  const keyStart = <usize>word(hdr, 5);
+  const keyLen = <usize>word(hdr, 6);
+  const cells = <usize>word(hdr, 7);
+  const sfxBase = <usize>word(hdr, 8);
+  const sfxStart = <usize>word(hdr, 9);
+  const sfxLen = <usize>word(hdr, 10);
+  const sfx = <usize>word(hdr, 11);
+  const out = <usize>word(hdr, 12);
+  let at = out;
+  let cell = cells;
+  for (let i: u32 = 0; i < n; i++) {
+    const kp = keys + <usize>word(keyStart, i);
+    const kl = <usize>word(keyLen, i);
+    for (let j: u32 = 0; j < nFlags; j++) {
+      put(at, prefix, prefixLen);
+      at += prefixLen;
+      put(at, kp, kl);
+      at += kl;
+      const e = word(sfxBase, j) + <u32>load<u16>(cell);
+      cell += 2;
+      const sl = <usize>word(sfxLen, e);
+      put(at, sfx + <usize>word(sfxStart, e), sl);
+      at += sl;
+    }
+  }
+  return <u32>(at - out);
+}
