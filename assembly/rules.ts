@@ -40,7 +40,8 @@ const OP_ATOM: i32 = 9;
 const MAX_SALTS: u32 = 4096;
 /** Midstate of each hash id's salt: 4 u32 words. */
 const MID: usize = memory.data(<i32>(MAX_SALTS * 16), 16);
-/** Staging block for one message remainder (salt tail ++ key ++ padding), 2 blocks plus copy slack. */
+/** Staging block for one message remainder (salt tail ++ key ++ padding), 2 blocks plus copy slack. Salt and key
+ * sources are read up to 7 bytes past their ends (the job layout leaves slack after every region). */
 const SLOT: usize = memory.data(160, 16);
 
 // @ts-ignore: decorator
@@ -199,10 +200,12 @@ function shardOf(h: u32, i: u32, kp: usize, kl: usize, salts: usize, memo: usize
   const rem = tailLen + kl;
   let v: u32;
   if (rem <= 119) {
-    memory.copy(SLOT, tailPtr, tailLen);
-    memory.copy(SLOT + tailLen, kp, kl);
+    // Word copies (short runs: cheaper than memory.copy calls); they may spill up to 7 bytes, into the slot's slack.
+    for (let o: usize = 0; o < tailLen; o += 8) store<u64>(SLOT + o, load<u64>(tailPtr + o));
+    const dst = SLOT + tailLen;
+    for (let o: usize = 0; o < kl; o += 8) store<u64>(dst + o, load<u64>(kp + o));
     const last: usize = rem < 56 ? 56 : 120;
-    memory.fill(SLOT + rem, 0, last - rem);
+    for (let o = rem; o < last; o += 8) store<u64>(SLOT + o, 0);
     store<u8>(SLOT + rem, 0x80);
     store<u64>(SLOT + last, (processed + <u64>rem) << 3);
     md5SetState(load<u32>(m), load<u32>(m, 4), load<u32>(m, 8), load<u32>(m, 12));

@@ -4,6 +4,7 @@
 // side DuckDB (@duckdb/node-api, 2 threads) computing the shard expression for each salt of the config over the
 // same file and writing its output. Reports rows/s for both.
 // Usage: npm run build && node bench/assign.mjs [ROWS=10000000] [--format csv|ndjson] [--workers N] [--keep]
+// Writes bench/assign-results.md (folded into BENCHMARKS.md by bench/run.mjs) for the default CSV run.
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -72,6 +73,21 @@ await con.run(`COPY (SELECT subjectKey, ${shardCols} FROM read_csv('${input}', h
 const duckSecs = (performance.now() - t2) / 1000;
 console.log(`duckdb (2 threads, ${salts.length} md5 shard expressions, CSV -> CSV): ${duckSecs.toFixed(2)} s, ${(rows / duckSecs / 1e6).toFixed(2)} M rows/s, output ${(statSync(duckOut).size / 1e6).toFixed(0)} MB`);
 console.log(`ratio saltshard/duckdb: ${(duckSecs / saltshardSecs).toFixed(2)}x the rows/s`);
+if (format === 'csv') {
+  const summary = r.stderr.split('\n').find((l) => l.startsWith('saltshard: rows in')) ?? '';
+  writeFileSync(new URL('./assign-results.md', import.meta.url), [
+    `Run on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} CPUs: ${rows.toLocaleString('en-US')}-row CSV (subjectKey, email, country, age; ${(statSync(input).size / 1e6).toFixed(0)} MB), the 3-flag workload, output to a file.`,
+    '',
+    '| Job | wall | input rows/s | output |',
+    '|---|---:|---:|---|',
+    `| saltshard assign, ${workers} workers, CSV → CSV (one line per subject × flag: ${(rows * 3).toLocaleString('en-US')} lines) | ${saltshardSecs.toFixed(2)} s | ${(rows / saltshardSecs / 1e6).toFixed(2)} M | ${(statSync(output).size / 1e6).toFixed(0)} MB |`,
+    `| DuckDB 2 threads, the ${salts.length} md5 shard expressions only (no rules, no variations), CSV → CSV | ${duckSecs.toFixed(2)} s | ${(rows / duckSecs / 1e6).toFixed(2)} M | ${(statSync(duckOut).size / 1e6).toFixed(0)} MB |`,
+    '',
+    `saltshard / DuckDB: ${(duckSecs / saltshardSecs).toFixed(2)}× the rows/s. Target (issue #5): ≥ 2 M rows/s and ≥ DuckDB — ${rows / saltshardSecs >= 2e6 && duckSecs >= saltshardSecs ? 'met' : '**missed**'}.`,
+    `saltshard's own summary: \`${summary}\``,
+    '',
+  ].join('\n'));
+}
 con.closeSync?.();
 if (!keep) rmSync(dir, { recursive: true, force: true });
 else console.log(`kept ${dir}`);

@@ -250,7 +250,7 @@ progress(`packed ${N_SUBJECTS} keys (${pos} bytes) in ${(now() - t0).toFixed(0)}
 // ---------------------------------------------------------------- timing
 
 interface Row {
-  group: 'getter' | 'profile' | 'shard' | 'cold';
+  group: 'getter' | 'profile' | 'batch' | 'shard' | 'cold';
   name: string;
   /** Operations per tinybench sample. */
   unit: number;
@@ -323,6 +323,57 @@ await run('getter', 'flagd-core 4.0 (JsonLogic)', SLOW, getterTask(flagdGetter(f
   await run('profile', 'saltshard evaluate() rollout flag only (1 md5)', FAST, getterTask(rollout, N_SUBJECTS, FAST));
   const regex: Getter = (i) => c.evaluate(FLAG_REGEX, keys[i]!, attrs[i]);
   await run('profile', 'saltshard evaluate() regex flag only (0 md5)', FAST, getterTask(regex, N_SUBJECTS, FAST));
+}
+
+// Batches: windows of BATCH distinct subjects × the 3 flags, cycling through the pool; ns/op is per evaluation.
+{
+  const BATCH = 10_000;
+  const c = saltshard({ logger: false });
+  const cJs = saltshard({ logger: false, kernel: 'js' });
+  const windows = Math.max(1, Math.floor(N_SUBJECTS / BATCH));
+  const objects = Array.from({ length: Math.min(windows, 100) }, (_, w) => subjects.slice(w * BATCH, (w + 1) * BATCH).map((s) => ({ subjectKey: s.key, subjectAttributes: s.attributes })));
+  // Pre-encoded input, as the CLI hands it over: UTF-8 keys in one array, attributes as columns.
+  const encoder = new TextEncoder();
+  const columnar = objects.map((list) => {
+    const parts = list.map((s) => encoder.encode(s.subjectKey));
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    const starts = new Uint32Array(list.length);
+    const lengths = new Uint32Array(list.length);
+    let at = 0;
+    parts.forEach((p, i) => {
+      bytes.set(p, at);
+      starts[i] = at;
+      lengths[i] = p.length;
+      at += p.length;
+    });
+    const names = Object.keys(list[0]?.subjectAttributes ?? {});
+    return { keys: { bytes, starts, lengths }, columns: Object.fromEntries(names.map((n) => [n, list.map((s) => (s.subjectAttributes as Record<string, unknown>)[n])])) };
+  });
+  // Validation: every batch cell equals the getter path's evaluation.
+  const check = (name: string, r: { code(i: number, j: number): string; value(i: number, j: number): unknown }): void => {
+    objects[0]!.forEach((s, i) => WORKLOAD_FLAGS.forEach((flag, j) => {
+      const e = c.evaluate(flag, s.subjectKey, s.subjectAttributes);
+      if (r.code(i, j) !== e.code || r.value(i, j) !== e.value) fail('batch agreement', `${name}: ${flag} / ${s.subjectKey}: ${r.code(i, j)} ${r.value(i, j)} vs ${e.code} ${e.value}`);
+    }));
+  };
+  check('assignMany', c.assignMany(objects[0]!, WORKLOAD_FLAGS, { log: 'none' }));
+  check('assignColumns', c.assignColumns(columnar[0]!, WORKLOAD_FLAGS, { log: 'none' }));
+  check('assignMany (kernel js)', cJs.assignMany(objects[0]!, WORKLOAD_FLAGS, { log: 'none' }));
+  validation['batch agreement'] = `assignMany (WASM rule engine and JS kernel) and assignColumns equal evaluate() on ${BATCH} subjects × ${WORKLOAD_FLAGS.length} flags`;
+  const unit = BATCH * WORKLOAD_FLAGS.length;
+  const cycle = <T>(list: T[], call: (x: T) => { size: number }): (() => void) => {
+    let w = 0;
+    return () => {
+      sink += call(list[w]!).size & 1;
+      if (++w === list.length) w = 0;
+    };
+  };
+  await run('batch', 'saltshard assignColumns (pre-encoded keys, columns)', unit, cycle(columnar, (x) => c.assignColumns(x, WORKLOAD_FLAGS, { log: 'none' })),
+    `${BATCH.toLocaleString('en-US')} subjects × ${WORKLOAD_FLAGS.length} flags per call; WASM rule engine`);
+  await run('batch', 'saltshard assignMany (JS objects)', unit, cycle(objects, (x) => c.assignMany(x, WORKLOAD_FLAGS, { log: 'none' })),
+    `${BATCH.toLocaleString('en-US')} subjects × ${WORKLOAD_FLAGS.length} flags per call; WASM rule engine`);
+  await run('batch', 'saltshard assignMany (JS objects), kernel js', unit, cycle(objects, (x) => cJs.assignMany(x, WORKLOAD_FLAGS, { log: 'none' })),
+    'no WASM: the reference evaluator with @noble/hashes md5');
 }
 
 // Shards.

@@ -61,6 +61,8 @@ const ROW = {
   unknown: 'saltshard getter, unknown flag (args + lookup)',
   rollout: 'saltshard evaluate() rollout flag only (1 md5)',
   regex: 'saltshard evaluate() regex flag only (0 md5)',
+  batchColumns: 'saltshard assignColumns (pre-encoded keys, columns)',
+  batchObjects: 'saltshard assignMany (JS objects)',
   wasmSingle: 'WASM shard() single call (string key)',
   batch10k: 'WASM shardBatchInto, batch 10,000',
   batch1M: 'WASM shardBatchInto, batch 1,000,000',
@@ -94,8 +96,13 @@ function targets(res) {
   const shardsPerSec = Number.isFinite(bestBatch) ? 1e9 / bestBatch : undefined;
   const coldMs = med(res, ROW.compile) !== undefined && med(res, ROW.wasmLoad) !== undefined ? (med(res, ROW.compile) + med(res, ROW.wasmLoad)) / 1e6 : undefined;
   const firstMs = res.coldFirst.wasmLoadMs + res.coldFirst.compileAndFirstEvalMs;
+  const perSec = (name) => (med(res, name) === undefined ? undefined : 1e9 / med(res, name));
+  const objects = perSec(ROW.batchObjects);
+  const columns = perSec(ROW.batchColumns);
   return [
     ['Single getter, logger + dedupe on ≤ 300 ns', fmtNs(single), single === undefined ? undefined : single <= 300],
+    ['Batch from JS objects ≥ 5 M evaluations/s/core', objects === undefined ? 'n/a' : `${(objects / 1e6).toFixed(2)} M/s`, objects === undefined ? undefined : objects >= 5e6],
+    ['Batch from pre-encoded input ≥ 10 M evaluations/s/core', columns === undefined ? 'n/a' : `${(columns / 1e6).toFixed(2)} M/s`, columns === undefined ? undefined : columns >= 10e6],
     ['Shard kernel ≥ 15 M shards/s/core (one-block keys, best WASM batch)', shardsPerSec === undefined ? 'n/a' : fmtOps(shardsPerSec), shardsPerSec === undefined ? undefined : shardsPerSec >= 15e6],
     [
       `Compile + WASM load, 1,000-flag config ≤ 15 ms${res.runtime === 'node' ? '' : ' (target is for Node; shown for reference)'}`,
@@ -149,7 +156,7 @@ out.push(
 out.push('## Targets', '');
 out.push(`| Target | ${results.map((r) => r.runtime).join(' | ')} |`, `|---|${results.map(() => '---|').join('')}`);
 const perRuntime = results.map(targets);
-for (let t = 0; t < 3; t++) {
+for (let t = 0; t < (perRuntime[0]?.length ?? 0); t++) {
   out.push(`| ${perRuntime[0]?.[t]?.[0] ?? ''} | ${perRuntime.map((tr) => `${tr[t][1]} — ${met(tr[t][2])}`).join(' | ')} |`);
 }
 out.push('', 'Anchors from the issue (same machine, earlier): Eppo official node SDK 20.6–25 µs per getter; GrowthBook 2–4 µs; flagd-core',
@@ -158,6 +165,7 @@ out.push('', 'Anchors from the issue (same machine, earlier): Eppo official node
 const SECTIONS = [
   ['getter', 'Single getter (per call)', 'eppo'],
   ['profile', 'Where the saltshard getter time goes (sub-benchmarks)', 'eppo'],
+  ['batch', 'Batch (per subject-flag evaluation)', 'eppo'],
   ['shard', 'MD5 / shard (per key)', 'jsMd5'],
   ['cold', 'Cold paths (per run)', null],
 ];
@@ -167,7 +175,7 @@ for (const res of results) {
     const rows = res.rows.filter((r) => r.group === group);
     if (rows.length === 0) continue;
     out.push(`### ${title}`, '');
-    const getterLike = group === 'getter' || group === 'profile';
+    const getterLike = group === 'getter' || group === 'profile' || group === 'batch';
     const extra = getterLike ? ' × vs Eppo official | × vs flagd-core |' : group === 'shard' ? ' × vs js-md5 |' : '';
     out.push(`| Contender | median | ops/s | p99 |${extra} samples × ops | notes |`);
     out.push(`|---|---:|---:|---:|${getterLike ? '---:|---:|' : group === 'shard' ? '---:|' : ''}---:|---|`);
@@ -203,6 +211,12 @@ try {
   out.push('## Server load (node bench/load.mjs)', '', readFileSync(join(root, 'bench', 'load-results.md'), 'utf8'));
 } catch {
   out.push('## Server load', '', 'Not measured yet: run `node bench/load.mjs`.', '');
+}
+// Bulk assignment figures come from bench/assign.mjs (a 10 M-row run against DuckDB); folded in when present.
+try {
+  out.push('## Bulk assignment: `saltshard assign` vs DuckDB (node bench/assign.mjs)', '', readFileSync(join(root, 'bench', 'assign-results.md'), 'utf8'));
+} catch {
+  out.push('## Bulk assignment', '', 'Not measured yet: run `node bench/assign.mjs`.', '');
 }
 writeFileSync(join(root, 'BENCHMARKS.md'), out.join('\n'));
 

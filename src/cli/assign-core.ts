@@ -201,16 +201,16 @@ export class Processor {
     const row: (string | number | boolean | undefined)[] = new Array(width);
     const lines = parseCsv(text, (fields, line, raw, error) => {
       if (fields === null) {
-        rejects.push({ line, error: error ?? 'bad record', raw });
+        rejects.push({ line, error: error ?? 'bad record', raw: raw() });
         return;
       }
       if (fields.length !== width) {
-        rejects.push({ line, error: `expected ${width} fields, got ${fields.length}`, raw });
+        rejects.push({ line, error: `expected ${width} fields, got ${fields.length}`, raw: raw() });
         return;
       }
       const subjectKey = fields[keyIndex];
       if (subjectKey === '') {
-        rejects.push({ line, error: `missing "${s.key}"`, raw });
+        rejects.push({ line, error: `missing "${s.key}"`, raw: raw() });
         return;
       }
       for (let c = 0; c < width; c++) {
@@ -222,7 +222,7 @@ export class Processor {
         else {
           const v = coerce(f, kind);
           if (v === undefined) {
-            rejects.push({ line, error: `column "${header[c]}": ${JSON.stringify(f)} is not a ${kind}`, raw });
+            rejects.push({ line, error: `column "${header[c]}": ${JSON.stringify(f)} is not a ${kind}`, raw: raw() });
             return;
           }
           row[c] = v;
@@ -391,6 +391,18 @@ function csvSuffix(row: Omit<AssignmentRow, 'subjectKey'>): string {
 /** A CSV cell without a declared type: a number when it round-trips exactly, true/false, else the text. */
 export function inferCell(s: string): string | number | boolean {
   const c = s.charCodeAt(0);
+  const n = s.length;
+  if (c >= 49 && c <= 57 && n <= 15) {
+    // Fast path: [1-9][0-9]* up to 15 digits is always an exact number.
+    let v = c - 48;
+    let i = 1;
+    for (; i < n; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === n) return v;
+  }
   if ((c >= 48 && c <= 57) || c === 45) {
     const v = Number(s);
     if (String(v) === s) return v;

@@ -288,7 +288,7 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
               let header: string[] | null = null;
               let headerError: string | null = null;
               lineBase = parseCsv(headerText, (fields, _line, _raw, error) => {
-                if (header === null && headerError === null) [header, headerError] = [fields, error];
+                if (header === null && headerError === null) [header, headerError] = [fields && [...fields], error];
               });
               if (header === null || headerError !== null) throw new InputError(`the first line of ${inputPath} is not a CSV header${headerError ? ` (${headerError})` : ''}`);
               const names: string[] = header;

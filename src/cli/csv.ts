@@ -5,8 +5,11 @@
  * @module
  */
 
-/** Called for each record: its fields, or an error; `line` is the 1-based line the record starts on. */
-export type CsvSink = (fields: string[] | null, line: number, raw: string, error: string | null) => void;
+/**
+ * Called for each record: its fields, or an error; `line` is the 1-based line the record starts on; `raw()` is
+ * the record's text. The fields array is reused for the next record: copy it to keep it.
+ */
+export type CsvSink = (fields: string[] | null, line: number, raw: () => string, error: string | null) => void;
 
 /**
  * Parse CSV text (whole records only, except that the text may end without a line break).
@@ -18,6 +21,10 @@ export function parseCsv(text: string, emit: CsvSink): number {
   let line = 1;
   // The next quote at or after pos (n + 1 when none), searched again only once passed.
   let q = -1;
+  const fields: string[] = [];
+  let rawStart = 0;
+  let rawEnd = 0;
+  const raw = (): string => text.slice(rawStart, rawEnd);
   while (pos < n) {
     let nl = text.indexOf('\n', pos);
     if (nl === -1) nl = n;
@@ -26,28 +33,41 @@ export function parseCsv(text: string, emit: CsvSink): number {
       if (q === -1) q = n + 1;
     }
     if (q > nl) {
-      // Fast path: no quote on this line.
+      // Fast path: no quote on this line; fields are cut straight out of the text.
       const end = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      const s = text.slice(pos, end);
       const startLine = line;
+      const start = pos;
       pos = nl + 1;
       line++;
-      if (s.length === 0 || isBlank(s)) continue;
-      emit(s.split(','), startLine, s, null);
+      if (isBlank(text, start, end)) continue;
+      fields.length = 0;
+      let from = start;
+      for (;;) {
+        const comma = text.indexOf(',', from);
+        if (comma === -1 || comma >= end) break;
+        fields.push(text.slice(from, comma));
+        from = comma + 1;
+      }
+      fields.push(text.slice(from, end));
+      rawStart = start;
+      rawEnd = end;
+      emit(fields, startLine, raw, null);
       continue;
     }
     const r = parseQuotedRecord(text, pos);
     const startLine = line;
     line += r.newlines + 1;
-    const rawEnd = r.end > pos && text.charCodeAt(r.end - 1) === 10 ? (r.end - 1 > pos && text.charCodeAt(r.end - 2) === 13 ? r.end - 2 : r.end - 1) : r.end;
-    emit(r.error === null ? r.fields : null, startLine, text.slice(pos, rawEnd), r.error);
+    rawStart = pos;
+    rawEnd = r.end > pos && text.charCodeAt(r.end - 1) === 10 ? (r.end - 1 > pos && text.charCodeAt(r.end - 2) === 13 ? r.end - 2 : r.end - 1) : r.end;
+    emit(r.error === null ? r.fields : null, startLine, raw, r.error);
     pos = r.end;
   }
   return line - 1;
 }
 
-function isBlank(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
+/** True when text[start, end) is empty or only spaces, tabs and CRs. */
+function isBlank(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c !== 32 && c !== 9 && c !== 13) return false;
   }

@@ -45,14 +45,25 @@ export class BatchResult {
   readonly flagKeys: readonly string[];
   /** Number of subjects. */
   readonly size: number;
+  /** Cells answered by the WASM rule engine, and by the JS reference evaluator (the rest were constant answers). */
+  readonly stats: { readonly engine: number; readonly reference: number };
   readonly #keyOf: (i: number) => string;
   #keys: string[] | null = null;
   readonly #types: readonly (VariationType | null)[];
   readonly #cells: Uint16Array;
   readonly #tables: readonly OutcomeEntry[][];
 
-  constructor(size: number, keyOf: (i: number) => string, flagKeys: readonly string[], types: readonly (VariationType | null)[], cells: Uint16Array, tables: OutcomeEntry[][]) {
+  constructor(
+    size: number,
+    keyOf: (i: number) => string,
+    flagKeys: readonly string[],
+    types: readonly (VariationType | null)[],
+    cells: Uint16Array,
+    tables: OutcomeEntry[][],
+    stats: BatchResult['stats'],
+  ) {
     this.size = size;
+    this.stats = stats;
     this.#keyOf = keyOf;
     this.flagKeys = flagKeys;
     this.#types = types;
@@ -211,6 +222,9 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
   // Phase 2: outcomes per flag, interned; the reference evaluator answers the rest and builds logged evaluations.
   const shards = program === null ? new BatchShards(ctx.kernel, Array.from({ length: n }, (_, i) => src.key(i))) : ctx.kernel;
   const cells = new Uint16Array(n * nf);
+  const stats = { engine: 0, reference: 0 };
+  const valid = new Uint8Array(n);
+  for (let i = 0; i < n; i++) valid[i] = src.valid(i) ? 1 : 0;
   const tables: OutcomeEntry[][] = [];
   const types: (VariationType | null)[] = [];
   flagKeys.forEach((flagKey, j) => {
@@ -252,7 +266,7 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
     const inEngine = program !== null && program.entries[j] >= 0;
     for (let i = 0; i < n; i++) {
       let k: number;
-      if (!src.valid(i)) k = constant('ASSIGNMENT_ERROR');
+      if (valid[i] === 0) k = constant('ASSIGNMENT_ERROR');
       else if (entry === undefined) k = constant('FLAG_UNRECOGNIZED_OR_DISABLED');
       else if (entry.kind === 'broken') k = constant('ASSIGNMENT_ERROR');
       else if (!entry.enabled) k = constant('FLAG_UNRECOGNIZED_OR_DISABLED');
@@ -260,10 +274,12 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
         const slot = inEngine ? slots![i * nf + j] : NOT_HERE;
         let e: Evaluation | null = null;
         if (slot === NOT_HERE) {
+          stats.reference++;
           if (shards instanceof BatchShards) shards.index = i;
           e = evaluateFlag(entry, src.key(i), src.attributes(i), ctx.nowMs, shards, ctx.obfuscated);
           k = intern(e);
         } else {
+          stats.engine++;
           k = bySlot[slot] ?? (bySlot[slot] = slot === 0 ? constant('DEFAULT_ALLOCATION_NULL') : intern(slotEvaluation(entry, targets![slot - 1])));
         }
         if (ctx.onLog && table[k].doLog && table[k].allocationKey !== null) {
@@ -278,7 +294,7 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
     }
     tables.push(table);
   });
-  return new BatchResult(n, (i) => src.key(i), flagKeys, types, cells, tables);
+  return new BatchResult(n, (i) => src.key(i), flagKeys, types, cells, tables, stats);
 }
 
 function slotEvaluation(flag: CompiledFlag, t: SlotTarget): Evaluation {
@@ -418,9 +434,10 @@ class ColumnSource implements Source {
     const keys = this.#in.keys;
     const bytes = Array.isArray(keys) ? null : (keys as { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array });
     if (bytes !== null && this.#bad === null) this.#bad = badKeys(bytes);
+    const bad = this.#bad;
     for (let r = 0; r < b.n; r++) {
       const i = from + r;
-      if (!this.valid(i) || (bytes === null ? !b.key(r, this.key(i)) : this.#bad![i] === 1)) {
+      if (bytes === null ? !this.valid(i) || !b.key(r, this.key(i)) : bytes.lengths[i] === 0 || bad![i] === 1) {
         b.skip(r);
         continue;
       }

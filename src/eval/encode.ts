@@ -1,7 +1,8 @@
 /**
  * Subjects → the flat arrays of a rule-engine job (see RuleJob in wasm/kernel.ts): UTF-8 keys, and per column of
  * the program the presence, interned text and Number() of each value, plus the truth of each JS-decided
- * condition (regex, semver), memoized per distinct value for as long as the program lives.
+ * condition (regex, semver). Semver truths and obfuscated text ids are memoized per distinct value for as long as
+ * the program lives; regexes memoize themselves where it pays (config/regex.ts).
  * @module
  */
 import { isWellFormed, md5Hex } from '../config/encoding.ts';
@@ -14,7 +15,7 @@ const encoder = new TextEncoder();
 const MEMO_LIMIT = 1 << 16;
 
 interface Memo {
-  /** Per atom: string value → truth. */
+  /** Per semver atom: string value → truth. */
   readonly atoms: Map<string, boolean>[];
   /** Obfuscated configs: String(value) → interned id of its md5 (-1 when none). */
   readonly hashedText: Map<string, number>;
@@ -197,7 +198,8 @@ export class JobBuilder {
 
   #atom(a: number, v: string | number | boolean): boolean {
     const condition = this.#program.atoms[a].condition;
-    if (typeof v !== 'string') return matchesCondition(condition, v, this.#obfuscated);
+    // Regexes are fast or memoize themselves (config/regex.ts); semver parsing is what is worth remembering.
+    if (typeof v !== 'string' || condition.op === 'MATCHES' || condition.op === 'NOT_MATCHES') return matchesCondition(condition, v, this.#obfuscated);
     const memo = this.#memo.atoms[a];
     let t = memo.get(v);
     if (t === undefined) {
