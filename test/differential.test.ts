@@ -133,8 +133,10 @@ function runDifferential(offset: number, configs: number, operators: readonly Op
       const flags = config.flags as Record<string, { variationType: VariationType }>;
       const flagKeys = Object.keys(flags);
       if (rng.chance(0.3)) flagKeys.push('no-such-flag');
+      const subjects: Subject[] = [];
       for (let s = 0; s < SUBJECTS_PER_CONFIG; s++) {
         const subject = genSubject(rng);
+        subjects.push(subject);
         for (const flagKey of flagKeys) {
           const flagType = flags[flagKey]?.variationType ?? rng.pick(VARIATION_TYPES);
           const type = rng.chance(0.12) ? rng.pick(VARIATION_TYPES) : flagType;
@@ -178,6 +180,25 @@ function runDifferential(offset: number, configs: number, operators: readonly Op
           eppoEvents.length = 0;
         }
       }
+      // The batch path (WASM rule engine) against Eppo directly, cell by cell, with each flag's own type.
+      const batch = ours.assignMany(subjects.map((x) => ({ subjectKey: x.key, subjectAttributes: x.attributes })) as never, flagKeys, { log: 'none' });
+      subjects.forEach((subject, i) => flagKeys.forEach((flagKey, j) => {
+        const type = flags[flagKey]?.variationType;
+        if (type === undefined || typeof subject.key !== 'string') return;
+        calls++;
+        const d = call(eppo, `get${GETTER[type]}AssignmentDetails`, flagKey, subject, defaultFor(type, rng)) as Detailed;
+        const ed = d.evaluationDetails as Record<string, unknown>;
+        const row = batch.row(i, j);
+        const want = {
+          reason: ed.flagEvaluationCode,
+          variationKey: ed.flagEvaluationCode === 'MATCH' ? ed.variationKey : row.variationKey,
+          allocationKey: ed.flagEvaluationCode === 'MATCH' ? (ed.matchedAllocation as { key: string }).key : row.allocationKey,
+          value: ed.flagEvaluationCode === 'MATCH' ? ed.variationValue : null,
+        };
+        const got = { reason: row.reason, variationKey: row.variationKey, allocationKey: row.allocationKey, value: row.value };
+        if (!same(got, want)) diffs.push({ seed, flagKey, getter: 'assignMany', subject, field: 'batch cell', ours: got, eppo: want, flag: flags[flagKey] });
+      }));
+      eppoEvents.length = 0;
     }
   } finally {
     console.error = originalError;

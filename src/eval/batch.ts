@@ -368,12 +368,12 @@ class ObjectSource implements Source {
             if (c !== undefined) values[c] = attrs[name];
           }
         }
+        for (let c = 0; c < columns.length; c++) if (!b.value(r, c, values[c])) break;
       } catch {
-        // A throwing getter or proxy: the reference evaluator reports it.
+        // A throwing getter or proxy, a name or value obfuscation cannot hash (lone surrogate): the reference
+        // evaluator reports it.
         b.skip(r);
-        continue;
       }
-      for (let c = 0; c < columns.length; c++) if (!b.value(r, c, values[c])) break;
     }
   }
 }
@@ -426,8 +426,21 @@ class ColumnSource implements Source {
     // Program column c reads input column source[c] (null: none), or the key when it is the implicit `id`.
     const source: (ArrayLike<unknown> | null)[] = [];
     const isId: boolean[] = [];
+    // Obfuscated configs: names obfuscation cannot hash (lone surrogates) make the reference fail any subject
+    // that has the attribute, so such rows go to the reference.
+    const hashes = new Map<string, string>();
+    const poison: ArrayLike<unknown>[] = [];
+    if (hashed !== null) {
+      for (const x of this.#names) {
+        try {
+          hashes.set(x, hashName(x));
+        } catch {
+          poison.push(columns[x]);
+        }
+      }
+    }
     program.columns.forEach((col, c) => {
-      const name = hashed === null ? col.name : this.#names.find((x) => hashName(x) === col.name);
+      const name = hashed === null ? col.name : this.#names.find((x) => hashes.get(x) === col.name);
       source[c] = name !== undefined && Object.hasOwn(columns, name) ? columns[name] : null;
       isId[c] = hashed === null ? col.name === 'id' : c === hashed.id;
     });
@@ -437,23 +450,32 @@ class ColumnSource implements Source {
     const bad = this.#bad;
     for (let r = 0; r < b.n; r++) {
       const i = from + r;
-      if (bytes === null ? !this.valid(i) || !b.key(r, this.key(i)) : bytes.lengths[i] === 0 || bad![i] === 1) {
+      if (
+        (bytes === null ? !this.valid(i) || !b.key(r, this.key(i)) : bytes.lengths[i] === 0 || bad![i] === 1) ||
+        (poison.length > 0 && poison.some((col) => col[i] != null))
+      ) {
         b.skip(r);
         continue;
       }
-      for (let c = 0; c < source.length; c++) {
-        const col = source[c];
-        let v = col === null ? undefined : col[i];
-        if (v == null && isId[c]) v = this.key(i);
-        if (!b.value(r, c, v)) break;
+      try {
+        for (let c = 0; c < source.length; c++) {
+          const col = source[c];
+          let v = col === null ? undefined : col[i];
+          if (v == null && isId[c]) v = this.key(i);
+          if (!b.value(r, c, v)) break;
+        }
+      } catch {
+        // A value obfuscation cannot hash (lone surrogate): the reference evaluator reports it.
+        b.skip(r);
       }
     }
     if (bytes !== null) b.sharedKeys(bytes.bytes, bytes.starts.subarray(from), bytes.lengths.subarray(from));
   }
 }
 
-const decoder = new TextDecoder();
-const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+// A leading U+FEFF is part of a key, not a byte-order mark to drop.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** 1 for each key whose bytes are not well-formed UTF-8 by themselves. */
 function badKeys(k: { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array }): Uint8Array {
