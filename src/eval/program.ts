@@ -69,13 +69,13 @@ export function buildProgram(flags: readonly (CompiledFlag | BrokenFlag | undefi
   const salts: Uint8Array[] = [];
   const totals: number[] = [];
   const words = Math.ceil(strings.size / 32);
-  const column = (name: string): Column & { index: number } => {
+  const column = (name: string): number => {
     let i = columnIndex.get(name);
     if (i === undefined) {
       i = columns.push({ name, text: false, num: false }) - 1;
       columnIndex.set(name, i);
     }
-    return Object.assign(columns[i], { index: i });
+    return i;
   };
   const constant = (x: number): number => consts.push(x) - 1;
   const hashId = (saltDash: Uint8Array, total: number): number => {
@@ -104,33 +104,34 @@ export function buildProgram(flags: readonly (CompiledFlag | BrokenFlag | undefi
   };
   const emitCondition = (c: Condition): void => {
     const col = column(c.attribute);
+    const use = columns[col];
     switch (c.op) {
       case 'IS_NULL':
-        code.push(c.isNull ? OP.IS_NULL : OP.NOT_NULL, col.index, 0);
+        code.push(c.isNull ? OP.IS_NULL : OP.NOT_NULL, col, 0);
         return;
       case 'ONE_OF':
       case 'NOT_ONE_OF':
-        col.text = true;
-        code.push(OP[c.op], col.index, bitset(c.values!));
+        use.text = true;
+        code.push(OP[c.op], col, bitset(c.values!));
         return;
       case 'MATCHES':
       case 'NOT_MATCHES':
         // An unsupported pattern is false for every value (null included).
-        if (c.regex.kind === 'unsupported') code.push(OP.FALSE, col.index, 0);
-        else code.push(OP.ATOM, col.index, atoms.push({ column: col.index, condition: c }) - 1);
+        if (c.regex.kind === 'unsupported') code.push(OP.FALSE, col, 0);
+        else code.push(OP.ATOM, col, atoms.push({ column: col, condition: c }) - 1);
         return;
       case 'GT':
       case 'GTE':
       case 'LT':
       case 'LTE':
-        if (c.semver !== null) code.push(OP.ATOM, col.index, atoms.push({ column: col.index, condition: c }) - 1);
+        if (c.semver !== null) code.push(OP.ATOM, col, atoms.push({ column: col, condition: c }) - 1);
         else {
-          col.num = true;
-          code.push(OP[c.op], col.index, constant(c.number));
+          use.num = true;
+          code.push(OP[c.op], col, constant(c.number));
         }
         return;
       default:
-        code.push(OP.FALSE, col.index, 0);
+        code.push(OP.FALSE, col, 0);
     }
   };
   // Bitsets first, so every condition's argument is known when its flag is written.
