@@ -4,6 +4,8 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AssignmentEvent, type Logger, offlineInit } from '../src/mod.ts';
+import { DedupeCache } from '../src/events/logger.ts';
+import { mulberry32 } from './gen-config.ts';
 import { ROOT } from './support.ts';
 
 const t = suite('events');
@@ -90,6 +92,69 @@ t('dedupe is a bounded LRU: evicted pairs log again', () => {
   for (const s of ['a', 'b', 'a', 'c', 'a', 'b']) client.getJSONAssignment('onboarding-copy', s, {}, {});
   // a, b logged; a deduped (refreshed); c evicts b; a deduped; b logs again.
   assert.deepEqual(events.map((e) => e.subject), ['a', 'b', 'c', 'b']);
+});
+
+t('DedupeCache = a plain LRU model over random has/set/forget sequences, with other pairs probed in between', () => {
+  const rng = mulberry32(7);
+  const rand = (n: number) => Math.floor(rng() * n);
+  for (const max of [1, 2, 3, 8]) {
+    const cache = new DedupeCache(max);
+    const model: { key: string; value: string }[] = []; // most recent first
+    const find = (key: string) => model.findIndex((e) => e.key === key);
+    for (let step = 0; step < 5000; step++) {
+      const flag = `f${rand(2)}`;
+      const subject = `s${rand(5)}`;
+      const key = `${flag}|${subject}`;
+      const value = `v${rand(2)}`;
+      const op = rand(10);
+      if (op < 6) {
+        // The getter's order: has(), sometimes a re-entrant probe of another pair, then set() on a miss.
+        const at = find(key);
+        const want = at >= 0 && model[at]!.value === value;
+        if (at >= 0) model.unshift(...model.splice(at, 1));
+        assert.equal(cache.has(flag, subject, value), want, `step ${step}: has ${key}=${value}`);
+        if (rand(3) === 0) {
+          const other = `s${rand(5)}`;
+          if (rand(2) === 0) {
+            const ok = find(`f0|${other}`);
+            if (ok >= 0) model.unshift(...model.splice(ok, 1));
+            cache.has('f0', other, 'v0');
+          }
+          if (rand(2) === 0) {
+            const ok = find(`f0|${other}`);
+            if (ok >= 0) {
+              model[ok]!.value = 'v0';
+              model.unshift(...model.splice(ok, 1));
+            } else {
+              model.unshift({ key: `f0|${other}`, value: 'v0' });
+              if (model.length > max) model.pop();
+            }
+            cache.set('f0', other, 'v0');
+          }
+        }
+        if (!want) {
+          const again = find(key);
+          if (again >= 0) {
+            model[again]!.value = value;
+            model.unshift(...model.splice(again, 1));
+          } else {
+            model.unshift({ key, value });
+            if (model.length > max) model.pop();
+          }
+          cache.set(flag, subject, value);
+        }
+      } else if (op < 8) {
+        const at = find(key);
+        if (at >= 0 && model[at]!.value === value) model[at]!.value = '';
+        cache.forget(flag, subject, value);
+      } else {
+        const at = find(key);
+        if (at >= 0) model.unshift(...model.splice(at, 1));
+        assert.equal(cache.has(flag, subject, value), at >= 0 && model[0]!.value === value, `step ${step}: has ${key}`);
+      }
+      assert.equal(cache.size, model.length);
+    }
+  }
 });
 
 t('a throwing logger never breaks the getter, is reported, and the next call tries again', () => {

@@ -71,6 +71,13 @@ export class DedupeCache {
   readonly #next: number[] = [];
   #head = -1; // most recent
   #tail = -1; // least recent
+  /** The last has() lookup, valid while #version is unchanged (set() and forget() change it). */
+  #version = 0;
+  #probeVersion = -1;
+  #probe: Map<string, number> | undefined = undefined;
+  #probeFlag = '';
+  #probeSubject = '';
+  #probeIndex = -1;
 
   constructor(max: number) {
     this.#max = Math.max(0, Math.floor(max));
@@ -78,7 +85,14 @@ export class DedupeCache {
 
   /** True when `value` is what was last logged for the pair; refreshes the pair's recency. */
   has(flag: string, subject: string, value: string): boolean {
-    const i = this.#byFlag.get(flag)?.get(subject);
+    const bySubject = this.#byFlag.get(flag);
+    const i = bySubject?.get(subject);
+    // Remember the probe: set() for the same pair right after (the usual miss path) skips both lookups.
+    this.#probe = bySubject;
+    this.#probeFlag = flag;
+    this.#probeSubject = subject;
+    this.#probeIndex = i ?? -1;
+    this.#probeVersion = this.#version;
     if (i === undefined) return false;
     this.#touch(i);
     return this.#values[i] === value;
@@ -87,8 +101,16 @@ export class DedupeCache {
   /** Remember `value` as the pair's last logged assignment, evicting the least recently used pair when full. */
   set(flag: string, subject: string, value: string): void {
     if (this.#max === 0) return;
-    let bySubject = this.#byFlag.get(flag);
-    let i = bySubject?.get(subject);
+    let bySubject: Map<string, number> | undefined;
+    let i: number | undefined;
+    if (this.#probeVersion === this.#version && this.#probeFlag === flag && this.#probeSubject === subject) {
+      bySubject = this.#probe;
+      i = this.#probeIndex === -1 ? undefined : this.#probeIndex;
+    } else {
+      bySubject = this.#byFlag.get(flag);
+      i = bySubject?.get(subject);
+    }
+    this.#version++;
     if (i !== undefined) {
       this.#values[i] = value;
       this.#touch(i);
