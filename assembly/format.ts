@@ -9,22 +9,15 @@
 //   8 sfxBase      u32 per flag: index of the flag's first suffix in sfxStart / sfxLen
 //   9 sfxStart     u32 per suffix, relative to the suffix arena             10 sfxLen
 //  11 sfx arena    12 out
-// Every source may be read, and `out` written, up to 8 bytes past its end (callers keep that slack).
+// Every source may be read, and `out` written, up to 15 bytes past its end (callers keep that slack).
 // Returns the number of bytes written.
+import { copyLoose, word } from './mem';
 
-// @ts-ignore: decorator
-@inline function word(base: usize, i: u32): u32 {
-  return load<u32>(base + (<usize>i << 2));
-}
-
-/** Copies n bytes; short runs in 8-byte words (may touch up to 7 bytes past both ends). */
+/** Copies n bytes; short runs in whole words (may touch up to 15 bytes past both ends). */
 // @ts-ignore: decorator
 @inline function put(dst: usize, src: usize, n: usize): void {
-  if (n > 64) {
-    memory.copy(dst, src, n);
-    return;
-  }
-  for (let o: usize = 0; o < n; o += 8) store<u64>(dst + o, load<u64>(src + o));
+  if (n > 64) memory.copy(dst, src, n);
+  else copyLoose(dst, src, n);
 }
 
 export function formatCells(hdr: usize): u32 {

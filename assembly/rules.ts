@@ -16,12 +16,20 @@
 //                    processed bytes, and the 4 md5 state words are kept in MID)
 //  15 nHash       16 memo: 2 u32 per hash id (subject index + 1, shard)    17 out: u16 per (subject, flag)
 //  18 stride      row stride of the column arrays (≥ n): column c of subject i is at c·stride + i
+//  19 table       u32 scratch for precomputed shards, `20 tableCols` columns of n (SIMD module only; 0 columns: none)
 //
 // Flag program (i32 words): nAlloc, then per allocation:
 //   startConst, endConst, nRules, { nConds, { op, column, arg } × nConds } × nRules,
 //   nSplits, { slot, nShards, { hashId, nRanges, { start, end } × nRanges } × nShards } × nSplits
 // The cell gets the slot (≥ 1) of the first matching split of the first matching allocation, else 0.
+//
+// Shards are computed when the walk first needs them (one scalar md5 from the salt's midstate), except in the
+// SIMD module for large batches: the first SAMPLE subjects are walked that way while counting, per hash id, how
+// many of them needed it; the hash ids at least a third of them needed (up to tableCols) are then hashed for all
+// remaining subjects 8 at a time (lanes.ts, ~3× cheaper per key than scalar) before the walk goes on.
 import { md5Block, md5Init, md5Update, md5Resume, md5Final32, md5SetState, md5State0, md5State1, md5State2, md5State3, md5Buffered } from './md5';
+import { copyLoose, word, zeroLoose } from './mem';
+import { shardKeys } from './lanes';
 
 export const NOT_HERE: u32 = 0xffff;
 
@@ -41,23 +49,23 @@ const MAX_SALTS: u32 = 4096;
 /** Midstate of each hash id's salt: 4 u32 words. */
 const MID: usize = memory.data(<i32>(MAX_SALTS * 16), 16);
 /** Staging block for one message remainder (salt tail ++ key ++ padding), 2 blocks plus copy slack. Salt and key
- * sources are read up to 7 bytes past their ends (the job layout leaves slack after every region). */
+ * sources are read up to 15 bytes past their ends (the job layout leaves slack after every region). */
 const SLOT: usize = memory.data(160, 16);
-
-// @ts-ignore: decorator
-@inline function word(base: usize, i: u32): u32 {
-  return load<u32>(base + (<usize>i << 2));
-}
+/** Subjects walked before choosing the hash ids to precompute. */
+const SAMPLE: u32 = 64;
+/** Per hash id: how many sampled subjects needed its shard; then its column in the shard table, or -1. */
+const COUNT: usize = memory.data(<i32>(MAX_SALTS * 4), 16);
+const HOT: usize = memory.data(<i32>(MAX_SALTS * 4), 16);
+/** The shard table of this call: subjects from hotFrom on read precomputed shards of hot hash ids from it. */
+let hotTable: usize = 0;
+let hotFrom: u32 = 0;
+let hotN: u32 = 0;
 
 /**
  * Evaluates every requested flag for every subject; returns 0, or 1 when the header is unusable
  * (too many salts), in which case nothing was written.
  */
 export function evalRules(hdr: usize): u32 {
-  const code = <usize>word(hdr, 0);
-  const consts = <usize>word(hdr, 1);
-  const flags = <usize>word(hdr, 2);
-  const nFlags = word(hdr, 3);
   const n = word(hdr, 4);
   const arena = <usize>word(hdr, 5);
   const keyStart = <usize>word(hdr, 6);
@@ -66,8 +74,6 @@ export function evalRules(hdr: usize): u32 {
   const salts = <usize>word(hdr, 14);
   const nHash = word(hdr, 15);
   const memo = <usize>word(hdr, 16);
-  const out = <usize>word(hdr, 17);
-  const nowMs = load<f64>(hdr + 96);
   if (nHash > MAX_SALTS) return 1;
   for (let h: u32 = 0; h < nHash; h++) {
     const e = salts + (<usize>h << 5);
@@ -85,8 +91,45 @@ export function evalRules(hdr: usize): u32 {
     store<u32>(m, md5State2(), 8);
     store<u32>(m, md5State3(), 12);
     store<u32>(memo + (<usize>h << 3), 0);
+    store<u32>(COUNT + (<usize>h << 2), 0);
+    store<i32>(HOT + (<usize>h << 2), -1);
   }
-  for (let i: u32 = 0; i < n; i++) {
+  hotFrom = n;
+  const tableCols: u32 = ASC_FEATURE_SIMD ? word(hdr, 20) : 0;
+  const sample = tableCols > 0 && n >= SAMPLE * 4 ? SAMPLE : n;
+  walk(hdr, 0, sample);
+  if (sample == n) return 0;
+  hotTable = <usize>word(hdr, 19);
+  hotN = n;
+  let k: u32 = 0;
+  for (let h: u32 = 0; h < nHash && k < tableCols; h++) {
+    if (load<u32>(COUNT + (<usize>h << 2)) * 3 < sample) continue;
+    store<i32>(HOT + (<usize>h << 2), k);
+    const e = salts + (<usize>h << 5);
+    const out = hotTable + ((<usize>k * n) << 2);
+    shardKeys(<usize>load<u32>(e), <usize>load<u32>(e, 4), arena, keyStart, keyLen, false, skip, sample, n, load<u32>(e, 8), out);
+    k++;
+  }
+  hotFrom = sample;
+  walk(hdr, sample, n);
+  return 0;
+}
+
+/** Evaluates subjects [from, to) × every requested flag into `out`. */
+function walk(hdr: usize, from: u32, to: u32): void {
+  const code = <usize>word(hdr, 0);
+  const consts = <usize>word(hdr, 1);
+  const flags = <usize>word(hdr, 2);
+  const nFlags = word(hdr, 3);
+  const arena = <usize>word(hdr, 5);
+  const keyStart = <usize>word(hdr, 6);
+  const keyLen = <usize>word(hdr, 7);
+  const skip = <usize>word(hdr, 8);
+  const salts = <usize>word(hdr, 14);
+  const memo = <usize>word(hdr, 16);
+  const out = <usize>word(hdr, 17);
+  const nowMs = load<f64>(hdr + 96);
+  for (let i = from; i < to; i++) {
     const cells = out + (<usize>(i * nFlags) << 1);
     if (load<u8>(skip + <usize>i) != 0) {
       for (let j: u32 = 0; j < nFlags; j++) store<u16>(cells + (<usize>j << 1), <u16>NOT_HERE);
@@ -100,7 +143,6 @@ export function evalRules(hdr: usize): u32 {
       store<u16>(cells + (<usize>j << 1), <u16>slot);
     }
   }
-  return 0;
 }
 
 function evalFlag(hdr: usize, p: usize, consts: usize, i: u32, kp: usize, kl: usize, nowMs: f64, salts: usize, memo: usize): u32 {
@@ -189,8 +231,13 @@ function condition(hdr: usize, c: usize, consts: usize, i: u32): bool {
 
 /** The shard of subject i for hash id h, computed at most once per subject (memo), from the salt's midstate. */
 function shardOf(h: u32, i: u32, kp: usize, kl: usize, salts: usize, memo: usize): u32 {
+  if (i >= hotFrom) {
+    const k = load<i32>(HOT + (<usize>h << 2));
+    if (k >= 0) return load<u32>(hotTable + ((<usize>k * hotN + i) << 2));
+  }
   const mm = memo + (<usize>h << 3);
   if (load<u32>(mm) == i + 1) return load<u32>(mm, 4);
+  store<u32>(COUNT + (<usize>h << 2), load<u32>(COUNT + (<usize>h << 2)) + 1);
   const e = salts + (<usize>h << 5);
   const total = load<u32>(e, 8);
   const tailPtr = <usize>load<u32>(e, 12);
@@ -200,12 +247,11 @@ function shardOf(h: u32, i: u32, kp: usize, kl: usize, salts: usize, memo: usize
   const rem = tailLen + kl;
   let v: u32;
   if (rem <= 119) {
-    // Word copies (short runs: cheaper than memory.copy calls); they may spill up to 7 bytes, into the slot's slack.
-    for (let o: usize = 0; o < tailLen; o += 8) store<u64>(SLOT + o, load<u64>(tailPtr + o));
-    const dst = SLOT + tailLen;
-    for (let o: usize = 0; o < kl; o += 8) store<u64>(dst + o, load<u64>(kp + o));
+    // Loose copies may spill up to 15 bytes, into the slot's slack.
+    copyLoose(SLOT, tailPtr, tailLen);
+    copyLoose(SLOT + tailLen, kp, kl);
     const last: usize = rem < 56 ? 56 : 120;
-    for (let o = rem; o < last; o += 8) store<u64>(SLOT + o, 0);
+    zeroLoose(SLOT + rem, SLOT + last);
     store<u8>(SLOT + rem, 0x80);
     store<u64>(SLOT + last, (processed + <u64>rem) << 3);
     md5SetState(load<u32>(m), load<u32>(m, 4), load<u32>(m, 8), load<u32>(m, 12));

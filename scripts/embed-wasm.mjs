@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Embeds build/release.wasm (scalar) and build/simd.wasm (4-lane WASM SIMD batch path) into
+// Embeds build/release.wasm (scalar) and build/simd.wasm (WASM SIMD batch paths, 8 messages per md5 compression) into
 // src/wasm/bytes.generated.ts as base64, so the package loads the shard
 // kernel synchronously with no file reads or fetches (Node, Bun, Deno, `bun build --compile`).
 // Output is a pure function of the wasm bytes and the assembly/*.ts sources, so CI can rebuild and
@@ -47,7 +47,7 @@ const out = [
   '/** Hex SHA-256 of the decoded WASM_BASE64 bytes. */',
   `export const WASM_SHA256: string = ${JSON.stringify(wasmSha)};`,
   '',
-  '/** The SIMD build (asc target "simd", --enable simd: 4-lane md5 in shardBatch), base64-encoded. */',
+  '/** The SIMD build (asc target "simd", --enable simd: 8-message md5 in the batch paths), base64-encoded. */',
   `export const WASM_SIMD_BASE64: string = ${JSON.stringify(simd.toString('base64'))};`,
   '',
   '/** Hex SHA-256 of the decoded WASM_SIMD_BASE64 bytes. */',

@@ -214,6 +214,49 @@ t('random configs (300 × 60 subjects, plain and obfuscated): engine cells equal
   }
 });
 
+t('batches past the sample (shards of the salts most subjects need hashed 8 at a time): equal to the reference, with handed-over rows', () => {
+  // assembly/rules.ts walks the first 64 subjects of a call of at least 256, then precomputes in SIMD lanes the
+  // shards of every hash id a third of them needed (at most 8); these batches cross those thresholds.
+  for (let seed = 1; seed <= 30; seed++) {
+    const rng = new Rng(0x5a17 + seed);
+    const doc = genConfig(rng);
+    const n = rng.pick([255, 256, 300, 777, 1500]);
+    const subjects = toSubjects(Array.from({ length: n }, () => genSubject(rng)));
+    // Rows the engine hands over in the middle of the batch: an empty key, an object value.
+    for (let k = 0; k < 12; k++) {
+      const i = rng.int(n);
+      subjects[i] = rng.chance(0.5) ? { subjectKey: '', subjectAttributes: {} } : { ...subjects[i]!, subjectAttributes: { ...subjects[i]!.subjectAttributes, [rng.pick(ATTRIBUTE_NAMES)]: { nested: true } } };
+    }
+    const keys = offlineInit({ flagsConfiguration: doc, logger: quiet }).getFlagKeys();
+    const want = offlineInit({ flagsConfiguration: doc, logger: quiet, kernel: 'js' }).assignMany(subjects, keys, { log: 'none' });
+    const wasmClient = offlineInit({ flagsConfiguration: doc, logger: quiet });
+    assertSame(wasmClient.assignMany(subjects, keys, { log: 'none' }), want, `seed ${seed} client`);
+    for (const v of VARIANTS) assertSame(evaluateBatch(subjects, keys, ctxFor(wasmClient.getConfiguration()!, probes[v].kernel)), want, `seed ${seed} ${v}`);
+  }
+  // Every subject needs 12 salts (more than the 8 precomputed), keys of 1 to 300 bytes, two engine chunks.
+  const rng = new Rng(99);
+  const salt = (k: number) => `salt-${k}-${'x'.repeat(rng.int(70))}`;
+  const all = (k: number) => ({ salt: salt(k), ranges: [{ start: 0, end: 1000 }] });
+  const part = (k: number) => ({ salt: salt(k), ranges: [{ start: 0, end: 400 }, { start: 700, end: 1000 }] });
+  const doc = {
+    flags: {
+      wide: flag('wide', 'STRING', 1000, [{ key: 'x', splits: [{ variationKey: 'a', shards: Array.from({ length: 10 }, (_, k) => all(k)) }, { variationKey: 'b', shards: [] }] }]),
+      mixed: flag('mixed', 'STRING', 1000, [{ key: 'y', splits: [{ variationKey: 'a', shards: [part(20), part(21)] }, { variationKey: 'b', shards: [part(22)] }, { variationKey: 'c', shards: [] }] }]),
+      ruledOut: flag('ruledOut', 'STRING', 1000, [ruled('z', [cond('n', 'GTE', 5)], 'a', [part(30)]), { key: 'w', splits: [{ variationKey: 'b', shards: [part(31)] }] }]),
+    },
+  };
+  const subjects = edgeSubjects(rng, 9000);
+  const flags = ['wide', 'mixed', 'ruledOut'];
+  const want = offlineInit({ flagsConfiguration: doc, logger: quiet, kernel: 'js' }).assignMany(subjects, flags, { log: 'none' });
+  const wasmClient = offlineInit({ flagsConfiguration: doc, logger: quiet });
+  const got = wasmClient.assignMany(subjects, flags, { log: 'none' });
+  assertSame(got, want, 'wide client');
+  assert.ok(got.stats.engine > 0.9 * 3 * subjects.length, `engine share ${share(got.stats)}`);
+  for (const v of VARIANTS) assertSame(evaluateBatch(subjects, flags, ctxFor(wasmClient.getConfiguration()!, probes[v].kernel)), want, `wide ${v}`);
+  const packed = packKeys(rng, subjects.map((s) => s.subjectKey));
+  assertSame(wasmClient.assignColumns({ keys: packed, columns: {} }, ['wide', 'mixed'], { log: 'none' }), offlineInit({ flagsConfiguration: doc, logger: quiet, kernel: 'js' }).assignMany(packed.decoded.map((k) => ({ subjectKey: k, subjectAttributes: {} })), ['wide', 'mixed'], { log: 'none' }), 'wide byte keys');
+});
+
 interface Case {
   flag: string;
   variationType: string;

@@ -1,7 +1,7 @@
 // Shard kernel: shard(salt, key, N) = u32be(md5(utf8(salt + "-" + key))[0..4]) % N.
 // Two WebAssembly builds of assembly/*.ts are embedded as base64 (bytes.generated.ts) and instantiated
 // synchronously on first use, so the same code runs on Node, Bun and Deno with no file access: a scalar one,
-// and a SIMD one whose shardBatch hashes 4 keys per md5 compression (i32x4 lanes). The SIMD build is used when
+// and a SIMD one whose batch paths hash 8 keys per md5 compression (two interleaved groups of i32x4 lanes). The SIMD build is used when
 // the runtime validates it and it passes the self-check, else the scalar one.
 // A pure-JS kernel (@noble/hashes md5) is the fallback and the reference.
 import { md5 } from '@noble/hashes/legacy.js';
@@ -9,7 +9,7 @@ import { WASM_BASE64, WASM_SIMD_BASE64 } from './bytes.generated.ts';
 
 /** Which implementation a kernel uses. */
 export type KernelBackend = 'wasm' | 'js';
-/** Which md5 implementation: WASM with the 4-lane SIMD batch path, WASM scalar, or pure JS. */
+/** Which md5 implementation: WASM with the 8-message SIMD batch path, WASM scalar, or pure JS. */
 export type KernelVariant = 'simd' | 'scalar' | 'js';
 
 /** Computes Eppo shards: u32be(md5(saltDash ++ utf8(key))[0..4]) mod totalShards. */
@@ -148,6 +148,8 @@ export interface WasmKernelOptions extends WasmKernelHooks {
 }
 
 const PAGE = 65536;
+/** Hash ids per rule job whose shards the SIMD engine may precompute for the whole batch (u32 × subjects each). */
+const HOT_COLUMNS = 8;
 /** Bytes reserved below the general single-call key slot for the salt (salt is written right-aligned to it). */
 const SALT_SLOT = 1024;
 /** md5Prefix32 pads in place: bytes it may clobber after the message. */
@@ -293,6 +295,19 @@ export function createWasmKernel(options?: WasmKernelOptions): ShardKernel {
   return createVariant('scalar', options);
 }
 
+/** Consecutive 16-byte-aligned regions of WASM memory from `base`, each followed by `slack` spare bytes. */
+function regions(base: number, slack: number): { take(bytes: number): number; end(): number } {
+  let at = base;
+  return {
+    take(bytes) {
+      const p = at;
+      at = (at + bytes + slack + 15) & ~15;
+      return p;
+    },
+    end: () => at,
+  };
+}
+
 function createVariant(variant: 'simd' | 'scalar', options: WasmKernelOptions | undefined): ShardKernel {
   const js = createJsKernel();
   const useSaltCache = options?.saltCache !== false;
@@ -366,8 +381,8 @@ function createVariant(variant: 'simd' | 'scalar', options: WasmKernelOptions | 
 
   load();
   // Self-check against the worked examples before anyone relies on this instance: single calls (salt cache miss
-  // and hit), and batches of 9 (full 4-lane SIMD / 2-way scalar queues, then a 1-key scalar flush) and 3 (a
-  // partly filled 4-lane flush; 2-way + 1-key in the scalar build).
+  // and hit), and batches of 9 (a full 8-lane SIMD queue or four 2-way scalar ones, then a 1-key scalar flush)
+  // and 3 (a partly filled 8-lane flush; 2-way + 1-key in the scalar build).
   try {
     for (const [salt, key, want] of WORKED) {
       const saltDash = encoder.encode(`${salt}-`);
@@ -498,12 +513,7 @@ function createVariant(variant: 'simd' | 'scalar', options: WasmKernelOptions | 
   function rulesWasm(job: RuleJob): boolean {
     const { n, code, consts, entries, salts, arena } = job;
     const nHash = salts.length;
-    let at = batchBase;
-    const take = (bytes: number): number => {
-      const p = at;
-      at = (at + bytes + 15) & ~15;
-      return p;
-    };
+    const { take, end } = regions(batchBase, 0);
     const hdr = take(128);
     const codeP = take(code.byteLength);
     const constsP = take(consts.byteLength);
@@ -520,7 +530,10 @@ function createVariant(variant: 'simd' | 'scalar', options: WasmKernelOptions | 
     const numP = take(job.num.byteLength);
     const atomsP = take(job.atoms.length);
     const outP = take(job.out.byteLength);
-    if (!ensure(at)) return false;
+    // Precomputed shards of the hash ids most subjects need (SIMD module only; see assembly/rules.ts).
+    const tableCols = variant === 'simd' ? Math.min(nHash, HOT_COLUMNS) : 0;
+    const shardTableP = take(tableCols * n * 4);
+    if (!ensure(end())) return false;
     const buf = memory.buffer;
     const put = (p: number, a: ArrayBufferView): void => u8.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), p);
     put(codeP, code);
@@ -542,7 +555,7 @@ function createVariant(variant: 'simd' | 'scalar', options: WasmKernelOptions | 
     put(numP, job.num);
     put(atomsP, job.atoms);
     const h = new Uint32Array(buf, hdr, 24);
-    h.set([codeP, constsP, entriesP, entries.length, n, arenaP, startP, lenP, skipP, kindsP, textP, numP, atomsP, job.nAtoms, tableP, nHash, memoP, outP, job.stride]);
+    h.set([codeP, constsP, entriesP, entries.length, n, arenaP, startP, lenP, skipP, kindsP, textP, numP, atomsP, job.nAtoms, tableP, nHash, memoP, outP, job.stride, shardTableP, tableCols]);
     new Float64Array(buf, hdr + 96, 1)[0] = job.nowMs;
     if (ex.evalRules(hdr) !== 0) return false;
     job.out.set(new Uint16Array(memory.buffer, outP, job.out.length));
@@ -552,17 +565,13 @@ function createVariant(variant: 'simd' | 'scalar', options: WasmKernelOptions | 
   /** Lays a FormatJob out from batchBase and runs it; null when memory cannot grow. */
   function formatWasm(job: FormatJob): Uint8Array | null {
     const size = formatSize(job);
-    let at = batchBase;
-    const take = (bytes: number): number => {
-      const p = at;
-      at = (at + bytes + 16 + 15) & ~15;
-      return p;
-    };
+    // Every region keeps 16 spare bytes: formatCells reads and writes up to 15 bytes past each.
+    const { take, end } = regions(batchBase, 16);
     const hdr = take(64);
     const views = [job.prefix, job.keys, job.keyStart, job.keyLen, job.cells, job.sfxBase, job.sfxStart, job.sfxLen, job.sfx];
     const ptrs = views.map((v) => take(v.byteLength));
     const outP = take(size);
-    if (!ensure(at)) return null;
+    if (!ensure(end())) return null;
     views.forEach((v, k) => u8.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), ptrs[k]!));
     const [prefixP, keysP, startP, lenP, cellsP, baseP, sfxStartP, sfxLenP, sfxP] = ptrs as [number, number, number, number, number, number, number, number, number];
     new Uint32Array(memory.buffer, hdr, 13).set([job.n, job.nFlags, prefixP, job.prefix.length, keysP, startP, lenP, cellsP, baseP, sfxStartP, sfxLenP, sfxP, outP]);

@@ -1,7 +1,9 @@
-// 4-lane MD5 compression over WebAssembly SIMD (v128 as i32x4): independent messages, one per lane, all with the
-// same number of padded 64-byte blocks. Compiled only into the SIMD target (index.ts references it under
-// `if (ASC_FEATURE_SIMD)`), so the scalar module never contains a v128 instruction.
-// Lane l's padded message is at p_l (the caller builds it: message, 0x80, zeros, 64-bit bit length).
+// 8-message MD5 compression over WebAssembly SIMD: two groups of four i32x4 lanes, their steps interleaved.
+// One 4-lane chain is latency-bound; the second group fills the idle issue slots, which halves the cost per
+// message (measured 2026-11-25 on this machine, one-block messages: 4 lanes 58 ns, 8 lanes 29 ns per message on
+// Node; 57 → 51 ns on Deno, 88 → 78 ns on Bun; scalar md5Block 91-106 ns).
+// All messages have the same number of padded 64-byte blocks. Compiled only into the SIMD target (lanes.ts
+// references it under `if (ASC_FEATURE_SIMD)`), so the scalar module never contains a v128 instruction.
 // The step table is RFC 1321's, in the same order as md5Block in md5.ts.
 
 // @ts-ignore: decorator
@@ -70,8 +72,11 @@
   ], 16);
 }
 
-/** Lane-transposed message words of the current block: word w of lanes 0..3 at XT + 16*w. */
-const XT: usize = memory.data(256, 16);
+/** Lane-transposed message words of the current block: word w of group g's lanes at XT + 256*g + 16*w. */
+const XT: usize = memory.data(512, 16);
+const XT2: usize = XT + 256;
+/** The chaining state of both groups (a, b, c, d of group 1, then of group 2). */
+const STATE: usize = memory.data(128, 16);
 
 /** Transposes words [off/4, off/4 + 4) of the four lane blocks at p0..p3 (+off) into the group at xt. */
 // @ts-ignore: decorator
@@ -100,94 +105,184 @@ const XT: usize = memory.data(256, 16);
 }
 
 /**
- * Runs `nb` blocks of four messages from the common chaining state (s0, s1, s2, s3), e.g. a salt prefix's
- * state, and returns the four final `a` words (digest bytes 0..3 little-endian) as lanes 0..3.
+ * Runs `nb` blocks of eight padded messages, message l at p + l·stride, from the common chaining state
+ * (s0, s1, s2, s3), e.g. a salt prefix's state, and stores the eight final `a` words (digest bytes 0..3
+ * little-endian) as u32s at res.
  */
-export function md5x4(p0: usize, p1: usize, p2: usize, p3: usize, nb: u32, s0: u32, s1: u32, s2: u32, s3: u32): v128 {
+export function md5x8(p: usize, stride: usize, nb: u32, s0: u32, s1: u32, s2: u32, s3: u32, res: usize): void {
+  const a = i32x4.splat(<i32>s0);
+  const b = i32x4.splat(<i32>s1);
+  const c = i32x4.splat(<i32>s2);
+  const d = i32x4.splat(<i32>s3);
+  v128.store(STATE, a);
+  v128.store(STATE, b, 16);
+  v128.store(STATE, c, 32);
+  v128.store(STATE, d, 48);
+  v128.store(STATE, a, 64);
+  v128.store(STATE, b, 80);
+  v128.store(STATE, c, 96);
+  v128.store(STATE, d, 112);
+  for (let off: usize = 0, end = <usize>nb << 6; off < end; off += 64) block8(p + off, stride);
+  memory.copy(res, STATE, 16);
+  memory.copy(res + 16, STATE + 64, 16);
+}
+
+/**
+ * One 64-byte block of eight messages (message l at p + l·stride) on the state at STATE. Straight-line code, no
+ * loop: V8 allocates registers far better for it (a block loop around these steps ran at half the speed).
+ */
+function block8(p: usize, stride: usize): void {
   const KT = kTable();
-  let a = i32x4.splat(<i32>s0);
-  let b = i32x4.splat(<i32>s1);
-  let c = i32x4.splat(<i32>s2);
-  let d = i32x4.splat(<i32>s3);
-  for (let off: usize = 0, end = <usize>nb << 6; off < end; off += 64) {
-    transposeBlock(XT, p0, p1, p2, p3, off);
-    const aa = a;
-    const bb = b;
-    const cc = c;
-    const dd = d;
+  const q = p + (stride << 2);
+  transposeBlock(XT, p, p + stride, p + 2 * stride, p + 3 * stride, 0);
+  transposeBlock(XT2, q, q + stride, q + 2 * stride, q + 3 * stride, 0);
+  let a = v128.load(STATE);
+  let b = v128.load(STATE, 16);
+  let c = v128.load(STATE, 32);
+  let d = v128.load(STATE, 48);
+  let a2 = v128.load(STATE, 64);
+  let b2 = v128.load(STATE, 80);
+  let c2 = v128.load(STATE, 96);
+  let d2 = v128.load(STATE, 112);
 
     a = stepF4(a, b, c, d, v128.load(XT, 0), 7, 0, KT);
+    a2 = stepF4(a2, b2, c2, d2, v128.load(XT2, 0), 7, 0, KT);
     d = stepF4(d, a, b, c, v128.load(XT, 16), 12, 1, KT);
+    d2 = stepF4(d2, a2, b2, c2, v128.load(XT2, 16), 12, 1, KT);
     c = stepF4(c, d, a, b, v128.load(XT, 32), 17, 2, KT);
+    c2 = stepF4(c2, d2, a2, b2, v128.load(XT2, 32), 17, 2, KT);
     b = stepF4(b, c, d, a, v128.load(XT, 48), 22, 3, KT);
+    b2 = stepF4(b2, c2, d2, a2, v128.load(XT2, 48), 22, 3, KT);
     a = stepF4(a, b, c, d, v128.load(XT, 64), 7, 4, KT);
+    a2 = stepF4(a2, b2, c2, d2, v128.load(XT2, 64), 7, 4, KT);
     d = stepF4(d, a, b, c, v128.load(XT, 80), 12, 5, KT);
+    d2 = stepF4(d2, a2, b2, c2, v128.load(XT2, 80), 12, 5, KT);
     c = stepF4(c, d, a, b, v128.load(XT, 96), 17, 6, KT);
+    c2 = stepF4(c2, d2, a2, b2, v128.load(XT2, 96), 17, 6, KT);
     b = stepF4(b, c, d, a, v128.load(XT, 112), 22, 7, KT);
+    b2 = stepF4(b2, c2, d2, a2, v128.load(XT2, 112), 22, 7, KT);
     a = stepF4(a, b, c, d, v128.load(XT, 128), 7, 8, KT);
+    a2 = stepF4(a2, b2, c2, d2, v128.load(XT2, 128), 7, 8, KT);
     d = stepF4(d, a, b, c, v128.load(XT, 144), 12, 9, KT);
+    d2 = stepF4(d2, a2, b2, c2, v128.load(XT2, 144), 12, 9, KT);
     c = stepF4(c, d, a, b, v128.load(XT, 160), 17, 10, KT);
+    c2 = stepF4(c2, d2, a2, b2, v128.load(XT2, 160), 17, 10, KT);
     b = stepF4(b, c, d, a, v128.load(XT, 176), 22, 11, KT);
+    b2 = stepF4(b2, c2, d2, a2, v128.load(XT2, 176), 22, 11, KT);
     a = stepF4(a, b, c, d, v128.load(XT, 192), 7, 12, KT);
+    a2 = stepF4(a2, b2, c2, d2, v128.load(XT2, 192), 7, 12, KT);
     d = stepF4(d, a, b, c, v128.load(XT, 208), 12, 13, KT);
+    d2 = stepF4(d2, a2, b2, c2, v128.load(XT2, 208), 12, 13, KT);
     c = stepF4(c, d, a, b, v128.load(XT, 224), 17, 14, KT);
+    c2 = stepF4(c2, d2, a2, b2, v128.load(XT2, 224), 17, 14, KT);
     b = stepF4(b, c, d, a, v128.load(XT, 240), 22, 15, KT);
+    b2 = stepF4(b2, c2, d2, a2, v128.load(XT2, 240), 22, 15, KT);
 
     a = stepG4(a, b, c, d, v128.load(XT, 16), 5, 16, KT);
+    a2 = stepG4(a2, b2, c2, d2, v128.load(XT2, 16), 5, 16, KT);
     d = stepG4(d, a, b, c, v128.load(XT, 96), 9, 17, KT);
+    d2 = stepG4(d2, a2, b2, c2, v128.load(XT2, 96), 9, 17, KT);
     c = stepG4(c, d, a, b, v128.load(XT, 176), 14, 18, KT);
+    c2 = stepG4(c2, d2, a2, b2, v128.load(XT2, 176), 14, 18, KT);
     b = stepG4(b, c, d, a, v128.load(XT, 0), 20, 19, KT);
+    b2 = stepG4(b2, c2, d2, a2, v128.load(XT2, 0), 20, 19, KT);
     a = stepG4(a, b, c, d, v128.load(XT, 80), 5, 20, KT);
+    a2 = stepG4(a2, b2, c2, d2, v128.load(XT2, 80), 5, 20, KT);
     d = stepG4(d, a, b, c, v128.load(XT, 160), 9, 21, KT);
+    d2 = stepG4(d2, a2, b2, c2, v128.load(XT2, 160), 9, 21, KT);
     c = stepG4(c, d, a, b, v128.load(XT, 240), 14, 22, KT);
+    c2 = stepG4(c2, d2, a2, b2, v128.load(XT2, 240), 14, 22, KT);
     b = stepG4(b, c, d, a, v128.load(XT, 64), 20, 23, KT);
+    b2 = stepG4(b2, c2, d2, a2, v128.load(XT2, 64), 20, 23, KT);
     a = stepG4(a, b, c, d, v128.load(XT, 144), 5, 24, KT);
+    a2 = stepG4(a2, b2, c2, d2, v128.load(XT2, 144), 5, 24, KT);
     d = stepG4(d, a, b, c, v128.load(XT, 224), 9, 25, KT);
+    d2 = stepG4(d2, a2, b2, c2, v128.load(XT2, 224), 9, 25, KT);
     c = stepG4(c, d, a, b, v128.load(XT, 48), 14, 26, KT);
+    c2 = stepG4(c2, d2, a2, b2, v128.load(XT2, 48), 14, 26, KT);
     b = stepG4(b, c, d, a, v128.load(XT, 128), 20, 27, KT);
+    b2 = stepG4(b2, c2, d2, a2, v128.load(XT2, 128), 20, 27, KT);
     a = stepG4(a, b, c, d, v128.load(XT, 208), 5, 28, KT);
+    a2 = stepG4(a2, b2, c2, d2, v128.load(XT2, 208), 5, 28, KT);
     d = stepG4(d, a, b, c, v128.load(XT, 32), 9, 29, KT);
+    d2 = stepG4(d2, a2, b2, c2, v128.load(XT2, 32), 9, 29, KT);
     c = stepG4(c, d, a, b, v128.load(XT, 112), 14, 30, KT);
+    c2 = stepG4(c2, d2, a2, b2, v128.load(XT2, 112), 14, 30, KT);
     b = stepG4(b, c, d, a, v128.load(XT, 192), 20, 31, KT);
+    b2 = stepG4(b2, c2, d2, a2, v128.load(XT2, 192), 20, 31, KT);
 
     a = stepH4(a, b, c, d, v128.load(XT, 80), 4, 32, KT);
+    a2 = stepH4(a2, b2, c2, d2, v128.load(XT2, 80), 4, 32, KT);
     d = stepH4(d, a, b, c, v128.load(XT, 128), 11, 33, KT);
+    d2 = stepH4(d2, a2, b2, c2, v128.load(XT2, 128), 11, 33, KT);
     c = stepH4(c, d, a, b, v128.load(XT, 176), 16, 34, KT);
+    c2 = stepH4(c2, d2, a2, b2, v128.load(XT2, 176), 16, 34, KT);
     b = stepH4(b, c, d, a, v128.load(XT, 224), 23, 35, KT);
+    b2 = stepH4(b2, c2, d2, a2, v128.load(XT2, 224), 23, 35, KT);
     a = stepH4(a, b, c, d, v128.load(XT, 16), 4, 36, KT);
+    a2 = stepH4(a2, b2, c2, d2, v128.load(XT2, 16), 4, 36, KT);
     d = stepH4(d, a, b, c, v128.load(XT, 64), 11, 37, KT);
+    d2 = stepH4(d2, a2, b2, c2, v128.load(XT2, 64), 11, 37, KT);
     c = stepH4(c, d, a, b, v128.load(XT, 112), 16, 38, KT);
+    c2 = stepH4(c2, d2, a2, b2, v128.load(XT2, 112), 16, 38, KT);
     b = stepH4(b, c, d, a, v128.load(XT, 160), 23, 39, KT);
+    b2 = stepH4(b2, c2, d2, a2, v128.load(XT2, 160), 23, 39, KT);
     a = stepH4(a, b, c, d, v128.load(XT, 208), 4, 40, KT);
+    a2 = stepH4(a2, b2, c2, d2, v128.load(XT2, 208), 4, 40, KT);
     d = stepH4(d, a, b, c, v128.load(XT, 0), 11, 41, KT);
+    d2 = stepH4(d2, a2, b2, c2, v128.load(XT2, 0), 11, 41, KT);
     c = stepH4(c, d, a, b, v128.load(XT, 48), 16, 42, KT);
+    c2 = stepH4(c2, d2, a2, b2, v128.load(XT2, 48), 16, 42, KT);
     b = stepH4(b, c, d, a, v128.load(XT, 96), 23, 43, KT);
+    b2 = stepH4(b2, c2, d2, a2, v128.load(XT2, 96), 23, 43, KT);
     a = stepH4(a, b, c, d, v128.load(XT, 144), 4, 44, KT);
+    a2 = stepH4(a2, b2, c2, d2, v128.load(XT2, 144), 4, 44, KT);
     d = stepH4(d, a, b, c, v128.load(XT, 192), 11, 45, KT);
+    d2 = stepH4(d2, a2, b2, c2, v128.load(XT2, 192), 11, 45, KT);
     c = stepH4(c, d, a, b, v128.load(XT, 240), 16, 46, KT);
+    c2 = stepH4(c2, d2, a2, b2, v128.load(XT2, 240), 16, 46, KT);
     b = stepH4(b, c, d, a, v128.load(XT, 32), 23, 47, KT);
+    b2 = stepH4(b2, c2, d2, a2, v128.load(XT2, 32), 23, 47, KT);
 
     a = stepI4(a, b, c, d, v128.load(XT, 0), 6, 48, KT);
+    a2 = stepI4(a2, b2, c2, d2, v128.load(XT2, 0), 6, 48, KT);
     d = stepI4(d, a, b, c, v128.load(XT, 112), 10, 49, KT);
+    d2 = stepI4(d2, a2, b2, c2, v128.load(XT2, 112), 10, 49, KT);
     c = stepI4(c, d, a, b, v128.load(XT, 224), 15, 50, KT);
+    c2 = stepI4(c2, d2, a2, b2, v128.load(XT2, 224), 15, 50, KT);
     b = stepI4(b, c, d, a, v128.load(XT, 80), 21, 51, KT);
+    b2 = stepI4(b2, c2, d2, a2, v128.load(XT2, 80), 21, 51, KT);
     a = stepI4(a, b, c, d, v128.load(XT, 192), 6, 52, KT);
+    a2 = stepI4(a2, b2, c2, d2, v128.load(XT2, 192), 6, 52, KT);
     d = stepI4(d, a, b, c, v128.load(XT, 48), 10, 53, KT);
+    d2 = stepI4(d2, a2, b2, c2, v128.load(XT2, 48), 10, 53, KT);
     c = stepI4(c, d, a, b, v128.load(XT, 160), 15, 54, KT);
+    c2 = stepI4(c2, d2, a2, b2, v128.load(XT2, 160), 15, 54, KT);
     b = stepI4(b, c, d, a, v128.load(XT, 16), 21, 55, KT);
+    b2 = stepI4(b2, c2, d2, a2, v128.load(XT2, 16), 21, 55, KT);
     a = stepI4(a, b, c, d, v128.load(XT, 128), 6, 56, KT);
+    a2 = stepI4(a2, b2, c2, d2, v128.load(XT2, 128), 6, 56, KT);
     d = stepI4(d, a, b, c, v128.load(XT, 240), 10, 57, KT);
+    d2 = stepI4(d2, a2, b2, c2, v128.load(XT2, 240), 10, 57, KT);
     c = stepI4(c, d, a, b, v128.load(XT, 96), 15, 58, KT);
+    c2 = stepI4(c2, d2, a2, b2, v128.load(XT2, 96), 15, 58, KT);
     b = stepI4(b, c, d, a, v128.load(XT, 208), 21, 59, KT);
+    b2 = stepI4(b2, c2, d2, a2, v128.load(XT2, 208), 21, 59, KT);
     a = stepI4(a, b, c, d, v128.load(XT, 64), 6, 60, KT);
+    a2 = stepI4(a2, b2, c2, d2, v128.load(XT2, 64), 6, 60, KT);
     d = stepI4(d, a, b, c, v128.load(XT, 176), 10, 61, KT);
+    d2 = stepI4(d2, a2, b2, c2, v128.load(XT2, 176), 10, 61, KT);
     c = stepI4(c, d, a, b, v128.load(XT, 32), 15, 62, KT);
+    c2 = stepI4(c2, d2, a2, b2, v128.load(XT2, 32), 15, 62, KT);
     b = stepI4(b, c, d, a, v128.load(XT, 144), 21, 63, KT);
+    b2 = stepI4(b2, c2, d2, a2, v128.load(XT2, 144), 21, 63, KT);
 
-    a = i32x4.add(a, aa);
-    b = i32x4.add(b, bb);
-    c = i32x4.add(c, cc);
-    d = i32x4.add(d, dd);
-  }
-  return a;
+  v128.store(STATE, i32x4.add(a, v128.load(STATE)));
+  v128.store(STATE, i32x4.add(b, v128.load(STATE, 16)), 16);
+  v128.store(STATE, i32x4.add(c, v128.load(STATE, 32)), 32);
+  v128.store(STATE, i32x4.add(d, v128.load(STATE, 48)), 48);
+  v128.store(STATE, i32x4.add(a2, v128.load(STATE, 64)), 64);
+  v128.store(STATE, i32x4.add(b2, v128.load(STATE, 80)), 80);
+  v128.store(STATE, i32x4.add(c2, v128.load(STATE, 96)), 96);
+  v128.store(STATE, i32x4.add(d2, v128.load(STATE, 112)), 112);
 }
