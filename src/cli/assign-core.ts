@@ -87,9 +87,9 @@ export function valueText(value: unknown): string | null {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** A CSV chunk as columns: subject keys, and per attribute column its cells. */
+/** A CSV chunk as columns: subject keys (UTF-8, packed), and per attribute column its cells. */
 interface CsvColumns {
-  keys: string[];
+  keys: Packer;
   columns: Record<string, (string | number | boolean | undefined)[]>;
 }
 
@@ -111,17 +111,19 @@ export class Processor {
     let lines: number;
     let result: BatchResult;
     const s = this.#spec;
+    let keys: Packer | null = null;
     if (s.inputFormat === 'csv') {
-      const columns: CsvColumns = { keys: [], columns: {} };
+      const columns: CsvColumns = { keys: new Packer(task.bytes!.length >> 4, task.bytes!.length), columns: {} };
       lines = this.#parseCsv(decoder.decode(task.bytes!), columns, rejects);
-      result = this.#client.assignColumns(columns, s.flagKeys, { log: 'none' });
+      keys = columns.keys;
+      result = this.#client.assignColumns({ keys: keys.done(), columns: columns.columns }, s.flagKeys, { log: 'none' });
     } else {
       const subjects: BatchSubject[] = [];
       if (s.inputFormat === 'parquet') lines = await this.#parseParquet(task, subjects, rejects);
       else lines = this.#parseNdjson(decoder.decode(task.bytes!), subjects, rejects);
       result = this.#client.assignMany(subjects, s.flagKeys, { log: 'none' });
     }
-    const out = this.#format(result);
+    const out = this.#format(result, keys);
     return { seq: task.seq, subjects: result.size, lines, rejects, ...out };
   }
 
@@ -228,7 +230,7 @@ export class Processor {
           row[c] = v;
         }
       }
-      out.keys.push(subjectKey);
+      out.keys.add(subjectKey);
       for (let c = 0; c < width; c++) if (c !== keyIndex) cols[c].push(row[c]);
     });
     return lines;
@@ -281,11 +283,15 @@ export class Processor {
     return rowEnd - rowStart;
   }
 
-  #format(result: BatchResult): { bytes: Uint8Array | null; columns: OutputColumns | null; dist: ChunkResult['dist'] } {
+  /** Output and per-flag counts of a chunk; `keys`: the subject keys as packed for the engine, when they were. */
+  #format(result: BatchResult, keys: Packer | null): { bytes: Uint8Array | null; columns: OutputColumns | null; dist: ChunkResult['dist'] } {
     const nf = this.#spec.flagKeys.length;
     const cells = result.outcomeIndexes();
-    const counts: number[][] = this.#spec.flagKeys.map((_, j) => new Array(result.outcomes(j)).fill(0));
-    for (let c = 0; c < cells.length; c++) counts[c % nf][cells[c]]++;
+    const counts = this.#spec.flagKeys.map((_, j) => {
+      const byOutcome = new Uint32Array(result.outcomes(j));
+      for (let c = j; c < cells.length; c += nf) byOutcome[cells[c]]++;
+      return byOutcome;
+    });
     const dist: ChunkResult['dist'] = [];
     counts.forEach((byOutcome, j) => byOutcome.forEach((count, k) => {
       if (count === 0) return;
@@ -293,7 +299,7 @@ export class Processor {
       dist.push([j, o.variationKey, o.reason, count]);
     }));
     if (this.#spec.outputFormat === 'parquet') return { bytes: null, columns: parquetColumns(result, cells), dist };
-    return { bytes: textOutput(result, cells, this.#spec.outputFormat === 'csv'), columns: null, dist };
+    return { bytes: textOutput(result, cells, this.#spec.outputFormat === 'csv', keys), columns: null, dist };
   }
 }
 
@@ -325,9 +331,10 @@ const NO_BYTES = new Uint8Array(0);
 
 /**
  * NDJSON or CSV lines for every cell: each distinct outcome's text after the key is made once, each key's text
- * once, and the kernel joins them (prefix ++ key ++ outcome suffix per line).
+ * once (or taken as packed for the engine when no key needs escaping), and the kernel joins them (prefix ++ key ++
+ * outcome suffix per line).
  */
-function textOutput(result: BatchResult, cells: Uint16Array, csv: boolean): Uint8Array {
+function textOutput(result: BatchResult, cells: Uint16Array, csv: boolean, packed: Packer | null): Uint8Array {
   const nf = result.flagKeys.length;
   const n = result.size;
   const sfxBase = new Uint32Array(nf);
@@ -339,46 +346,77 @@ function textOutput(result: BatchResult, cells: Uint16Array, csv: boolean): Uint
       suffixes.push(csv ? csvSuffix(o) : `"${JSON.stringify({ subjectKey: '', ...o }).slice(16)}\n`);
     }
   }
-  const sfx = packTexts(suffixes.length, (e) => suffixes[e]);
-  const keys = packTexts(n, (i) => result.subjectKey(i), csv ? csvKeyText : jsonKeyText);
+  const sfx = new Packer(suffixes.length, 256);
+  for (const text of suffixes) sfx.add(text);
+  let keys = packed;
+  if (keys === null || !keys.plain) {
+    keys = new Packer(n, n * 16);
+    const escape = csv ? csvKeyText : jsonKeyText;
+    for (let i = 0; i < n; i++) keys.add(result.subjectKey(i), escape);
+  }
+  const k = keys.done();
+  const x = sfx.done();
   return getKernel().formatCells({
-    n, nFlags: nf, prefix: csv ? NO_BYTES : NDJSON_PREFIX, keys: keys.bytes, keyStart: keys.starts, keyLen: keys.lengths,
-    cells, sfxBase, sfxStart: sfx.starts, sfxLen: sfx.lengths, sfx: sfx.bytes,
+    n, nFlags: nf, prefix: csv ? NO_BYTES : NDJSON_PREFIX, keys: k.bytes, keyStart: k.starts, keyLen: k.lengths,
+    cells, sfxBase, sfxStart: x.starts, sfxLen: x.lengths, sfx: x.bytes,
   });
 }
 
-/**
- * Texts i < count as UTF-8 in one array. Plain ASCII (as `plain` decides per char code) is copied as it is;
- * any other text goes through `escape` and is encoded.
- */
-function packTexts(count: number, text: (i: number) => string, escape?: (s: string) => string): { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array } {
-  let bytes = new Uint8Array(count * 32 + 64);
-  const starts = new Uint32Array(count);
-  const lengths = new Uint32Array(count);
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    const s = text(i);
-    const room = s.length * 6 + 8;
-    if (at + room > bytes.length) {
-      const grown = new Uint8Array(Math.max(bytes.length * 2, at + room));
-      grown.set(bytes.subarray(0, at));
-      bytes = grown;
-    }
-    starts[i] = at;
-    let k = 0;
-    if (escape !== undefined) {
-      for (; k < s.length; k++) {
-        const c = s.charCodeAt(k);
-        // Printable ASCII but the characters either format quotes or escapes.
-        if (c < 0x20 || c > 0x7e || c === 34 || c === 92 || c === 44) break;
-        bytes[at + k] = c;
-      }
-    }
-    if (k === s.length) at += k;
-    else at += encoder.encodeInto(escape ? escape(s) : s, bytes.subarray(at)).written;
-    lengths[i] = at - starts[i];
+/** Texts packed as UTF-8 into one growing array, with each one's start and length. */
+class Packer {
+  #bytes: Uint8Array;
+  #starts: Uint32Array;
+  #lengths: Uint32Array;
+  #n = 0;
+  #at = 0;
+  /** False once a text held a character NDJSON or CSV output escapes or quotes (a control, `"`, `\\`, `,`). */
+  plain = true;
+
+  constructor(count: number, bytes: number) {
+    this.#bytes = new Uint8Array(Math.max(64, bytes));
+    this.#starts = new Uint32Array(Math.max(16, count));
+    this.#lengths = new Uint32Array(Math.max(16, count));
   }
-  return { bytes: bytes.subarray(0, at), starts, lengths };
+
+  /** Appends `s` (through `escape` when it is not plain printable ASCII). */
+  add(s: string, escape?: (s: string) => string): void {
+    const room = s.length * 6 + 8;
+    if (this.#at + room > this.#bytes.length) this.#bytes = grow(this.#bytes, this.#at + room, this.#at);
+    if (this.#n === this.#starts.length) {
+      this.#starts = grow(this.#starts, this.#n + 1, this.#n);
+      this.#lengths = grow(this.#lengths, this.#n + 1, this.#n);
+    }
+    const bytes = this.#bytes;
+    const at = this.#at;
+    let k = 0;
+    for (; k < s.length; k++) {
+      const c = s.charCodeAt(k);
+      if (c < 0x20 || c > 0x7e || c === 34 || c === 92 || c === 44) break;
+      bytes[at + k] = c;
+    }
+    let end = at + k;
+    if (k < s.length) {
+      for (let j = k; j < s.length && this.plain; j++) {
+        const c = s.charCodeAt(j);
+        if (c < 0x20 || c === 34 || c === 92 || c === 44) this.plain = false;
+      }
+      end = at + encoder.encodeInto(escape ? escape(s) : s, bytes.subarray(at)).written;
+    }
+    this.#starts[this.#n] = at;
+    this.#lengths[this.#n++] = end - at;
+    this.#at = end;
+  }
+
+  done(): { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array } {
+    return { bytes: this.#bytes.subarray(0, this.#at), starts: this.#starts.subarray(0, this.#n), lengths: this.#lengths.subarray(0, this.#n) };
+  }
+}
+
+/** A copy of `a` with room for at least `min` elements (at least double), its first `used` kept. */
+function grow<T extends Uint8Array | Uint32Array>(a: T, min: number, used: number): T {
+  const b = new (a.constructor as new (n: number) => T)(Math.max(a.length * 2, min));
+  b.set(a.subarray(0, used));
+  return b;
 }
 
 const csvKeyText = csvField;
