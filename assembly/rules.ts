@@ -17,6 +17,7 @@
 //  15 nHash       16 memo: 2 u32 per hash id (subject index + 1, shard)    17 out: u16 per (subject, flag)
 //  18 stride      row stride of the column arrays (≥ n): column c of subject i is at c·stride + i
 //  19 table       u32 scratch for precomputed shards, `20 tableCols` columns of n (SIMD module only; 0 columns: none)
+//  21 hotMin      how many of the SAMPLE subjects must need a hash id for it to be precomputed
 //
 // Flag program (i32 words): nAlloc, then per allocation:
 //   startConst, endConst, nRules, { nConds, { op, column, arg } × nConds } × nRules,
@@ -25,8 +26,9 @@
 //
 // Shards are computed when the walk first needs them (one scalar md5 from the salt's midstate), except in the
 // SIMD module for large batches: the first SAMPLE subjects are walked that way while counting, per hash id, how
-// many of them needed it; the hash ids at least a third of them needed (up to tableCols) are then hashed for all
-// remaining subjects 8 at a time (lanes.ts, ~3× cheaper per key than scalar) before the walk goes on.
+// many of them needed it; the hash ids at least hotMin of them needed (up to tableCols) are then hashed for all
+// remaining subjects 8 at a time (lanes.ts) before the walk goes on. The caller sets hotMin from what a SIMD lane
+// costs against a scalar md5 on its runtime (kernel.ts).
 import { md5Block, md5Init, md5Update, md5Resume, md5Final32, md5SetState, md5State0, md5State1, md5State2, md5State3, md5Buffered } from './md5';
 import { copyLoose, word, zeroLoose } from './mem';
 import { shardKeys } from './lanes';
@@ -103,7 +105,7 @@ export function evalRules(hdr: usize): u32 {
   hotN = n;
   let k: u32 = 0;
   for (let h: u32 = 0; h < nHash && k < tableCols; h++) {
-    if (load<u32>(COUNT + (<usize>h << 2)) * 3 < sample) continue;
+    if (load<u32>(COUNT + (<usize>h << 2)) < word(hdr, 21)) continue;
     store<i32>(HOT + (<usize>h << 2), k);
     const e = salts + (<usize>h << 5);
     const out = hotTable + ((<usize>k * n) << 2);

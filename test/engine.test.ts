@@ -216,7 +216,7 @@ t('random configs (300 × 60 subjects, plain and obfuscated): engine cells equal
 
 t('batches past the sample (shards of the salts most subjects need hashed 8 at a time): equal to the reference, with handed-over rows', () => {
   // assembly/rules.ts walks the first 64 subjects of a call of at least 256, then precomputes in SIMD lanes the
-  // shards of every hash id a third of them needed (at most 8); these batches cross those thresholds.
+  // shards of the hash ids enough of them needed (at most 8; kernel.ts HOT_MIN); these batches cross those thresholds.
   for (let seed = 1; seed <= 30; seed++) {
     const rng = new Rng(0x5a17 + seed);
     const doc = genConfig(rng);

@@ -160,6 +160,13 @@ export interface WasmKernelOptions extends WasmKernelHooks {
 const PAGE = 65536;
 /** Hash ids per rule job whose shards the SIMD engine may precompute for the whole batch (u32 × subjects each). */
 const HOT_COLUMNS = 8;
+/**
+ * Of the engine's first 64 subjects, how many must need a salt's shard for it to be precomputed for the whole
+ * call in SIMD lanes: a lane must cost less than the scalar md5s it saves. One-block md5, 2026-11-25: V8 (Node,
+ * Deno) 29–51 ns per lane vs 91–106 ns scalar → worth it from about a third; JavaScriptCore (Bun) 78 vs 91 ns
+ * → only when nearly every subject needs it.
+ */
+const HOT_MIN = typeof (globalThis as { Bun?: unknown }).Bun === 'undefined' ? 22 : 58;
 /** Bytes reserved below the general single-call key slot for the salt (salt is written right-aligned to it). */
 const SALT_SLOT = 1024;
 /** md5Prefix32 pads in place: bytes it may clobber after the message. */
@@ -565,7 +572,7 @@ function createVariant(variant: 'simd' | 'scalar', options: WasmKernelOptions | 
     put(numP, job.num);
     put(atomsP, job.atoms);
     const h = new Uint32Array(buf, hdr, 24);
-    h.set([codeP, constsP, entriesP, entries.length, n, arenaP, startP, lenP, skipP, kindsP, textP, numP, atomsP, job.nAtoms, tableP, nHash, memoP, outP, job.stride, shardTableP, tableCols]);
+    h.set([codeP, constsP, entriesP, entries.length, n, arenaP, startP, lenP, skipP, kindsP, textP, numP, atomsP, job.nAtoms, tableP, nHash, memoP, outP, job.stride, shardTableP, tableCols, HOT_MIN]);
     new Float64Array(buf, hdr + 96, 1)[0] = job.nowMs;
     if (ex.evalRules(hdr) !== 0) return false;
     job.out.set(new Uint16Array(memory.buffer, outP, job.out.length));
