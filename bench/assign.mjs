@@ -3,7 +3,7 @@
 // age: bench/fixtures.ts's subjects) and the 3-flag workload config, CSV in, output to a file, both cores; side by
 // side DuckDB (@duckdb/node-api, 2 threads) computing the shard expression for each salt of the config over the
 // same file and writing its output. Reports rows/s for both.
-// Usage: npm run build && node bench/assign.mjs [ROWS=10000000] [--format csv|ndjson] [--workers N] [--keep]
+// Usage: npm run build && node bench/assign.mjs [ROWS=10000000] [--format csv|ndjson] [--workers N] [--rounds 3] [--keep]
 // Writes bench/assign-results.md (folded into BENCHMARKS.md by bench/run.mjs) for the default CSV run.
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-const rows = Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000_000);
+const rows = Number(args.find((a, i) => /^\d+$/.test(a) && !['--workers', '--rounds'].includes(args[i - 1])) ?? 10_000_000);
 const format = opt('--format', 'csv');
 const workers = opt('--workers', String(cpus().length));
 const keep = args.includes('--keep');
@@ -50,38 +50,56 @@ const input = join(dir, 'subjects.csv');
   console.log(`input: ${rows.toLocaleString()} rows, ${(statSync(input).size / 1e6).toFixed(0)} MB CSV (generated in ${((performance.now() - t0) / 1000).toFixed(1)} s); flags: ${Object.keys(config.flags).length}; salts: ${salts.join(', ')}`);
 }
 
-// saltshard
+// saltshard and DuckDB (2 threads: the shard of every salt for every subject, from the same CSV to a CSV file),
+// alternated ROUNDS times, each output deleted before the next run; medians are reported. (A fresh 2 GB file can
+// cost 0.3 s or 5 s of kernel time on this VM depending on the page cache, so one run of each is not enough.)
+const ROUNDS = Number(opt('--rounds', '3'));
 const output = join(dir, `assignments.${format}`);
-const t1 = performance.now();
-const r = spawnSync(process.execPath, [join(root, 'bin', 'saltshard'), 'assign', '--config', join(dir, 'flags.json'), '--input', input, '--output', output, '--workers', workers], { encoding: 'utf8', maxBuffer: 64 << 20 });
-const saltshardSecs = (performance.now() - t1) / 1000;
-if (r.status !== 0) {
-  console.error(r.stderr);
-  process.exit(1);
-}
-console.log(r.stderr.split('\n').filter((l) => l.startsWith('saltshard: rows in')).join('\n'));
-console.log(`saltshard assign (${workers} workers, CSV -> ${format}): ${saltshardSecs.toFixed(2)} s, ${(rows / saltshardSecs / 1e6).toFixed(2)} M subjects/s, ${((rows * 3) / saltshardSecs / 1e6).toFixed(2)} M assignment rows/s, output ${(statSync(output).size / 1e6).toFixed(0)} MB`);
-
-// DuckDB, 2 threads: the shard of every salt for every subject, from the same CSV to a CSV file.
+const duckOut = join(dir, 'duckdb.csv');
 const { DuckDBInstance } = await import('@duckdb/node-api');
 const db = await DuckDBInstance.create(':memory:', { threads: '2' });
 const con = await db.connect();
-const duckOut = join(dir, 'duckdb.csv');
 const shardCols = salts.map((s, i) => `(('0x' || substr(md5('${s}' || '-' || subjectKey), 1, 8))::UBIGINT % 10000) AS shard${i}`).join(', ');
-const t2 = performance.now();
-await con.run(`COPY (SELECT subjectKey, ${shardCols} FROM read_csv('${input}', header = true)) TO '${duckOut}' (HEADER, DELIMITER ',')`);
-const duckSecs = (performance.now() - t2) / 1000;
-console.log(`duckdb (2 threads, ${salts.length} md5 shard expressions, CSV -> CSV): ${duckSecs.toFixed(2)} s, ${(rows / duckSecs / 1e6).toFixed(2)} M rows/s, output ${(statSync(duckOut).size / 1e6).toFixed(0)} MB`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ours = [];
+const theirs = [];
+let r;
+let outBytes = 0;
+let duckBytes = 0;
+for (let round = 0; round < ROUNDS; round++) {
+  rmSync(output, { force: true });
+  const t1 = performance.now();
+  r = spawnSync(process.execPath, [join(root, 'bin', 'saltshard'), 'assign', '--config', join(dir, 'flags.json'), '--input', input, '--output', output, '--workers', workers], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  ours.push((performance.now() - t1) / 1000);
+  if (r.status !== 0) {
+    console.error(r.stderr);
+    process.exit(1);
+  }
+  outBytes = statSync(output).size;
+  rmSync(output, { force: true });
+  rmSync(duckOut, { force: true });
+  const t2 = performance.now();
+  await con.run(`COPY (SELECT subjectKey, ${shardCols} FROM read_csv('${input}', header = true)) TO '${duckOut}' (HEADER, DELIMITER ',')`);
+  theirs.push((performance.now() - t2) / 1000);
+  duckBytes = statSync(duckOut).size;
+  rmSync(duckOut, { force: true });
+  console.log(`round ${round + 1}: saltshard ${ours.at(-1).toFixed(2)} s, duckdb ${theirs.at(-1).toFixed(2)} s`);
+}
+const saltshardSecs = median(ours);
+const duckSecs = median(theirs);
+console.log(r.stderr.split('\n').filter((l) => l.startsWith('saltshard: rows in')).join('\n'));
+console.log(`saltshard assign (${workers} workers, CSV -> ${format}): median ${saltshardSecs.toFixed(2)} s, ${(rows / saltshardSecs / 1e6).toFixed(2)} M subjects/s, ${((rows * 3) / saltshardSecs / 1e6).toFixed(2)} M assignment rows/s, output ${(outBytes / 1e6).toFixed(0)} MB`);
+console.log(`duckdb (2 threads, ${salts.length} md5 shard expressions, CSV -> CSV): median ${duckSecs.toFixed(2)} s, ${(rows / duckSecs / 1e6).toFixed(2)} M rows/s, output ${(duckBytes / 1e6).toFixed(0)} MB`);
 console.log(`ratio saltshard/duckdb: ${(duckSecs / saltshardSecs).toFixed(2)}x the rows/s`);
 if (format === 'csv') {
   const summary = r.stderr.split('\n').find((l) => l.startsWith('saltshard: rows in')) ?? '';
   writeFileSync(new URL('./assign-results.md', import.meta.url), [
     `Run on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} CPUs: ${rows.toLocaleString('en-US')}-row CSV (subjectKey, email, country, age; ${(statSync(input).size / 1e6).toFixed(0)} MB), the 3-flag workload, output to a file.`,
     '',
-    '| Job | wall | input rows/s | output |',
-    '|---|---:|---:|---|',
-    `| saltshard assign, ${workers} workers, CSV → CSV (one line per subject × flag: ${(rows * 3).toLocaleString('en-US')} lines) | ${saltshardSecs.toFixed(2)} s | ${(rows / saltshardSecs / 1e6).toFixed(2)} M | ${(statSync(output).size / 1e6).toFixed(0)} MB |`,
-    `| DuckDB 2 threads, the ${salts.length} md5 shard expressions only (no rules, no variations), CSV → CSV | ${duckSecs.toFixed(2)} s | ${(rows / duckSecs / 1e6).toFixed(2)} M | ${(statSync(duckOut).size / 1e6).toFixed(0)} MB |`,
+    `| Job (median of ${ROUNDS} alternated runs) | wall | runs | input rows/s | output |`,
+    '|---|---:|---|---:|---|',
+    `| saltshard assign, ${workers} workers, CSV → CSV (one line per subject × flag: ${(rows * 3).toLocaleString('en-US')} lines) | ${saltshardSecs.toFixed(2)} s | ${ours.map((x) => x.toFixed(2)).join(', ')} | ${(rows / saltshardSecs / 1e6).toFixed(2)} M | ${(outBytes / 1e6).toFixed(0)} MB |`,
+    `| DuckDB 2 threads, the ${salts.length} md5 shard expressions only (no rules, no variations), CSV → CSV | ${duckSecs.toFixed(2)} s | ${theirs.map((x) => x.toFixed(2)).join(', ')} | ${(rows / duckSecs / 1e6).toFixed(2)} M | ${(duckBytes / 1e6).toFixed(0)} MB |`,
     '',
     `saltshard / DuckDB: ${(duckSecs / saltshardSecs).toFixed(2)}× the rows/s. Target (issue #5): ≥ 2 M rows/s and ≥ DuckDB — ${rows / saltshardSecs >= 2e6 && duckSecs >= saltshardSecs ? 'met' : '**missed**'}.`,
     `saltshard's own summary: \`${summary}\``,

@@ -17,9 +17,9 @@ if (runtimes.length === 0) runtimes.push('node', 'bun', 'deno');
 
 const HEAP = '--max-old-space-size=4096';
 const commands = {
-  node: [process.execPath, [HEAP, join(root, 'dist', 'bench', 'main.js')]],
+  node: [process.execPath, [HEAP, '--expose-gc', join(root, 'dist', 'bench', 'main.js')]],
   bun: [bin('bun'), [join(root, 'bench', 'main.ts')]],
-  deno: [bin('deno'), ['run', '-A', '--no-lock', `--v8-flags=${HEAP}`, join(root, 'bench', 'main.ts')]],
+  deno: [bin('deno'), ['run', '-A', '--no-lock', `--v8-flags=${HEAP},--expose-gc`, join(root, 'bench', 'main.ts')]],
 };
 /** Per runtime; a run normally takes 1-2 minutes, this only stops a hung one. */
 const TIMEOUT_MS = 200_000;
