@@ -1047,6 +1047,26 @@ t('a pre-encoded key starting with U+FEFF keeps it: the engine, the reference an
   assertSame(wasmClient.assignColumns(input, ['f'], { log: 'none' }), want, 'byte keys, wasm backend');
 });
 
+t('pre-encoded keys in short, unaligned views, ASCII or not: the engine equals the reference', () => {
+  const doc = { flags: { f: flag('f', 'STRING', 7, [{ key: 'x', splits: [{ variationKey: 'a', shards: [{ salt: 's', ranges: [{ start: 0, end: 3 }] }] }, { variationKey: 'b', shards: [] }] }]) } };
+  const wasmClient = offlineInit({ flagsConfiguration: doc, logger: quiet });
+  const jsClient = offlineInit({ flagsConfiguration: doc, logger: quiet, kernel: 'js' });
+  const backing = new Uint8Array(64);
+  for (let offset = 0; offset < 5; offset++) {
+    for (let len = 1; len <= 11; len++) {
+      for (const odd of [-1, 0, len - 1]) {
+        backing.fill(0x61 + len);
+        if (odd >= 0) backing[offset + odd] = 0xc3; // a lone UTF-8 lead byte: not valid on its own
+        const bytes = backing.subarray(offset, offset + len);
+        // One key per byte count 1..len, all starting at 0 (keys may overlap).
+        const keys = { bytes, starts: new Uint32Array(len), lengths: Uint32Array.from({ length: len }, (_, i) => i + 1) };
+        const label = `offset ${offset}, ${len} bytes, odd byte at ${odd}`;
+        assertSame(wasmClient.assignColumns({ keys }, ['f'], { log: 'none' }), jsClient.assignColumns({ keys }, ['f'], { log: 'none' }), label);
+      }
+    }
+  }
+});
+
 t('obfuscated config, lone surrogates in a value or a column name: the reference answers those rows, nothing throws', () => {
   const doc = obfuscate({ flags: { f: flag('f', 'STRING', 10, [ruled('x', [cond('country', 'ONE_OF', ['US'])], 'a')]) } });
   const wasmClient = offlineInit({ flagsConfiguration: doc, logger: quiet });

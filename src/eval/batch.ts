@@ -260,34 +260,36 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
       }
       return k;
     };
-    // Engine slot → outcome index, filled on first sight.
-    const bySlot: number[] = [];
+    // Engine slot → outcome index (-1 until first seen).
     const targets = program?.slots[j];
+    const bySlot = new Int32Array((targets?.length ?? 0) + 1).fill(-1);
     const inEngine = program !== null && program.entries[j] >= 0;
+    // The outcome of every valid subject when the flag is missing, broken or disabled; -1 when it evaluates.
+    const fixed = entry === undefined || (entry.kind === 'flag' && !entry.enabled) ? constant('FLAG_UNRECOGNIZED_OR_DISABLED') : entry.kind === 'broken' ? constant('ASSIGNMENT_ERROR') : -1;
+    const flag = entry as CompiledFlag; // read only when fixed < 0
     for (let i = 0; i < n; i++) {
       let k: number;
       if (valid[i] === 0) k = constant('ASSIGNMENT_ERROR');
-      else if (entry === undefined) k = constant('FLAG_UNRECOGNIZED_OR_DISABLED');
-      else if (entry.kind === 'broken') k = constant('ASSIGNMENT_ERROR');
-      else if (!entry.enabled) k = constant('FLAG_UNRECOGNIZED_OR_DISABLED');
+      else if (fixed >= 0) k = fixed;
       else {
         const slot = inEngine ? slots![i * nf + j] : NOT_HERE;
         let e: Evaluation | null = null;
         if (slot === NOT_HERE) {
           stats.reference++;
           if (shards instanceof BatchShards) shards.index = i;
-          e = evaluateFlag(entry, src.key(i), src.attributes(i), ctx.nowMs, shards, ctx.obfuscated);
+          e = evaluateFlag(flag, src.key(i), src.attributes(i), ctx.nowMs, shards, ctx.obfuscated);
           k = intern(e);
         } else {
           stats.engine++;
-          k = bySlot[slot] ?? (bySlot[slot] = slot === 0 ? constant('DEFAULT_ALLOCATION_NULL') : intern(slotEvaluation(entry, targets![slot - 1])));
+          k = bySlot[slot];
+          if (k < 0) k = bySlot[slot] = slot === 0 ? constant('DEFAULT_ALLOCATION_NULL') : intern(slotEvaluation(flag, targets![slot - 1]));
         }
         if (ctx.onLog && table[k].doLog && table[k].allocationKey !== null) {
           // The logger gets the full evaluation (unmatched allocations, matched rule): the reference builds it.
           const key = src.key(i);
           const attrs = src.attributes(i);
-          e ??= evaluateFlag(entry, key, attrs, ctx.nowMs, shards, ctx.obfuscated);
-          ctx.onLog(flagKey, key, attrs, entry, e);
+          e ??= evaluateFlag(flag, key, attrs, ctx.nowMs, shards, ctx.obfuscated);
+          ctx.onLog(flagKey, key, attrs, flag, e);
         }
       }
       cells[i * nf + j] = k;
@@ -477,9 +479,26 @@ class ColumnSource implements Source {
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** No byte ≥ 0x80: tested four bytes at a time over the aligned middle. */
+function isAscii(bytes: Uint8Array): boolean {
+  const { byteOffset, byteLength } = bytes;
+  const head = Math.min(byteLength, (4 - (byteOffset & 3)) & 3);
+  const words = (byteLength - head) >>> 2;
+  for (let i = 0; i < head; i++) if (bytes[i] >= 0x80) return false;
+  if (words > 0) {
+    const w = new Uint32Array(bytes.buffer, byteOffset + head, words);
+    let acc = 0;
+    for (let i = 0; i < words; i++) acc |= w[i];
+    if ((acc & 0x80808080) !== 0) return false;
+  }
+  for (let i = head + words * 4; i < byteLength; i++) if (bytes[i] >= 0x80) return false;
+  return true;
+}
+
 /** 1 for each key whose bytes are not well-formed UTF-8 by themselves. */
 function badKeys(k: { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array }): Uint8Array {
   const bad = new Uint8Array(k.starts.length);
+  if (isAscii(k.bytes)) return bad;
   for (let i = 0; i < bad.length; i++) {
     const s = k.starts[i];
     const e = s + k.lengths[i];
