@@ -6,7 +6,10 @@ import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
 import { ConfigError, compileConfig, offlineInit } from '../src/mod.ts';
 import type { AssignmentEvent, SaltshardClient } from '../src/mod.ts';
-import { TEST_DATA, hasTestData, readText } from './support.ts';
+import { join } from 'node:path';
+import * as v from 'valibot';
+import { FlagSchema, isFlagWire } from '../src/config/wire.ts';
+import { TEST_DATA, hasTestData, listJson, readJson, readText } from './support.ts';
 import { mulberry32 } from './gen-config.ts';
 
 const t = suite('robustness');
@@ -506,6 +509,51 @@ if (hasTestData('robustness fuzz')) {
     }
     assert.ok(loaded > 500 && rejected > 0, `loaded ${loaded}, rejected ${rejected}`);
     assert.ok(evaluations > 100_000, `${evaluations} evaluations`);
+  });
+
+  t('the quick flag check for JSON text accepts only what the schema accepts; text and object inputs give the same details', () => {
+    const text = readText(TEST_DATA, 'ufc', 'flags-v1.json');
+    const original = JSON.parse(text) as { flags: Record<string, Json> };
+    const flags = Object.values(original.flags);
+    for (const f of flags) assert.ok(isFlagWire(f), `unmutated flag ${String(f.key)} takes the quick path`);
+    const rand = mulberry32(77);
+    let quick = 0;
+    let schemaOnly = 0;
+    for (let i = 0; i < 4000; i++) {
+      const mutated = structuredClone(flags[Math.floor(rand() * flags.length)]);
+      for (let k = 1 + Math.floor(rand() * 3); k > 0; k--) {
+        const all = paths(mutated);
+        if (all.length === 0) break;
+        const [parent, key] = all[Math.floor(rand() * all.length)];
+        if (rand() < 0.3) {
+          if (Array.isArray(parent)) parent.splice(key as number, 1);
+          else delete parent[key as string];
+        } else (parent as Json)[key as string] = structuredClone(REPLACEMENTS[Math.floor(rand() * REPLACEMENTS.length)]);
+      }
+      // What parseConfig sees after parsing text itself.
+      const seen: unknown = JSON.parse(JSON.stringify(mutated));
+      const schema = v.safeParse(FlagSchema, seen).success;
+      if (isFlagWire(seen)) {
+        quick++;
+        assert.ok(schema, `mutation ${i}: the quick check accepted what the schema rejects: ${JSON.stringify(seen).slice(0, 400)}`);
+      } else if (schema) schemaOnly++;
+    }
+    assert.ok(quick > 400, `${quick} mutated flags took the quick path`);
+    console.log(`  quick flag check: ${quick} of 4000 mutated flags accepted, ${schemaOnly} more accepted by the schema only`);
+    // Same answers and details whether the document arrives as text (quick path) or as an object (schema copies).
+    const fromText = offlineInit({ flagsConfiguration: text, assignmentLogger: null });
+    const fromObject = offlineInit({ flagsConfiguration: JSON.parse(text), assignmentLogger: null });
+    const getterOf: Record<string, Getter> = { STRING: 'String', BOOLEAN: 'Boolean', INTEGER: 'Integer', NUMERIC: 'Numeric', JSON: 'JSON' };
+    let compared = 0;
+    for (const file of listJson(join(TEST_DATA, 'ufc', 'tests'))) {
+      const c = readJson<{ flag: string; variationType: string; defaultValue: unknown; subjects: { subjectKey: string; subjectAttributes: Json }[] }>(TEST_DATA, 'ufc', 'tests', file);
+      for (const s of c.subjects) {
+        const g = getterOf[c.variationType] ?? 'String';
+        assert.deepEqual(details(fromText, g, c.flag, s.subjectKey, s.subjectAttributes, c.defaultValue), details(fromObject, g, c.flag, s.subjectKey, s.subjectAttributes, c.defaultValue), `${file} ${s.subjectKey}`);
+        compared++;
+      }
+    }
+    assert.ok(compared > 100, `${compared} subjects compared`);
   });
 }
 

@@ -133,7 +133,7 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
   const warnings: string[] = [];
   const flags = new Map<string, CompiledFlag | BrokenFlag>();
   // Equal salts share one encoded instance, so batch evaluation hashes each (salt, subject) once.
-  const salts = new Map<string, Uint8Array>();
+  const salts = new Map<string, { saltDash: Uint8Array; wellFormed: boolean }>();
   for (const [key, entry] of parsed.flags) {
     if (!entry.ok) {
       flags.set(key, { kind: 'broken', key, error: entry.error });
@@ -161,7 +161,10 @@ function isParsed(input: unknown): input is ParsedConfig {
   return typeof input === 'object' && input !== null && 'wire' in input && (input as ParsedConfig).flags instanceof Map;
 }
 
-function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings: string[], salts: Map<string, Uint8Array>): CompiledFlag {
+/** The extraLogging of every split without one (most): one shared empty object. */
+const NO_EXTRA_LOGGING: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
+
+function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings: string[], salts: Map<string, { saltDash: Uint8Array; wellFormed: boolean }>): CompiledFlag {
   const text = obfuscated ? decodeBase64 : (s: string) => s;
   const variations = new Map<string, Variation>();
   for (const name of Object.keys(flag.variations)) {
@@ -182,14 +185,19 @@ function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings:
     })),
     splits: a.splits.map((split): Split => {
       const variationKey = text(split.variationKey);
-      const shards = split.shards.map((s) => {
+      const shards = split.shards.map((s): Shard => {
         const salt = text(s.salt);
-        let saltDash = salts.get(salt);
-        if (saltDash === undefined) salts.set(salt, (saltDash = utf8(`${salt}-`)));
-        return { salt, saltDash, saltWellFormed: isWellFormed(salt), ranges: s.ranges.flatMap((r) => [r.start, r.end]) };
+        let known = salts.get(salt);
+        if (known === undefined) salts.set(salt, (known = { saltDash: utf8(`${salt}-`), wellFormed: isWellFormed(salt) }));
+        const ranges: number[] = [];
+        for (const r of s.ranges) ranges.push(r.start, r.end);
+        return { salt, saltDash: known.saltDash, saltWellFormed: known.wellFormed, ranges };
       });
-      const extraLogging: Record<string, string> = Object.create(null);
-      for (const [k, v] of Object.entries(split.extraLogging ?? {})) extraLogging[text(k)] = text(v);
+      let extraLogging: Record<string, string> | null = null;
+      const extra = split.extraLogging;
+      for (const k in extra) {
+        if (Object.hasOwn(extra, k)) (extraLogging ??= Object.create(null) as Record<string, string>)[text(k)] = text(extra[k]);
+      }
       return {
         variationKey,
         variation: variations.get(variationKey),
@@ -199,7 +207,7 @@ function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings:
         hashesSubject: split.shards.length > 0,
         isPartialRollout: split.shards.length > 1,
         logValue: `${text(a.key)};${variations.get(variationKey)?.key ?? variationKey}`,
-        extraLogging,
+        extraLogging: extraLogging ?? NO_EXTRA_LOGGING,
       };
     }),
     doLog: a.doLog === true,

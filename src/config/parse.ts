@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import { ConfigError } from '../errors.ts';
-import { type ConfigWire, ConfigSchema, type FlagWire, FlagSchema } from './wire.ts';
+import { type ConfigWire, ConfigSchema, type FlagWire, FlagSchema, isFlagWire } from './wire.ts';
 
 /** A flag that passed the schema, or the reason it did not. */
 export type ParsedFlag = { ok: true; flag: FlagWire } | { ok: false; error: string };
@@ -26,6 +26,8 @@ export interface ParsedConfig {
  */
 export function parseConfig(input: unknown): ParsedConfig {
   let doc = input;
+  // A document parsed here is plain JSON data no one else holds: flags that pass isFlagWire are used as they are.
+  const own = typeof input === 'string';
   if (typeof input === 'string') {
     try {
       doc = JSON.parse(input);
@@ -46,7 +48,12 @@ export function parseConfig(input: unknown): ParsedConfig {
   }
   const flags = new Map<string, ParsedFlag>();
   for (const key of Object.keys(result.output.flags)) {
-    const parsed = v.safeParse(FlagSchema, result.output.flags[key]);
+    const raw = result.output.flags[key];
+    if (own && isFlagWire(raw)) {
+      flags.set(key, { ok: true, flag: raw });
+      continue;
+    }
+    const parsed = v.safeParse(FlagSchema, raw);
     if (parsed.success) flags.set(key, { ok: true, flag: parsed.output });
     else {
       const issue = parsed.issues[0];
