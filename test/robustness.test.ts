@@ -549,7 +549,12 @@ if (hasTestData('robustness fuzz')) {
       const c = readJson<{ flag: string; variationType: string; defaultValue: unknown; subjects: { subjectKey: string; subjectAttributes: Json }[] }>(TEST_DATA, 'ufc', 'tests', file);
       for (const s of c.subjects) {
         const g = getterOf[c.variationType] ?? 'String';
-        assert.deepEqual(details(fromText, g, c.flag, s.subjectKey, s.subjectAttributes, c.defaultValue), details(fromObject, g, c.flag, s.subjectKey, s.subjectAttributes, c.defaultValue), `${file} ${s.subjectKey}`);
+        // Everything but when each config was loaded.
+        const [a, b] = [fromText, fromObject].map((client) => {
+          const d = details(client, g, c.flag, s.subjectKey, s.subjectAttributes, c.defaultValue);
+          return { ...d, evaluationDetails: { ...d.evaluationDetails, configFetchedAt: '' } };
+        });
+        assert.deepEqual(a, b, `${file} ${s.subjectKey}`);
         compared++;
       }
     }
