@@ -65,6 +65,91 @@ const coldFirst: Record<string, number> = {};
 }
 progress(`cold first: wasm load ${coldFirst.wasmLoadMs!.toFixed(2)} ms, 1,000-flag compile + first eval ${coldFirst.compileAndFirstEvalMs!.toFixed(2)} ms (${largeText.length} bytes)`);
 
+// ---------------------------------------------------------------- timing
+
+interface Row {
+  group: 'getter' | 'profile' | 'batch' | 'shard' | 'cold';
+  name: string;
+  /** Operations per tinybench sample. */
+  unit: number;
+  medianNs: number;
+  p99Ns: number;
+  opsPerSec: number;
+  samples: number;
+  note?: string;
+}
+const rows: Row[] = [];
+let sink = 0;
+const consume = (v: unknown): void => {
+  if (v === 'never') sink++;
+};
+
+async function run(group: Row['group'], name: string, unit: number, fn: () => void, note?: string, time = TIME_MS, iterations = 64): Promise<void> {
+  if (FILTER && !name.includes(FILTER)) return;
+  collectGarbage();
+  const bench = new Bench({ time, iterations, warmupTime: Math.min(250, time / 4), timestampProvider: 'auto' });
+  bench.add(name, fn);
+  await bench.run();
+  const task = bench.tasks[0]!;
+  const r = task.result as { state: string; error?: Error; latency?: { p50: number; p99: number; samplesCount: number } };
+  if (r.state !== 'completed' || !r.latency) throw new Error(`${name}: ${r.state} ${r.error?.stack ?? ''}`);
+  const medianNs = (r.latency.p50 * 1e6) / unit;
+  const row: Row = { group, name, unit, medianNs, p99Ns: (r.latency.p99 * 1e6) / unit, opsPerSec: 1e9 / medianNs, samples: r.latency.samplesCount };
+  if (note) row.note = note;
+  rows.push(row);
+  progress(`${name.padEnd(58)} ${medianNs.toFixed(1).padStart(12)} ns/op  (${r.latency.samplesCount} samples × ${unit})`);
+}
+
+/**
+ * A full collection before each task, so no task pays for the garbage of the one before (Node and Deno get
+ * --expose-gc from bench/run.mjs; Bun has Bun.gc). Without it, Bun's batch rows ran ~35 % slower after the getter rows.
+ */
+function collectGarbage(): void {
+  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+  if (g.gc) g.gc();
+  else g.Bun?.gc(true);
+}
+
+/** A task running `unit` getter calls per sample over a cycling cursor. */
+function getterTask(get: Getter, pool: number, unit: number): () => void {
+  let cursor = 0;
+  return () => {
+    for (let j = 0; j < unit; j++) {
+      consume(get(cursor));
+      if (++cursor === pool) cursor = 0;
+    }
+  };
+}
+
+// Cold paths, repeated in a warm process (the first-in-process figures are in coldFirst). They run before the
+// subject pool is built: with the pool's ~1 M objects in the heap, every collection the compile triggers also
+// walks the benchmark's own fixtures (Node: 1,000-flag compile 21-22 ms instead of 12-15 ms).
+{
+  const b64ToBytes = (b64: string): Uint8Array => {
+    const from = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
+    if (typeof from === 'function') return from(b64);
+    const bin = atob(b64);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  };
+  const cold = Math.max(TIME_MS, 1500);
+  // Every instance reserves address space until it is collected: Deno ran out of it at ~23,000 instances a second.
+  const INSTANCE_MS = 300;
+  await run('cold', 'WASM decode + compile + instantiate', 1, () => {
+    const m = new WebAssembly.Module(b64ToBytes(WASM_BASE64) as Uint8Array<ArrayBuffer>);
+    sink += new WebAssembly.Instance(m, {}).exports.memory ? 1 : 0;
+  }, `${WASM_BASE64.length} base64 chars`, INSTANCE_MS);
+  await run('cold', 'createWasmKernel() (cached Module: instantiate + self-check)', 1, () => void createWasmKernel(), undefined, INSTANCE_MS);
+  await run('cold', 'compile 1,000-flag config (1.3 MB text) + first evaluation', 1, () => {
+    const c = offlineInit({ flagsConfiguration: largeText, logger: SILENT, assignmentLogger: { logAssignment() {} } });
+    consume(c.getStringAssignment('flag-0000-checkout', 'first-subject', { country: 'US', age: 30 }, 'x'));
+  }, 'JSON.parse + validation + compile + offlineInit + one getter', cold, 12);
+  await run('cold', 'compileConfig only, from text', 1, () => void compileConfig(largeText), 'JSON.parse + quick flag checks + compile', cold, 12);
+  await run('cold', 'JSON.parse + compileConfig of the object', 1, () => void compileConfig(JSON.parse(largeText)), 'objects are checked and copied by the valibot schema', cold, 12);
+  await run('cold', 'JSON.parse only (1.3 MB)', 1, () => void JSON.parse(largeText), 'the floor for any SDK given text', cold, 12);
+}
+
 // ---------------------------------------------------------------- subjects
 
 let t0 = now();
@@ -247,62 +332,6 @@ progress(`packed ${N_SUBJECTS} keys (${pos} bytes) in ${(now() - t0).toFixed(0)}
   validation['shard agreement'] = `WASM single, WASM batch, JS kernel, @noble/hashes and node:crypto equal js-md5 on ${VALIDATE_N} keys`;
 }
 
-// ---------------------------------------------------------------- timing
-
-interface Row {
-  group: 'getter' | 'profile' | 'batch' | 'shard' | 'cold';
-  name: string;
-  /** Operations per tinybench sample. */
-  unit: number;
-  medianNs: number;
-  p99Ns: number;
-  opsPerSec: number;
-  samples: number;
-  note?: string;
-}
-const rows: Row[] = [];
-let sink = 0;
-const consume = (v: unknown): void => {
-  if (v === 'never') sink++;
-};
-
-async function run(group: Row['group'], name: string, unit: number, fn: () => void, note?: string, time = TIME_MS, iterations = 64): Promise<void> {
-  if (FILTER && !name.includes(FILTER)) return;
-  collectGarbage();
-  const bench = new Bench({ time, iterations, warmupTime: Math.min(250, time / 4), timestampProvider: 'auto' });
-  bench.add(name, fn);
-  await bench.run();
-  const task = bench.tasks[0]!;
-  const r = task.result as { state: string; error?: Error; latency?: { p50: number; p99: number; samplesCount: number } };
-  if (r.state !== 'completed' || !r.latency) throw new Error(`${name}: ${r.state} ${r.error?.stack ?? ''}`);
-  const medianNs = (r.latency.p50 * 1e6) / unit;
-  const row: Row = { group, name, unit, medianNs, p99Ns: (r.latency.p99 * 1e6) / unit, opsPerSec: 1e9 / medianNs, samples: r.latency.samplesCount };
-  if (note) row.note = note;
-  rows.push(row);
-  progress(`${name.padEnd(58)} ${medianNs.toFixed(1).padStart(12)} ns/op  (${r.latency.samplesCount} samples × ${unit})`);
-}
-
-/**
- * A full collection before each task, so no task pays for the garbage of the one before (Node and Deno get
- * --expose-gc from bench/run.mjs; Bun has Bun.gc). Without it, Bun's batch rows ran ~35 % slower after the getter rows.
- */
-function collectGarbage(): void {
-  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
-  if (g.gc) g.gc();
-  else g.Bun?.gc(true);
-}
-
-/** A task running `unit` getter calls per sample over a cycling cursor. */
-function getterTask(get: Getter, pool: number, unit: number): () => void {
-  let cursor = 0;
-  return () => {
-    for (let j = 0; j < unit; j++) {
-      consume(get(cursor));
-      if (++cursor === pool) cursor = 0;
-    }
-  };
-}
-
 const FAST = 1000;
 const SLOW = 100;
 const eventsBefore = events;
@@ -418,33 +447,6 @@ await run('getter', 'flagd-core 4.0 (JsonLogic)', SLOW, getterTask(flagdGetter(f
   await run('shard', 'js-md5 .array() (string concat)', K, keyTask(shardJsMd5));
   await run('shard', '@noble/hashes md5 (TextEncoder)', K, keyTask(shardNoble));
   await run('shard', 'node:crypto createHash("md5")', K, keyTask(shardCrypto));
-}
-
-// Cold paths, repeated in a warm process (the first-in-process figures are in coldFirst).
-{
-  const b64ToBytes = (b64: string): Uint8Array => {
-    const from = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
-    if (typeof from === 'function') return from(b64);
-    const bin = atob(b64);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  };
-  const cold = Math.max(TIME_MS, 1500);
-  // Every instance reserves address space until it is collected: Deno ran out of it at ~23,000 instances a second.
-  const INSTANCE_MS = 300;
-  await run('cold', 'WASM decode + compile + instantiate', 1, () => {
-    const m = new WebAssembly.Module(b64ToBytes(WASM_BASE64) as Uint8Array<ArrayBuffer>);
-    sink += new WebAssembly.Instance(m, {}).exports.memory ? 1 : 0;
-  }, `${WASM_BASE64.length} base64 chars`, INSTANCE_MS);
-  await run('cold', 'createWasmKernel() (cached Module: instantiate + self-check)', 1, () => void createWasmKernel(), undefined, INSTANCE_MS);
-  await run('cold', 'compile 1,000-flag config (1.3 MB text) + first evaluation', 1, () => {
-    const c = offlineInit({ flagsConfiguration: largeText, logger: SILENT, assignmentLogger: countingLogger });
-    consume(c.getStringAssignment('flag-0000-checkout', 'first-subject', { country: 'US', age: 30 }, 'x'));
-  }, 'JSON.parse + validation + compile + offlineInit + one getter', cold, 12);
-  await run('cold', 'compileConfig only, from text', 1, () => void compileConfig(largeText), 'JSON.parse + quick flag checks + compile', cold, 12);
-  await run('cold', 'JSON.parse + compileConfig of the object', 1, () => void compileConfig(JSON.parse(largeText)), 'objects are checked and copied by the valibot schema', cold, 12);
-  await run('cold', 'JSON.parse only (1.3 MB)', 1, () => void JSON.parse(largeText), 'the floor for any SDK given text', cold, 12);
 }
 
 const result = {
