@@ -30,9 +30,9 @@ import {
 // ---------------------------------------------------------------- environment
 
 type G = {
-  Deno?: { version: { deno: string; v8: string }; env: { get(k: string): string | undefined } };
+  Deno?: { version: { deno: string; v8: string }; env: { get(k: string): string | undefined }; exit(code: number): never };
   Bun?: { version: string };
-  process?: { version: string; versions: Record<string, string>; env: Record<string, string | undefined> };
+  process?: { version: string; versions: Record<string, string>; env: Record<string, string | undefined>; exit(code: number): never };
 };
 const g = globalThis as unknown as G;
 const runtime = g.Deno ? 'deno' : g.Bun ? 'bun' : 'node';
@@ -42,10 +42,13 @@ const env = (k: string): string | undefined => (g.Deno ? g.Deno.env.get(k) : g.p
 const N_SUBJECTS = Number(env('BENCH_SUBJECTS') ?? 1_000_000);
 const TIME_MS = Number(env('BENCH_TIME_MS') ?? 1000);
 const FILTER = env('BENCH_FILTER') ?? '';
+/** 'cold': only the cold paths (config compile, WASM loading), in a process with nothing else in its heap; 'main': the rest. */
+const PART = env('BENCH_PART') ?? 'all';
 const VALIDATE_N = Math.min(10_000, N_SUBJECTS);
 const SILENT = { error() {}, warn() {}, info() {}, debug() {} };
 
 const progress = (msg: string): void => console.error(`[bench ${runtime}] ${msg}`);
+const exitProcess = (code: number): never => (g.Deno ? g.Deno.exit(code) : g.process!.exit(code));
 const now = (): number => performance.now();
 
 // ---------------------------------------------------------------- cold, first in this process
@@ -53,7 +56,7 @@ const now = (): number => performance.now();
 // Measured before anything else has touched WebAssembly or the compiler, so JIT and module caches are cold.
 const largeText = JSON.stringify(makeLargeUfc(1000));
 const coldFirst: Record<string, number> = {};
-{
+if (PART !== 'main') {
   let t = now();
   const k = createWasmKernel();
   coldFirst.wasmLoadMs = now() - t;
@@ -63,7 +66,7 @@ const coldFirst: Record<string, number> = {};
   c.getStringAssignment('flag-0000-checkout', 'first-subject', { country: 'US', age: 30 }, 'x');
   coldFirst.compileAndFirstEvalMs = now() - t;
 }
-progress(`cold first: wasm load ${coldFirst.wasmLoadMs!.toFixed(2)} ms, 1,000-flag compile + first eval ${coldFirst.compileAndFirstEvalMs!.toFixed(2)} ms (${largeText.length} bytes)`);
+if (PART !== 'main') progress(`cold first: wasm load ${coldFirst.wasmLoadMs!.toFixed(2)} ms, 1,000-flag compile + first eval ${coldFirst.compileAndFirstEvalMs!.toFixed(2)} ms (${largeText.length} bytes)`);
 
 // ---------------------------------------------------------------- timing
 
@@ -121,33 +124,41 @@ function getterTask(get: Getter, pool: number, unit: number): () => void {
   };
 }
 
-// Cold paths, repeated in a warm process (the first-in-process figures are in coldFirst). They run before the
-// subject pool is built: with the pool's ~1 M objects in the heap, every collection the compile triggers also
-// walks the benchmark's own fixtures (Node: 1,000-flag compile 21-22 ms instead of 12-15 ms).
-{
-  const b64ToBytes = (b64: string): Uint8Array => {
-    const from = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
-    if (typeof from === 'function') return from(b64);
-    const bin = atob(b64);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  };
-  const cold = Math.max(TIME_MS, 1500);
-  // Every instance reserves address space until it is collected: Deno ran out of it at ~23,000 instances a second.
-  const INSTANCE_MS = 300;
-  await run('cold', 'WASM decode + compile + instantiate', 1, () => {
-    const m = new WebAssembly.Module(b64ToBytes(WASM_BASE64) as Uint8Array<ArrayBuffer>);
-    sink += new WebAssembly.Instance(m, {}).exports.memory ? 1 : 0;
-  }, `${WASM_BASE64.length} base64 chars`, INSTANCE_MS);
-  await run('cold', 'createWasmKernel() (cached Module: instantiate + self-check)', 1, () => void createWasmKernel(), undefined, INSTANCE_MS);
+// Cold paths, repeated in a warm process (first in process: coldFirst). bench/run.mjs runs them in a process of their
+// own (BENCH_PART=cold): in the main one, every collection a compile triggers also walks the ~1 M subject objects of
+// the pool (Node: 1,000-flag compile 21-22 ms instead of 12-15 ms), and after thousands of WASM instances and
+// compiled configs Bun's getter rows ran 1.3-2.5× slower.
+if (PART !== 'main') {
+  const COLD_MS = Math.max(TIME_MS, 1500);
   await run('cold', 'compile 1,000-flag config (1.3 MB text) + first evaluation', 1, () => {
     const c = offlineInit({ flagsConfiguration: largeText, logger: SILENT, assignmentLogger: { logAssignment() {} } });
     consume(c.getStringAssignment('flag-0000-checkout', 'first-subject', { country: 'US', age: 30 }, 'x'));
-  }, 'JSON.parse + validation + compile + offlineInit + one getter', cold, 12);
-  await run('cold', 'compileConfig only, from text', 1, () => void compileConfig(largeText), 'JSON.parse + quick flag checks + compile', cold, 12);
-  await run('cold', 'JSON.parse + compileConfig of the object', 1, () => void compileConfig(JSON.parse(largeText)), 'objects are checked and copied by the valibot schema', cold, 12);
-  await run('cold', 'JSON.parse only (1.3 MB)', 1, () => void JSON.parse(largeText), 'the floor for any SDK given text', cold, 12);
+  }, 'JSON.parse + validation + compile + offlineInit + one getter', COLD_MS, 12);
+  await run('cold', 'compileConfig only, from text', 1, () => void compileConfig(largeText), 'JSON.parse + quick flag checks + compile', COLD_MS, 12);
+  await run('cold', 'JSON.parse + compileConfig of the object', 1, () => void compileConfig(JSON.parse(largeText)), 'objects are checked and copied by the valibot schema', COLD_MS, 12);
+  await run('cold', 'JSON.parse only (1.3 MB)', 1, () => void JSON.parse(largeText), 'the floor for any SDK given text', COLD_MS, 12);
+  // WASM loading, repeated in a warm process (first in process: coldFirst).
+  {
+    const b64ToBytes = (b64: string): Uint8Array => {
+      const from = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
+      if (typeof from === 'function') return from(b64);
+      const bin = atob(b64);
+      const out = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+      return out;
+    };
+    // Every instance reserves address space until it is collected: Deno ran out of it at ~23,000 instances a second.
+    const INSTANCE_MS = 300;
+    await run('cold', 'WASM decode + compile + instantiate', 1, () => {
+      const m = new WebAssembly.Module(b64ToBytes(WASM_BASE64) as Uint8Array<ArrayBuffer>);
+      sink += new WebAssembly.Instance(m, {}).exports.memory ? 1 : 0;
+    }, `${WASM_BASE64.length} base64 chars`, INSTANCE_MS);
+    await run('cold', 'createWasmKernel() (cached Module: instantiate + self-check)', 1, () => void createWasmKernel(), undefined, INSTANCE_MS);
+  }
+}
+if (PART === 'cold') {
+  console.log(`BENCH_JSON ${JSON.stringify({ runtime, runtimeVersion, largeConfigBytes: largeText.length, coldFirst, rows, sink })}`);
+  exitProcess(0);
 }
 
 // ---------------------------------------------------------------- subjects

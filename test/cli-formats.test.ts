@@ -258,6 +258,7 @@ t('the summary shows each flag\'s variations with counts and percentages', () =>
 
 t('unusable arguments, inputs and configs: a message and a distinct exit code', () => {
   writeFileSync(file('nokey.csv'), 'id,country\nu1,US\n');
+  writeFileSync(file('twice.csv'), 'subjectKey,country,age,country\nu1,US,30,\n');
   const cases: [string[], number, RegExp][] = [
     [['assign', '--config', CONFIG, '--input', file('in.csv'), '--format', 'xml'], 64, /--format must be one of/],
     [['assign', '--config', CONFIG, '--input', file('in.csv'), '--input-format', 'tsv'], 64, /--input-format must be one of/],
@@ -266,6 +267,7 @@ t('unusable arguments, inputs and configs: a message and a distinct exit code', 
     [['assign', '--config', CONFIG, '--api-key', 'k', '--input', file('in.csv')], 64, /not both/],
     [['assign', '--config', CONFIG, '--input', '-', '--input-format', 'parquet'], 64, /Parquet input needs a file/],
     [['assign', '--config', CONFIG, '--input', file('nokey.csv')], 65, /no column "subjectKey".*--key/],
+    [['assign', '--config', CONFIG, '--input', file('twice.csv')], 65, /names column "country" more than once/],
     [['assign', '--config', CONFIG, '--input', file('in.csv'), '--input-format', 'parquet'], 66, /cannot read input/],
     [['assign', '--config', CONFIG, '--input', file('missing.csv')], 66, /cannot read input/],
     [['assign', '--config', CONFIG, '--input', file('in.csv'), '--output', join(dir, 'no', 'such', 'dir.csv')], 73, /cannot write/],

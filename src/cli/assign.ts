@@ -297,6 +297,9 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
               if (header === null || headerError !== null) throw new InputError(`the first line of ${inputPath} is not a CSV header${headerError ? ` (${headerError})` : ''}`);
               const names: string[] = header;
               if (!names.includes(o.key)) throw new InputError(`the CSV header has no column "${o.key}" (columns: ${names.join(', ')}); choose the key column with --key`);
+              // A repeated name would make one column silently shadow the other.
+              const repeated = names.find((name, i) => names.indexOf(name) !== i);
+              if (repeated !== undefined) throw new InputError(`the CSV header names column "${repeated}" more than once`);
               spec.header = names;
               bytes = end === -1 ? new Uint8Array(0) : copy(bytes.subarray(end));
             }
