@@ -162,11 +162,14 @@ const PAGE = 65536;
 const HOT_COLUMNS = 8;
 /**
  * Of the engine's first 64 subjects, how many must need a salt's shard for it to be precomputed for the whole
- * call in SIMD lanes: a lane must cost less than the scalar md5s it saves. One-block md5, 2026-11-25: V8 (Node,
- * Deno) 29–51 ns per lane vs 91–106 ns scalar → worth it from about a third; JavaScriptCore (Bun) 78 vs 91 ns
- * → only when nearly every subject needs it.
+ * call in SIMD lanes: 64 × (cost of a lane ÷ cost of a scalar md5), as measured per engine on one-block messages
+ * (2026-11-25): Node's V8 29 vs 91 ns → 21; Deno's V8 51 vs 106 ns → 31; Bun's JavaScriptCore 78 vs 91 ns → 55.
+ * (Deno's assignColumns row: 105 ns per cell with 21, 98-102 with 31.)
  */
-const HOT_MIN = typeof (globalThis as { Bun?: unknown }).Bun === 'undefined' ? 22 : 58;
+const HOT_MIN = (() => {
+  const g = globalThis as { Bun?: unknown; Deno?: unknown };
+  return g.Bun !== undefined ? 55 : g.Deno !== undefined ? 31 : 21;
+})();
 /** Bytes reserved below the general single-call key slot for the salt (salt is written right-aligned to it). */
 const SALT_SLOT = 1024;
 /** md5Prefix32 pads in place: bytes it may clobber after the message. */
