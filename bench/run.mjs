@@ -181,6 +181,12 @@ for (let t = 0; t < (perRuntime[0]?.length ?? 0); t++) {
 }
 out.push('', 'Anchors from the issue (same machine, earlier): Eppo official node SDK 20.6–25 µs per getter; GrowthBook 2–4 µs; flagd-core',
   '0.72–1.2 µs; js-md5 256 ns and WASM scalar over pre-packed keys 53 ns per one-block key.', '');
+// Where targets are missed or marginal: profiles and plans, written by hand in bench/analysis.md.
+try {
+  out.push('### Misses and margins: profiles and plans', '', readFileSync(join(root, 'bench', 'analysis.md'), 'utf8'));
+} catch {
+  // no analysis yet
+}
 
 const SECTIONS = [
   ['getter', 'Single getter (per call)', 'eppo'],
@@ -208,7 +214,7 @@ for (const res of results) {
       const parts = [
         ['args check + flag lookup + default (unknown flag)', med(res, ROW.unknown)],
         ['evaluate(), rollout flag: 1 md5 via WASM + split', med(res, ROW.rollout)],
-        ['evaluate(), regex flag: re2js MATCHES, no md5', med(res, ROW.regex)],
+        ['evaluate(), regex flag: MATCHES (a linear-safe pattern: native RegExp), no md5', med(res, ROW.regex)],
         ['evaluate(), 3-flag mix', ev],
         ['dedupe check on a hit (dedupe-hit getter − evaluate())', ev !== undefined && med(res, ROW.dedupeHit) !== undefined ? med(res, ROW.dedupeHit) - ev : undefined],
         ['event build + delivery (logger on, dedupe off − evaluate())', ev !== undefined && med(res, ROW.dedupeOff) !== undefined ? med(res, ROW.dedupeOff) - ev : undefined],

@@ -40,15 +40,17 @@ export function parseCsv(text: string, emit: CsvSink): number {
       pos = nl + 1;
       line++;
       if (isBlank(text, start, end)) continue;
-      fields.length = 0;
+      // Overwrite in place (truncating only when the record is shorter): no shrink and regrow per record.
+      let k = 0;
       let from = start;
       for (;;) {
         const comma = text.indexOf(',', from);
         if (comma === -1 || comma >= end) break;
-        fields.push(text.slice(from, comma));
+        fields[k++] = text.slice(from, comma);
         from = comma + 1;
       }
-      fields.push(text.slice(from, end));
+      fields[k++] = text.slice(from, end);
+      if (fields.length !== k) fields.length = k;
       rawStart = start;
       rawEnd = end;
       emit(fields, startLine, raw, null);
