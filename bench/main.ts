@@ -21,7 +21,7 @@ import { md5 as jsMd5 } from 'js-md5';
 import { md5 as nobleMd5 } from '@noble/hashes/legacy.js';
 import { createHash } from 'node:crypto';
 import { type SaltshardClient, compileConfig, offlineInit } from '../src/mod.ts';
-import { type ShardKernel, createJsKernel, createWasmKernel } from '../src/wasm/kernel.ts';
+import { type ShardKernel, base64ToBytes, createJsKernel, createWasmKernel } from '../src/wasm/kernel.ts';
 import { WASM_BASE64 } from '../src/wasm/bytes.generated.ts';
 import {
   FLAG_EXPERIMENT, FLAG_REGEX, FLAG_ROLLOUT, WORKLOAD_FLAGS, makeLargeUfc, makeSubjects, workloadFlagd, workloadGrowthBook, workloadUfc,
@@ -139,18 +139,10 @@ if (PART !== 'main') {
   await run('cold', 'JSON.parse only (1.3 MB)', 1, () => void JSON.parse(largeText), 'the floor for any SDK given text', COLD_MS, 12);
   // WASM loading, repeated in a warm process (first in process: coldFirst).
   {
-    const b64ToBytes = (b64: string): Uint8Array => {
-      const from = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
-      if (typeof from === 'function') return from(b64);
-      const bin = atob(b64);
-      const out = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-      return out;
-    };
     // Every instance reserves address space until it is collected: Deno ran out of it at ~23,000 instances a second.
     const INSTANCE_MS = 300;
     await run('cold', 'WASM decode + compile + instantiate', 1, () => {
-      const m = new WebAssembly.Module(b64ToBytes(WASM_BASE64) as Uint8Array<ArrayBuffer>);
+      const m = new WebAssembly.Module(base64ToBytes(WASM_BASE64) as Uint8Array<ArrayBuffer>);
       sink += new WebAssembly.Instance(m, {}).exports.memory ? 1 : 0;
     }, `${WASM_BASE64.length} base64 chars`, INSTANCE_MS);
     await run('cold', 'createWasmKernel() (cached Module: instantiate + self-check)', 1, () => void createWasmKernel(), undefined, INSTANCE_MS);

@@ -215,7 +215,8 @@ function checkOffsets(arena: Uint8Array, offsets: Uint32Array, count: number): v
   if (prev > arena.length) throw new RangeError(`offsets[${count}] = ${prev} exceeds the arena length ${arena.length}`);
 }
 
-function base64ToBytes(b64: string): Uint8Array {
+/** @internal Base64 → bytes (Uint8Array.fromBase64 where the runtime has it); the bench times it too. */
+export function base64ToBytes(b64: string): Uint8Array {
   const fromBase64 = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
   if (typeof fromBase64 === 'function') return fromBase64(b64);
   const bin = atob(b64);
