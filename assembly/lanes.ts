@@ -11,7 +11,7 @@ import { md5x2 } from './md5x2';
 import { copyLoose, zeroLoose } from './mem';
 
 const MAX_NB: u32 = 4;
-export const LANES: u32 = ASC_FEATURE_SIMD ? 8 : 2;
+const LANES: u32 = ASC_FEATURE_SIMD ? 8 : 2;
 const SLOT: usize = 320;
 const STAGE: usize = memory.data(<i32>(SLOT * <usize>(MAX_NB * LANES)), 16);
 /** Output index per queue slot. */
