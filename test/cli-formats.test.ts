@@ -164,6 +164,52 @@ t('1, 2 and 4 workers write the same bytes, in every output format', () => {
   }
 });
 
+t('--layout wide: one row per subject with each flag\'s variation key, in NDJSON, CSV and Parquet, for any number of workers', async () => {
+  const want = LIST.map((s) => {
+    const row: Record<string, unknown> = { subjectKey: s.subjectKey };
+    for (const f of FLAGS) row[f] = client.evaluate(f, s.subjectKey, s.subjectAttributes).variationKey;
+    return row;
+  });
+  const nd = run(['assign', '--config', CONFIG, '--input', file('in.csv'), '--layout', 'wide', '--workers', '2']);
+  assert.equal(nd.code, 0, nd.stderr);
+  assert.match(nd.stderr, /rows in 2500, rows written 2500/);
+  const rows = ndjsonRows(nd.stdout);
+  rows.forEach((row, i) => assert.deepEqual(Object.keys(row), ['subjectKey', ...FLAGS], `row ${i}`));
+  assert.deepEqual(rows, want);
+  // CSV: the same cells, empty for none.
+  const csv = run(['assign', '--config', CONFIG, '--input', file('in.ndjson'), '--layout', 'wide', '--format', 'csv']);
+  assert.equal(csv.code, 0, csv.stderr);
+  const parsed = Papa.parse<Record<string, string>>(csv.stdout, { header: true, skipEmptyLines: true });
+  assert.deepEqual(parsed.errors, []);
+  assert.deepEqual(parsed.meta.fields, ['subjectKey', ...FLAGS]);
+  assert.deepEqual(parsed.data, want.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v ?? '']))));
+  // Parquet: null for none; and 1, 2 and 4 workers write the same bytes in each format.
+  for (const format of ['ndjson', 'csv', 'parquet']) {
+    const outs = [1, 2, 4].map((w) => {
+      const out = file(`wide${w}.${format}`);
+      const r = run(['assign', '--config', CONFIG, '--input', file('in.parquet'), '--output', out, '--format', format, '--layout', 'wide', '--workers', String(w)]);
+      assert.equal(r.code, 0, r.stderr);
+      return readFileSync(out);
+    });
+    assert.ok(outs[1].equals(outs[0]) && outs[2].equals(outs[0]), `wide ${format}: worker counts differ`);
+    if (format === 'parquet') {
+      const ab = outs[0].buffer.slice(outs[0].byteOffset, outs[0].byteOffset + outs[0].byteLength);
+      assert.deepEqual(await parquetReadObjects({ file: ab }), want);
+    }
+  }
+  const bad = run(['assign', '--config', CONFIG, '--input', file('in.csv'), '--layout', 'tall']);
+  assert.equal(bad.code, 64);
+  assert.match(bad.stderr, /--layout must be one of long, wide/);
+  // A flag named like the key column would make two columns of one name.
+  const doc = JSON.parse(readFileSync(CONFIG, 'utf8'));
+  doc.flags.subjectKey = Object.values(doc.flags)[0];
+  writeFileSync(file('collide.json'), JSON.stringify(doc));
+  const collide = run(['assign', '--config', file('collide.json'), '--input', file('in.csv'), '--layout', 'wide']);
+  assert.equal(collide.code, 64);
+  assert.match(collide.stderr, /a flag is named "subjectKey"/);
+  assert.equal(run(['assign', '--config', file('collide.json'), '--input', file('in.csv')]).code, 0);
+});
+
 t('bad rows: reported with line numbers on stderr and in --rejects, good rows all written, counts add up, exit 65', () => {
   // 5 % malformed rows, blank lines, quoted fields with commas, quotes and line breaks, a truncated last line.
   const list = subjects(1000);

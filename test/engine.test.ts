@@ -978,7 +978,26 @@ function randomFormatJob(rng: Rng): FormatJob {
   const cellsBacking = new Uint16Array(n * nFlags + 3);
   const cells = cellsBacking.subarray(1, 1 + n * nFlags);
   for (let c = 0; c < cells.length; c++) cells[c] = rng.int(counts[c % nFlags]);
-  return { n, nFlags, prefix, keys, keyStart, keyLen, cells, sfxBase, sfxStart, sfxLen, sfx };
+  return { n, nFlags, perSubject: rng.chance(0.5), prefix, keys, keyStart, keyLen, cells, sfxBase, sfxStart, sfxLen, sfx };
+}
+
+/** What a FormatJob must give, spelled out piece by piece. */
+function naiveFormat(job: FormatJob): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < job.n; i++) {
+    for (let j = 0; j < job.nFlags; j++) {
+      if (j === 0 || !job.perSubject) parts.push(job.prefix, job.keys.subarray(job.keyStart[i], job.keyStart[i] + job.keyLen[i]));
+      const e = job.sfxBase[j] + job.cells[i * job.nFlags + j];
+      parts.push(job.sfx.subarray(job.sfxStart[e], job.sfxStart[e] + job.sfxLen[e]));
+    }
+  }
+  const out = new Uint8Array(parts.reduce((k, x) => k + x.length, 0));
+  let at = 0;
+  for (const x of parts) {
+    out.set(x, at);
+    at += x.length;
+  }
+  return out;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -987,7 +1006,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-t('formatCells fuzz: random jobs give the same bytes on both WASM builds as in JS, with no trap', () => {
+t('formatCells fuzz: random jobs (per cell and per subject) give the same bytes on both WASM builds as in JS, with no trap', () => {
   for (const v of VARIANTS) {
     const p = probe(v);
     const rng = new Rng(v === 'simd' ? 31337 : 271828);
@@ -995,6 +1014,7 @@ t('formatCells fuzz: random jobs give the same bytes on both WASM builds as in J
     for (let round = 0; round < 300; round++) {
       const job = randomFormatJob(rng);
       const want = jsKernel.formatCells(job);
+      if (!sameBytes(want, naiveFormat(job))) assert.fail(`js round ${round}: not the job's pieces in order (perSubject ${job.perSubject})`);
       const got = p.kernel.formatCells(job);
       if (!sameBytes(got, want)) assert.fail(`${v} round ${round}: ${got.length} bytes vs ${want.length} (n ${job.n}, nFlags ${job.nFlags})`);
       bytes += got.length;

@@ -15,6 +15,8 @@ import { csvField, parseCsv } from './csv.ts';
 export type InputFormat = 'ndjson' | 'csv' | 'parquet';
 export type OutputFormat = 'ndjson' | 'csv' | 'parquet';
 export type ColumnType = 'string' | 'number' | 'boolean';
+/** `long`: a row per subject per flag (OUTPUT_FIELDS); `wide`: a row per subject, its key then each flag's variation key. */
+export type Layout = 'long' | 'wide';
 
 /** Everything a processor needs; plain data, sent to each worker once. */
 export interface RunSpec {
@@ -25,6 +27,7 @@ export interface RunSpec {
   nowMs: number;
   inputFormat: InputFormat;
   outputFormat: OutputFormat;
+  layout: Layout;
   /** The subject key column (CSV, Parquet) or field (NDJSON). */
   key: string;
   types: Record<string, ColumnType>;
@@ -49,17 +52,8 @@ export interface Reject {
   raw: string;
 }
 
-/** Parquet output columns of one chunk. */
-export interface OutputColumns {
-  subjectKey: string[];
-  flagKey: string[];
-  variationType: (string | null)[];
-  variationKey: (string | null)[];
-  value: (string | null)[];
-  allocationKey: (string | null)[];
-  reason: string[];
-  doLog: boolean[];
-}
+/** Parquet output columns of one chunk, by name (outputFields() gives the names and their order). */
+export type OutputColumns = Record<string, unknown[]>;
 
 /** What a chunk gave. */
 export interface ChunkResult {
@@ -75,8 +69,13 @@ export interface ChunkResult {
   dist: [number, string | null, string, number][];
 }
 
-/** The output columns, in order (also the CSV header and the NDJSON field order). */
+/** The output columns of the long layout, in order (also the CSV header and the NDJSON field order). */
 export const OUTPUT_FIELDS = ['subjectKey', 'flagKey', 'variationType', 'variationKey', 'value', 'allocationKey', 'reason', 'doLog'] as const;
+
+/** The output columns of a layout, in order: the wide layout's are subjectKey and then the flag keys. */
+export function outputFields(layout: Layout, flagKeys: readonly string[]): string[] {
+  return layout === 'wide' ? ['subjectKey', ...flagKeys] : [...OUTPUT_FIELDS];
+}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -298,9 +297,26 @@ export class Processor {
       const o = result.outcome(j, k);
       dist.push([j, o.variationKey, o.reason, count]);
     }));
-    if (this.#spec.outputFormat === 'parquet') return { bytes: null, columns: parquetColumns(result, cells), dist };
-    return { bytes: textOutput(result, cells, this.#spec.outputFormat === 'csv', keys), columns: null, dist };
+    const wide = this.#spec.layout === 'wide';
+    if (this.#spec.outputFormat === 'parquet') return { bytes: null, columns: wide ? wideColumns(result, cells) : parquetColumns(result, cells), dist };
+    return { bytes: textOutput(result, cells, this.#spec.outputFormat === 'csv', wide, keys), columns: null, dist };
   }
+}
+
+/** Parquet output, wide layout: per subject its key and each flag's variation key (null when none). */
+function wideColumns(result: BatchResult, cells: Uint16Array): OutputColumns {
+  const nf = result.flagKeys.length;
+  const n = result.size;
+  // No prototype: a flag may be named __proto__.
+  const c: OutputColumns = Object.create(null);
+  c.subjectKey = Array.from({ length: n }, (_, i) => result.subjectKey(i));
+  result.flagKeys.forEach((flagKey, j) => {
+    const keys = Array.from({ length: result.outcomes(j) }, (_, k) => result.outcome(j, k).variationKey);
+    const column = new Array(n);
+    for (let i = 0; i < n; i++) column[i] = keys[cells[i * nf + j]];
+    c[flagKey] = column;
+  });
+  return c;
 }
 
 /** Parquet output: one entry per (subject, flag) in every column. */
@@ -330,11 +346,11 @@ const NDJSON_PREFIX = encoder.encode('{"subjectKey":"');
 const NO_BYTES = new Uint8Array(0);
 
 /**
- * NDJSON or CSV lines for every cell: each distinct outcome's text after the key is made once, each key's text
- * once (or taken as packed for the engine when no key needs escaping), and the kernel joins them (prefix ++ key ++
- * outcome suffix per line).
+ * NDJSON or CSV lines for every cell (long) or subject (wide): each distinct outcome's text after the key is made
+ * once, each key's text once (or taken as packed for the engine when no key needs escaping), and the kernel joins
+ * them (prefix ++ key ++ outcome suffix per cell, or prefix ++ key ++ the suffixes of its cells per subject).
  */
-function textOutput(result: BatchResult, cells: Uint16Array, csv: boolean, packed: Packer | null): Uint8Array {
+function textOutput(result: BatchResult, cells: Uint16Array, csv: boolean, wide: boolean, packed: Packer | null): Uint8Array {
   const nf = result.flagKeys.length;
   const n = result.size;
   const sfxBase = new Uint32Array(nf);
@@ -343,7 +359,9 @@ function textOutput(result: BatchResult, cells: Uint16Array, csv: boolean, packe
     sfxBase[j] = suffixes.length;
     for (let k = 0; k < result.outcomes(j); k++) {
       const o = result.outcome(j, k);
-      suffixes.push(csv ? csvSuffix(o) : `"${JSON.stringify({ subjectKey: '', ...o }).slice(16)}\n`);
+      if (!wide) suffixes.push(csv ? csvSuffix(o) : `"${JSON.stringify({ subjectKey: '', ...o }).slice(16)}\n`);
+      else if (csv) suffixes.push(`,${csvField(o.variationKey ?? '')}${j === nf - 1 ? '\n' : ''}`);
+      else suffixes.push(`${j === 0 ? '"' : ''},${JSON.stringify(o.flagKey)}:${JSON.stringify(o.variationKey)}${j === nf - 1 ? '}\n' : ''}`);
     }
   }
   const sfx = new Packer(suffixes.length, 256);
@@ -357,7 +375,7 @@ function textOutput(result: BatchResult, cells: Uint16Array, csv: boolean, packe
   const k = keys.done();
   const x = sfx.done();
   return getKernel().formatCells({
-    n, nFlags: nf, prefix: csv ? NO_BYTES : NDJSON_PREFIX, keys: k.bytes, keyStart: k.starts, keyLen: k.lengths,
+    n, nFlags: nf, perSubject: wide, prefix: csv ? NO_BYTES : NDJSON_PREFIX, keys: k.bytes, keyStart: k.starts, keyLen: k.lengths,
     cells, sfxBase, sfxStart: x.starts, sfxLen: x.lengths, sfx: x.bytes,
   });
 }

@@ -13,9 +13,9 @@ import { Worker } from 'node:worker_threads';
 import { SaltshardClient } from '../client.ts';
 import { type CompiledConfig, compileConfig } from '../config/compile.ts';
 import type { Logger } from '../events/logger.ts';
-import { type ChunkResult, type ColumnType, type InputFormat, OUTPUT_FIELDS, type OutputColumns, type OutputFormat, Processor, type RunSpec, type Task } from './assign-core.ts';
+import { type ChunkResult, type ColumnType, type InputFormat, type Layout, type OutputColumns, type OutputFormat, Processor, type RunSpec, type Task, outputFields } from './assign-core.ts';
 import { type CliIO, EXIT, parseCommand, usageError } from './common.ts';
-import { lastCsvBoundary, parseCsv } from './csv.ts';
+import { csvField, lastCsvBoundary, parseCsv } from './csv.ts';
 
 /** Usage text of the command. */
 export const ASSIGN_USAGE = `  saltshard assign (--config FLAGS.json | --api-key KEY) --input FILE|- [--output FILE] [options]
@@ -31,9 +31,11 @@ export const ASSIGN_USAGE = `  saltshard assign (--config FLAGS.json | --api-key
   --key NAME           the subject key column / field (default subjectKey)
   --types COL:TYPE,... attribute types that override inference: string, number or boolean
   --output FILE        default standard output; --format ndjson|csv|parquet, else by extension, else ndjson
-    One row per subject per flag, subjects in input order, flags in config order:
+  --layout long|wide   long (default): one row per subject per flag, subjects in input order, flags in config order:
     {"subjectKey","flagKey","variationType","variationKey","value","allocationKey","reason","doLog"}
     (CSV and Parquet: the same columns; value as text: strings as they are, others in JSON notation)
+                       wide: one row per subject: subjectKey, then one column per flag holding its variation key
+                       (null, or empty in CSV, when the subject gets the default)
   --workers N          worker threads (default: number of CPUs; 1 evaluates in-process)
   --rejects FILE       also write rejected rows there as NDJSON {"line","error","raw"}
   Bad rows are reported on stderr with their line number (Parquet: row number) and skipped; every good row is
@@ -50,6 +52,7 @@ const MAX_RECORD_BYTES = 256 << 20;
 const PARQUET_ROW_GROUP = 131_072;
 const MAX_STDERR_REJECTS = 1000;
 const FORMATS = ['ndjson', 'csv', 'parquet'] as const;
+const LAYOUTS = ['long', 'wide'] as const;
 const TYPES = ['string', 'number', 'boolean'] as const;
 
 interface Options {
@@ -60,6 +63,7 @@ interface Options {
   'input-format'?: string;
   output?: string;
   format?: string;
+  layout?: string;
   key?: string;
   types?: string;
   workers?: string;
@@ -74,7 +78,7 @@ interface Options {
 export async function assignCommand(args: readonly string[], io: CliIO): Promise<number> {
   const s = { type: 'string' } as const;
   const values = parseCommand<Options>(args, {
-    config: s, 'api-key': s, 'base-url': s, input: s, 'input-format': s, output: s, format: s, key: s, types: s, workers: s, rejects: s,
+    config: s, 'api-key': s, 'base-url': s, input: s, 'input-format': s, output: s, format: s, layout: s, key: s, types: s, workers: s, rejects: s,
   }, ASSIGN_USAGE, io);
   if (typeof values === 'number') return values;
   if (values.config !== undefined && values['api-key'] !== undefined) return usageError(io, 'give --config FILE or --api-key KEY, not both');
@@ -86,6 +90,8 @@ export async function assignCommand(args: readonly string[], io: CliIO): Promise
   const outputFormat = pickFormat(values.format, values.output);
   if (outputFormat === null) return usageError(io, `--format must be one of ${FORMATS.join(', ')}`);
   if (inputFormat === 'parquet' && values.input === '-') return usageError(io, 'Parquet input needs a file, not standard input');
+  const layout = (values.layout ?? 'long') as Layout;
+  if (!(LAYOUTS as readonly string[]).includes(layout)) return usageError(io, `--layout must be one of ${LAYOUTS.join(', ')}`);
   const types = parseTypes(values.types ?? '');
   if (typeof types === 'string') return usageError(io, types);
   let workers = defaultWorkers();
@@ -98,7 +104,8 @@ export async function assignCommand(args: readonly string[], io: CliIO): Promise
 
   const loaded = await loadConfig(values, io);
   if (typeof loaded === 'number') return loaded;
-  return run({ ...loaded, inputFormat, outputFormat, key, types, workers, values }, io);
+  if (layout === 'wide' && loaded.config.flags.has('subjectKey')) return usageError(io, '--layout wide: a flag is named "subjectKey", like the key column; use --layout long');
+  return run({ ...loaded, inputFormat, outputFormat, layout, key, types, workers, values }, io);
 }
 
 function pickFormat(explicit: string | undefined, path: string | undefined): InputFormat | null {
@@ -156,6 +163,7 @@ interface RunOptions {
   config: CompiledConfig;
   inputFormat: InputFormat;
   outputFormat: OutputFormat;
+  layout: Layout;
   key: string;
   types: Record<string, ColumnType>;
   workers: number;
@@ -169,7 +177,7 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
   client.setConfiguration(o.config);
   const flagKeys = client.getFlagKeys();
   const spec: RunSpec = {
-    config: o.config.wire, flagKeys, nowMs: Date.now(), inputFormat: o.inputFormat, outputFormat: o.outputFormat,
+    config: o.config.wire, flagKeys, nowMs: Date.now(), inputFormat: o.inputFormat, outputFormat: o.outputFormat, layout: o.layout,
     key: o.key, types: { ...o.types }, header: null, path: o.inputFormat === 'parquet' ? inputPath : null,
   };
 
@@ -216,7 +224,8 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
     io.stderr.write(`saltshard: cannot write ${(err as NodeJS.ErrnoException).path ?? ''}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
     return 73;
   }
-  const parquetOut = o.outputFormat === 'parquet' ? await ParquetSink.open(out) : null;
+  const fields = outputFields(o.layout, flagKeys);
+  const parquetOut = o.outputFormat === 'parquet' ? await ParquetSink.open(out, fields, o.layout) : null;
 
   // Counters and the summary's distribution.
   let lineBase = 0;
@@ -256,7 +265,7 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
   let pool: Pool | null = null;
   let code: number = EXIT.OK;
   try {
-    if (o.outputFormat === 'csv') await out.write(`${OUTPUT_FIELDS.join(',')}\n`);
+    if (o.outputFormat === 'csv') await out.write(`${fields.map(csvField).join(',')}\n`);
     const inflight = new Map<number, Promise<ChunkResult>>();
     let seq = 0;
     let written = 0;
@@ -578,11 +587,17 @@ class TextSink {
 
 /** Parquet output through hyparquet-writer: fixed-size row groups, flushed to the sink as each is encoded. */
 class ParquetSink {
-  #pending: OutputColumns = emptyColumns();
+  readonly #pending: unknown[][];
   #size = 0;
-  private constructor(private readonly writer: { write(o: unknown): void | Promise<void>; finish(): void | Promise<void> }) {}
+  private constructor(
+    private readonly writer: { write(o: unknown): void | Promise<void>; finish(): void | Promise<void> },
+    private readonly fields: readonly string[],
+  ) {
+    this.#pending = fields.map(() => []);
+  }
 
-  static async open(sink: TextSink): Promise<ParquetSink> {
+  /** `fields`: the columns in order (outputFields); every one is text but doLog (boolean) in the long layout. */
+  static async open(sink: TextSink, fields: readonly string[], layout: Layout): Promise<ParquetSink> {
     const { ByteWriter, ParquetWriter } = await import('hyparquet-writer');
     const bw = new ByteWriter() as unknown as { buffer: ArrayBuffer; index: number; ensure(n: number): void; flush(): Promise<void>; finish(): Promise<void> };
     const ensure = bw.ensure.bind(bw);
@@ -602,18 +617,20 @@ class ParquetSink {
     bw.flush = flush;
     bw.finish = flush;
     const str = (name: string, optional: boolean) => ({ name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: optional ? 'OPTIONAL' : 'REQUIRED' });
+    const required = new Set(layout === 'wide' ? ['subjectKey'] : ['subjectKey', 'flagKey', 'reason']);
     const schema = [
-      { name: 'root', num_children: 8 },
-      str('subjectKey', false), str('flagKey', false), str('variationType', true), str('variationKey', true),
-      str('value', true), str('allocationKey', true), str('reason', false),
-      { name: 'doLog', type: 'BOOLEAN', repetition_type: 'REQUIRED' },
+      { name: 'root', num_children: fields.length },
+      ...fields.map((name) => (layout === 'long' && name === 'doLog' ? { name, type: 'BOOLEAN', repetition_type: 'REQUIRED' } : str(name, !required.has(name)))),
     ];
-    return new ParquetSink(new ParquetWriter({ writer: bw as never, schema: schema as never, createdBy: 'saltshard' }) as never);
+    return new ParquetSink(new ParquetWriter({ writer: bw as never, schema: schema as never, createdBy: 'saltshard' }) as never, fields);
   }
 
   async add(c: OutputColumns): Promise<void> {
-    for (const f of OUTPUT_FIELDS) for (const v of c[f]) (this.#pending[f] as unknown[]).push(v);
-    this.#size += c.subjectKey.length;
+    this.fields.forEach((f, k) => {
+      const into = this.#pending[k]!;
+      for (const v of c[f]!) into.push(v);
+    });
+    this.#size += c.subjectKey!.length;
     while (this.#size >= PARQUET_ROW_GROUP) await this.#write(PARQUET_ROW_GROUP);
   }
 
@@ -623,15 +640,11 @@ class ParquetSink {
   }
 
   async #write(n: number): Promise<void> {
-    const columnData = OUTPUT_FIELDS.map((name) => ({ name, data: (this.#pending[name] as unknown[]).slice(0, n) }));
-    for (const f of OUTPUT_FIELDS) (this.#pending[f] as unknown[]).splice(0, n);
+    const columnData = this.fields.map((name, k) => ({ name, data: this.#pending[k]!.slice(0, n) }));
+    for (const column of this.#pending) column.splice(0, n);
     this.#size -= n;
     await this.writer.write({ columnData, rowGroupSize: n });
   }
-}
-
-function emptyColumns(): OutputColumns {
-  return { subjectKey: [], flagKey: [], variationType: [], variationKey: [], value: [], allocationKey: [], reason: [], doLog: [] };
 }
 
 function stderrLogger(io: CliIO): Logger {

@@ -34,12 +34,15 @@ export interface ShardKernel {
 }
 
 /**
- * Output lines for every (subject i, flag j), in order: prefix ++ key text i ++ suffix of cell (i, j), where the
- * suffix of a cell is suffix number sfxBase[j] + cells[i·nFlags + j], bytes sfx[sfxStart[e], +sfxLen[e]).
+ * Output for every (subject i, flag j), in order: prefix ++ key text i ++ suffix of cell (i, j), where the suffix
+ * of a cell is suffix number sfxBase[j] + cells[i·nFlags + j], bytes sfx[sfxStart[e], +sfxLen[e]). With
+ * `perSubject`, prefix and key are written once per subject, before its first cell (one line per subject: the
+ * suffixes carry the separators and line ends).
  */
 export interface FormatJob {
   readonly n: number;
   readonly nFlags: number;
+  readonly perSubject?: boolean;
   readonly prefix: Uint8Array;
   readonly keys: Uint8Array;
   readonly keyStart: Uint32Array;
@@ -51,11 +54,15 @@ export interface FormatJob {
   readonly sfx: Uint8Array;
 }
 
+/** How many times each subject's prefix and key are written. */
+const keyRepeats = (job: FormatJob): number => (job.perSubject ? Math.min(1, job.nFlags) : job.nFlags);
+
 /** The exact output size of a FormatJob. */
 function formatSize(job: FormatJob): number {
   const { n, nFlags, keyLen, cells, sfxBase, sfxLen } = job;
-  let size = n * nFlags * job.prefix.length;
-  for (let i = 0; i < n; i++) size += keyLen[i]! * nFlags;
+  const repeats = keyRepeats(job);
+  let size = n * repeats * job.prefix.length;
+  for (let i = 0; i < n; i++) size += keyLen[i]! * repeats;
   for (let i = 0, c = 0; i < n; i++) for (let j = 0; j < nFlags; j++, c++) size += sfxLen[sfxBase[j]! + cells[c]!]!;
   return size;
 }
@@ -63,10 +70,11 @@ function formatSize(job: FormatJob): number {
 /** An upper bound of a FormatJob's output size without a pass over the cells: every suffix at the longest's length. */
 function formatBound(job: FormatJob): number {
   const { n, nFlags, keyLen, sfxLen } = job;
+  const repeats = keyRepeats(job);
   let longest = 0;
   for (let e = 0; e < sfxLen.length; e++) longest = Math.max(longest, sfxLen[e]!);
-  let size = n * nFlags * (job.prefix.length + longest);
-  for (let i = 0; i < n; i++) size += keyLen[i]! * nFlags;
+  let size = n * (repeats * job.prefix.length + nFlags * longest);
+  for (let i = 0; i < n; i++) size += keyLen[i]! * repeats;
   return size;
 }
 
@@ -78,10 +86,12 @@ function formatJs(job: FormatJob): Uint8Array {
   for (let i = 0, c = 0; i < n; i++) {
     const key = keys.subarray(keyStart[i]!, keyStart[i]! + keyLen[i]!);
     for (let j = 0; j < nFlags; j++, c++) {
-      out.set(prefix, at);
-      at += prefix.length;
-      out.set(key, at);
-      at += key.length;
+      if (j === 0 || !job.perSubject) {
+        out.set(prefix, at);
+        at += prefix.length;
+        out.set(key, at);
+        at += key.length;
+      }
       const e = sfxBase[j]! + cells[c]!;
       out.set(sfx.subarray(sfxStart[e]!, sfxStart[e]! + sfxLen[e]!), at);
       at += sfxLen[e]!;
@@ -595,7 +605,7 @@ function createVariant(variant: 'simd' | 'scalar', options: WasmKernelOptions | 
     if (!ensure(end())) return null;
     views.forEach((v, k) => u8.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), ptrs[k]!));
     const [prefixP, keysP, startP, lenP, cellsP, baseP, sfxStartP, sfxLenP, sfxP] = ptrs as [number, number, number, number, number, number, number, number, number];
-    new Uint32Array(memory.buffer, hdr, 13).set([job.n, job.nFlags, prefixP, job.prefix.length, keysP, startP, lenP, cellsP, baseP, sfxStartP, sfxLenP, sfxP, outP]);
+    new Uint32Array(memory.buffer, hdr, 14).set([job.n, job.nFlags, prefixP, job.prefix.length, keysP, startP, lenP, cellsP, baseP, sfxStartP, sfxLenP, sfxP, outP, job.perSubject ? 1 : 0]);
     const written = ex.formatCells(hdr) >>> 0;
     if (written > size) throw new WasmTrapError(`formatCells wrote ${written} bytes, at most ${size} expected`);
     return new Uint8Array(memory.buffer, outP, written).slice();
