@@ -221,6 +221,16 @@ t('inherited property names as attribute names are missing (IS_NULL true) unless
   assert.equal(details(client, 'String', '__proto__', 'alice', { __proto__: { a: 1 } }, 'd').variation, 'null');
 });
 
+t('a matched rule is reported as received, extra fields included, from text and from an object alike', () => {
+  const rule = { id: 'rule-7', note: { by: 'ops' }, conditions: [{ attribute: 'country', operator: 'ONE_OF', value: ['US'], id: 'c-1' }] };
+  const config = doc({ f: flag('STRING', { a: 'A' }, [alloc('x', [split('a')], { rules: [rule] })]) });
+  for (const input of [JSON.stringify(config), structuredClone(config)]) {
+    const client = offlineInit({ flagsConfiguration: input, assignmentLogger: null });
+    const d = details(client, 'String', 'f', 'alice', { country: 'US' }, 'd') as unknown as { evaluationDetails: { matchedRule: unknown } };
+    assert.deepEqual(d.evaluationDetails.matchedRule, rule, typeof input);
+  }
+});
+
 t('malformed documents: SyntaxError for text that is not JSON, ConfigError with the JSON path otherwise', () => {
   for (const text of ['not json', '{"flags": {bad', '', '{"flags":{}}x']) {
     assert.throws(() => compileConfig(text), SyntaxError, text);

@@ -49,13 +49,15 @@ const SplitSchema = v.object({
   extraLogging: v.nullish(dict(v.string())),
 });
 
-const ConditionSchema = v.object({
+// Rules and conditions keep fields the schema does not name: a matched rule is reported as it was received (as
+// Eppo does), whether the config arrived as text (flags used as parsed) or as an object (schema output).
+const ConditionSchema = v.looseObject({
   attribute: v.string(),
   operator: v.string(),
   value: v.unknown(),
 });
 
-const RuleSchema = v.object({ conditions: v.array(ConditionSchema) });
+const RuleSchema = v.looseObject({ conditions: v.array(ConditionSchema) });
 
 const AllocationSchema = v.object({
   key: v.string(),
