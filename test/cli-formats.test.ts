@@ -197,6 +197,13 @@ t('--layout wide: one row per subject with each flag\'s variation key, in NDJSON
       assert.deepEqual(await parquetReadObjects({ file: ab }), want);
     }
   }
+  assert.match(nd.stderr, new RegExp(`2500 subjects x ${FLAGS.length} flags = 2500 rows written \\(one per subject\\)`));
+  // A config without flags: each row is the key alone.
+  writeFileSync(file('noflags.json'), '{"flags":{}}');
+  const keysOnly = run(['assign', '--config', file('noflags.json'), '--input', file('in.csv'), '--layout', 'wide', '--format', 'csv']);
+  assert.equal(keysOnly.code, 0, keysOnly.stderr);
+  const keyLines = Papa.parse<string[]>(keysOnly.stdout, { skipEmptyLines: true }).data.map((r) => r[0]);
+  assert.deepEqual(keyLines, ['subjectKey', ...LIST.map((s) => s.subjectKey)]);
   const bad = run(['assign', '--config', CONFIG, '--input', file('in.csv'), '--layout', 'tall']);
   assert.equal(bad.code, 64);
   assert.match(bad.stderr, /--layout must be one of long, wide/);

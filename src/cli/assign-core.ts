@@ -353,6 +353,11 @@ const NO_BYTES = new Uint8Array(0);
 function textOutput(result: BatchResult, cells: Uint16Array, csv: boolean, wide: boolean, packed: Packer | null): Uint8Array {
   const nf = result.flagKeys.length;
   const n = result.size;
+  if (wide && nf === 0) {
+    // No flags: a wide row is the key alone (the kernel joins cells, and there are none).
+    const lines = Array.from({ length: n }, (_, i) => (csv ? `${csvKeyText(result.subjectKey(i))}\n` : `${JSON.stringify({ subjectKey: result.subjectKey(i) })}\n`));
+    return encoder.encode(lines.join(''));
+  }
   const sfxBase = new Uint32Array(nf);
   const suffixes: string[] = [];
   for (let j = 0; j < nf; j++) {

@@ -344,7 +344,9 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
   const secs = (performance.now() - started) / 1000;
   const nf = flagKeys.length;
   const lines = [
-    `saltshard: ${good} subjects x ${nf} flags = ${good * nf} rows written; ${bad} bad lines skipped`,
+    o.layout === 'wide'
+      ? `saltshard: ${good} subjects x ${nf} flags = ${good} rows written (one per subject); ${bad} bad lines skipped`
+      : `saltshard: ${good} subjects x ${nf} flags = ${good * nf} rows written; ${bad} bad lines skipped`,
     `saltshard: rows in ${good + bad}, rows written ${good} (${good * nf} assignment rows), bad rows ${bad}${rejectsOut ? ` (in ${o.values.rejects})` : ''}; ${secs.toFixed(2)} s, ${formatRate((good + bad) / secs)} rows/s, ${workers} worker${workers === 1 ? '' : 's'}`,
   ];
   if (nf > 0 && good > 0) {
