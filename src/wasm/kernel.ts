@@ -173,12 +173,11 @@ const HOT_COLUMNS = 8;
 /**
  * Of the engine's first 64 subjects, how many must need a salt's shard for it to be precomputed for the whole
  * call in SIMD lanes: 64 × (cost of a lane ÷ cost of a scalar md5), as measured per engine on one-block messages
- * (2026-11-25): Node's V8 29 vs 91 ns → 21; Deno's V8 51 vs 106 ns → 31; Bun's JavaScriptCore 78 vs 91 ns → 55.
- * (Deno's assignColumns row: 105 ns per cell with 21, 98-102 with 31.)
+ * (2026-11-25): Node's V8 28 vs 96 ns → 19; Deno's V8 49 vs 82 ns → 38; Bun's JavaScriptCore 51 vs 92 ns → 35.
  */
 const HOT_MIN = (() => {
   const g = globalThis as { Bun?: unknown; Deno?: unknown };
-  return g.Bun !== undefined ? 55 : g.Deno !== undefined ? 31 : 21;
+  return g.Bun !== undefined ? 35 : g.Deno !== undefined ? 38 : 19;
 })();
 /** Bytes reserved below the general single-call key slot for the salt (salt is written right-aligned to it). */
 const SALT_SLOT = 1024;
