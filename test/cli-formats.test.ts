@@ -217,6 +217,26 @@ t('--layout wide: one row per subject with each flag\'s variation key, in NDJSON
   assert.equal(run(['assign', '--config', file('collide.json'), '--input', file('in.csv')]).code, 0);
 });
 
+t('CSV chunks of very short rows and of very long non-ASCII keys (the key buffers grow) give the client\'s assignments', () => {
+  const keys = Array.from({ length: 3000 }, (_, i) => (i % 997 === 5 ? `é${'日'.repeat(2500 + i)}🤗` : String.fromCharCode(97 + (i % 26)) + (i % 7 === 0 ? '' : String(i % 10))));
+  writeFileSync(file('short.csv'), `subjectKey\n${keys.join('\n')}\n`);
+  for (const layout of ['long', 'wide']) {
+    const r = run(['assign', '--config', CONFIG, '--input', file('short.csv'), '--layout', layout, '--workers', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = ndjsonRows(r.stdout);
+    if (layout === 'long') {
+      assert.equal(rows.length, keys.length * FLAGS.length);
+      rows.forEach((row, i) => {
+        const key = keys[Math.floor(i / FLAGS.length)];
+        assert.equal(row.subjectKey, key, `row ${i}`);
+        assert.equal(row.variationKey, client.evaluate(FLAGS[i % FLAGS.length], key, {}).variationKey, `row ${i}`);
+      });
+    } else {
+      assert.deepEqual(rows.map((row) => row.subjectKey), keys);
+    }
+  }
+});
+
 t('bad rows: reported with line numbers on stderr and in --rejects, good rows all written, counts add up, exit 65', () => {
   // 5 % malformed rows, blank lines, quoted fields with commas, quotes and line breaks, a truncated last line.
   const list = subjects(1000);
