@@ -94,7 +94,14 @@ function invalidReason(text: string, keyHash: string): string | null {
   return null;
 }
 
-type Fs = typeof import('node:fs/promises');
+/** The part of `node:fs/promises` the cache uses (declared here so the package's types need no @types/node). */
+export interface CacheFs {
+  open(path: string, flags: string, mode?: number): Promise<{ writeFile(data: string, encoding: 'utf8'): Promise<void>; sync(): Promise<void>; close(): Promise<void> }>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string, options: { force: boolean }): Promise<void>;
+  readdir(path: string): Promise<string[]>;
+}
+type Fs = CacheFs;
 
 function tempPrefix(path: string): { dir: string; prefix: string } {
   const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
