@@ -8,6 +8,7 @@
 import process from 'node:process';
 import { ASSIGN_USAGE, assignCommand } from './cli/assign.ts';
 import { type CliIO, EXIT, usageError } from './cli/common.ts';
+import { DIFF_USAGE, diffCommand } from './cli/diff.ts';
 import { SQL_USAGE, sqlCommand } from './cli/sql.ts';
 import { SERVE_USAGE, serveCommand } from './cli/serve.ts';
 import { SDK_VERSION } from './version.ts';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, { usage: string; run(args: readonly string[], io:
   assign: { usage: ASSIGN_USAGE, run: assignCommand },
   sql: { usage: SQL_USAGE, run: sqlCommand },
   serve: { usage: SERVE_USAGE, run: serveCommand },
+  diff: { usage: DIFF_USAGE, run: diffCommand },
 };
 
 function usage(): string {

@@ -1,0 +1,159 @@
+// `saltshard diff`: structural classification of config changes against Eppo's sdk-test-data config, edited.
+import { suite } from 'uvu';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import process from 'node:process';
+import { compileConfig } from '../src/config/compile.ts';
+import { diffConfigs } from '../src/integrity/diff.ts';
+import { expectedShares, jointShares } from '../src/integrity/shares.ts';
+import { ROOT, TEST_DATA, hasTestData, readText } from './support.ts';
+
+const t = suite('diff');
+const dir = mkdtempSync(join(tmpdir(), 'saltshard-diff-'));
+
+/** Runs the CLI on this runtime: Node through bin/saltshard (compiled), Bun and Deno from source. */
+export function cli(args: string[]) {
+  const g = globalThis as { Bun?: unknown; Deno?: unknown };
+  const argv = g.Deno ? ['run', '-A', '--no-lock', join(ROOT, 'src', 'bin.ts'), ...args] : g.Bun ? [join(ROOT, 'src', 'bin.ts'), ...args] : [join(ROOT, 'bin', 'saltshard'), ...args];
+  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 << 20 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+/** The sdk-test-data config with one edit of each kind. */
+export function editedConfigs(): { from: string; to: string } {
+  const text = readText(TEST_DATA, 'ufc', 'flags-v1.json');
+  const next: Json = JSON.parse(text);
+  const f = next.flags;
+  // A salt change: the 50/50 split of integer-flag hashes with a new salt.
+  for (const s of f['integer-flag'].allocations[1].splits) s.shards[0].salt = 'split-numeric-flag-some-allocation-v2';
+  // A range move: control gives 5 % of the split space (500 of 10,000 shards) to red.
+  const experiment = f['new-user-onboarding'].allocations.find((a: Json) => a.key === 'experiment');
+  experiment.splits[0].shards[1].ranges[0].end = 4500;
+  experiment.splits[1].shards[1].ranges[0].start = 4500;
+  // A rule change: "size < 10" becomes "size < 5".
+  f['comparator-operator-test'].allocations[0].rules[0].conditions[0].value = 5;
+  // A value change.
+  f.numeric_flag.variations.pi.value = 3.14;
+  // Harmless: the last, unlogged allocation serves another variation; a flag is added.
+  f['special-characters'].allocations[1].splits[0].variationKey = 'ua';
+  f['brand-new'] = { ...f.numeric_flag, key: 'brand-new' };
+  const from = join(TEST_DATA, 'ufc', 'flags-v1.json');
+  const to = join(dir, 'edited.json');
+  writeFileSync(to, JSON.stringify(next));
+  return { from, to };
+}
+
+t('exact shares: traffic exposure and splits multiply, a moved range moves exactly its shards', () => {
+  if (!hasTestData('diff shares')) return;
+  const config = compileConfig(readText(TEST_DATA, 'ufc', 'flags-v1.json'));
+  const flag = config.flags.get('new-user-onboarding');
+  assert.ok(flag?.kind === 'flag');
+  const experiment = flag.allocations.find((a) => a.key === 'experiment')!;
+  const shares = expectedShares({ allocation: experiment, totalShards: flag.totalShards });
+  // Traffic 60 %, splits 50/30/20 of it: among exposed subjects 50/30/20.
+  assert.deepEqual([...shares.keys()], ['control', 'red', 'yellow']);
+  assert.ok(Math.abs(shares.get('control')! - 0.5) < 1e-12 && Math.abs(shares.get('red')! - 0.3) < 1e-12 && Math.abs(shares.get('yellow')! - 0.2) < 1e-12);
+  const joint = jointShares({ allocation: experiment, totalShards: flag.totalShards })!;
+  assert.deepEqual(joint.rows, ['control', 'red', 'yellow', null]);
+  assert.ok(Math.abs(joint.cells[3][3] - 0.4) < 1e-12, 'traffic exposure misses 40 %');
+});
+
+t('diff classifies a salt change, a range move, a rule change, a value change and harmless edits; JSON, exit 1', () => {
+  if (!hasTestData('diff classification')) return;
+  const { from, to } = editedConfigs();
+  const r = cli(['diff', '--from', from, '--to', to, '--format', 'json', '--at', '2026-01-01T00:00:00Z']);
+  assert.equal(r.code, 1, r.stderr);
+  const report = JSON.parse(r.stdout);
+  const flag = (k: string) => report.flags.find((f: Json) => f.flagKey === k);
+  const exp = (k: string, a: string) => flag(k).experiments.find((e: Json) => e.allocationKey === a);
+  assert.equal(flag('integer-flag').class, 're-randomizes');
+  assert.equal(exp('integer-flag', '50/50 split').class, 're-randomizes');
+  // A new salt is an independent hash: half of each variation's subjects land in the other one.
+  assert.ok(Math.abs(exp('integer-flag', '50/50 split').reassignShare - 0.5) < 1e-12);
+  assert.equal(exp('integer-flag', 'targeted allocation').class, 'unchanged');
+  assert.equal(flag('new-user-onboarding').class, 'moves-shards');
+  const moved = exp('new-user-onboarding', 'experiment');
+  assert.equal(moved.class, 'moves-shards');
+  assert.ok(Math.abs(moved.reassignShare - 0.05) < 1e-12, String(moved.reassignShare));
+  assert.deepEqual(moved.matrix.rows, ['control', 'red', 'yellow']);
+  assert.deepEqual(moved.matrix.cols, ['control', 'red', 'yellow', null]);
+  // control → red: 500 of the 10,000 split shards, of the experiment's subjects.
+  assert.ok(Math.abs(moved.matrix.cells[0][1] - 0.05) < 1e-12 && Math.abs(moved.matrix.cells[0][0] - 0.45) < 1e-12);
+  assert.equal(flag('comparator-operator-test').class, 'changes-targeting');
+  assert.deepEqual(flag('comparator-operator-test').changes.map((c: Json) => [c.class, c.allocationKey, c.what]), [['changes-targeting', 'small-size', 'rules changed']]);
+  // The allocations behind the changed rule are reached by different subjects too.
+  assert.deepEqual(flag('comparator-operator-test').experiments.map((e: Json) => [e.allocationKey, e.class, e.reassignShare]), [
+    ['small-size', 'changes-targeting', null], ['medum-size', 'changes-targeting', null], ['large-size', 'changes-targeting', null],
+  ]);
+  assert.equal(flag('numeric_flag').class, 'value-only');
+  assert.equal(exp('numeric_flag', 'rollout').reassignShare, 0);
+  assert.equal(flag('special-characters').class, 'harmless');
+  assert.equal(flag('brand-new').status, 'added');
+  assert.equal(flag('brand-new').class, 'harmless');
+  assert.equal(flag('kill-switch').status, 'unchanged');
+  // Failing checks first, each running experiment that changes is a check.
+  const failing = report.checks.filter((c: Json) => !c.ok).map((c: Json) => c.name);
+  assert.deepEqual(failing.sort(), ['reassign comparator-operator-test-large-size', 'reassign comparator-operator-test-medum-size', 'reassign comparator-operator-test-small-size', 'reassign integer-flag-50/50 split', 'reassign new-user-onboarding-experiment']);
+  assert.equal(report.checks[0].ok, false);
+  assert.equal(report.ok, false);
+});
+
+t('--max-reassign: a 5 % move passes at 5 %, fails at 4.9 %; identical configs pass', () => {
+  if (!hasTestData('diff gate')) return;
+  const base = JSON.parse(readText(TEST_DATA, 'ufc', 'flags-v1.json'));
+  const experiment = base.flags['new-user-onboarding'].allocations.find((a: Json) => a.key === 'experiment');
+  experiment.splits[0].shards[1].ranges[0].end = 4500;
+  experiment.splits[1].shards[1].ranges[0].start = 4500;
+  const to = join(dir, 'moved.json');
+  writeFileSync(to, JSON.stringify(base));
+  const from = join(TEST_DATA, 'ufc', 'flags-v1.json');
+  assert.equal(cli(['diff', '--from', from, '--to', to, '--max-reassign', '5']).code, 0);
+  const failed = cli(['diff', '--from', from, '--to', to, '--max-reassign', '4.9%']);
+  assert.equal(failed.code, 1);
+  assert.match(failed.stdout, /FAIL {2}reassign new-user-onboarding-experiment: moves-shards: 5\.00 % of its subjects reassigned/);
+  const same = cli(['diff', '--from', from, '--to', from, '--format', 'markdown']);
+  assert.equal(same.code, 0, same.stderr);
+  assert.match(same.stdout, /^# saltshard diff: OK/);
+  assert.match(same.stdout, /_No flag changed._/);
+});
+
+t('diff: a disabled or removed flag reassigns every subject of its running experiments; time windows decide what runs', () => {
+  if (!hasTestData('diff flags')) return;
+  const before = compileConfig(readText(TEST_DATA, 'ufc', 'flags-v1.json'));
+  const next = JSON.parse(readText(TEST_DATA, 'ufc', 'flags-v1.json'));
+  next.flags['integer-flag'].enabled = false;
+  delete next.flags.numeric_flag;
+  const flags = diffConfigs(before, compileConfig(next), Date.parse('2026-01-01T00:00:00Z'));
+  const disabled = flags.find((f) => f.flagKey === 'integer-flag')!;
+  assert.equal(disabled.class, 'changes-targeting');
+  assert.deepEqual(disabled.experiments.map((e) => e.reassignShare), [1, 1]);
+  const removed = flags.find((f) => f.flagKey === 'numeric_flag')!;
+  assert.equal(removed.status, 'removed');
+  assert.equal(removed.experiments[0].reassignShare, 1);
+  // start-and-end-date-test: only "current-versions" runs in 2026; a change to "old-versions" (ended) is harmless to it.
+  const dated = JSON.parse(readText(TEST_DATA, 'ufc', 'flags-v1.json'));
+  dated.flags['start-and-end-date-test'].variations.old.value = 'older';
+  const d = diffConfigs(before, compileConfig(dated), Date.parse('2026-01-01T00:00:00Z')).find((f) => f.flagKey === 'start-and-end-date-test')!;
+  assert.deepEqual(d.experiments.map((e) => e.allocationKey), ['current-versions']);
+  assert.equal(d.class, 'harmless');
+});
+
+t('diff: usage and config errors', () => {
+  assert.equal(cli(['diff', '--from', 'x.json']).code, 64);
+  assert.equal(cli(['diff', '--from', 'x.json', '--to', 'y.json', '--format', 'pdf']).code, 64);
+  assert.equal(cli(['diff', '--from', join(ROOT, 'examples', 'flags.json'), '--to', join(ROOT, 'examples', 'flags.json'), '--max-reassign', '150']).code, 64);
+  const missing = cli(['diff', '--from', join(dir, 'nope.json'), '--to', join(ROOT, 'examples', 'flags.json')]);
+  assert.equal(missing.code, 78);
+  assert.match(missing.stderr, /cannot use config .*nope\.json/);
+  const help = cli(['diff', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--max-reassign/);
+});
+
+t.run();
