@@ -1,0 +1,191 @@
+/**
+ * The getter path: one flag for one subject → typed value (and details on request) → exposure event.
+ * Kept free of per-call work beyond the evaluation itself: this is what `getStringAssignment` and its kin run.
+ * @module
+ */
+import type { FlagEvaluationCode, VariationType } from '../errors.ts';
+import type { BrokenFlag, CompiledConfig, CompiledFlag } from '../config/compile.ts';
+import { type Attributes, type Evaluation, evaluateFlag } from '../eval/reference.ts';
+import { type FlagEvaluationDetails, evaluationDetails, noneDetails } from '../eval/details.ts';
+import type { AssignmentEvent, EventSink } from '../events/logger.ts';
+import { SDK_NAME, SDK_VERSION } from '../version.ts';
+import type { ClientState } from './state.ts';
+
+/** What a `...Details` getter returns (Eppo's `IAssignmentDetails`). */
+export interface AssignmentDetails<T> {
+  variation: T;
+  action: null;
+  evaluationDetails: FlagEvaluationDetails;
+}
+
+/** What {@link Assigner.evaluate} returns. */
+export interface EvaluateResult {
+  variationType: VariationType | null;
+  code: FlagEvaluationCode;
+  description: string;
+  value: unknown;
+  variationKey: string | null;
+  allocationKey: string | null;
+  doLog: boolean;
+}
+
+/** One evaluation's outcome, before it becomes a value. */
+export interface Outcome {
+  config: CompiledConfig | null;
+  flag: CompiledFlag | null;
+  code: FlagEvaluationCode;
+  description: string;
+  evaluation: Evaluation | null;
+}
+
+const EMPTY: Attributes = Object.freeze({});
+
+/** Evaluates single flags for the getters and logs their exposure events. */
+export class Assigner {
+  readonly #state: ClientState;
+  readonly #events: EventSink;
+
+  constructor(state: ClientState, events: EventSink) {
+    this.#state = state;
+    this.#events = events;
+  }
+
+  /** A getter's answer: the value or `defaultValue`, with the details when `withDetails`. Never throws. */
+  value(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, withDetails: boolean): AssignmentDetails<unknown> {
+    return this.resolve(flagKey, subjectKey, attributes, defaultValue, type, withDetails).result;
+  }
+
+  /** {@link value} plus the outcome it came from. */
+  resolve(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, withDetails: boolean): { result: AssignmentDetails<unknown>; outcome: Outcome } {
+    let o: Outcome;
+    try {
+      o = this.outcome(flagKey, subjectKey, attributes, type);
+    } catch (err) {
+      // Unreachable by design; kept so that no input can make a getter throw.
+      this.#state.logger.error('Unexpected evaluation failure', (err as Error)?.message);
+      o = { config: null, flag: null, code: 'ASSIGNMENT_ERROR', description: `Assignment Error: ${(err as Error)?.message}`, evaluation: null };
+    }
+    let variation = defaultValue;
+    const e = o.evaluation;
+    if (o.code === 'MATCH' && e?.variation) {
+      // A JSON "null" is a MATCH that still returns the default, as Eppo's `objectValue ?? default`.
+      variation = typedValue(o.flag as CompiledFlag, e.variation.value) ?? defaultValue;
+    }
+    if (e?.doLog && o.config && o.flag) this.log(flagKey, subjectKey, attributes ?? EMPTY, o.config, o.flag, e);
+    return { result: { variation, action: null, evaluationDetails: withDetails ? details(o) : (undefined as unknown as FlagEvaluationDetails) }, outcome: o };
+  }
+
+  /** Any flag whatever its type, without logging (see SaltshardClient.evaluate). */
+  evaluate(flagKey: string, subjectKey: string, subjectAttributes?: Attributes | null): EvaluateResult {
+    const o = this.outcome(flagKey, subjectKey, subjectAttributes, null);
+    const e = o.evaluation;
+    const matched = o.code === 'MATCH' && e !== null && e.variation !== null;
+    return {
+      variationType: o.flag?.variationType ?? null,
+      code: o.code,
+      description: o.description,
+      value: matched ? typedValue(o.flag as CompiledFlag, e.variation!.value) : null,
+      variationKey: e?.allocation ? e.variationKey : null,
+      allocationKey: e?.allocation?.key ?? null,
+      doLog: e?.doLog ?? false,
+    };
+  }
+
+  /** Evaluate without logging; `type` null skips the type check. */
+  outcome(flagKey: unknown, subjectKey: unknown, attributes: unknown, type: VariationType | null): Outcome {
+    const argError = checkArguments(flagKey, subjectKey, attributes);
+    if (argError !== null) return { config: null, flag: null, code: 'ASSIGNMENT_ERROR', description: `Assignment Error: Invalid argument: ${argError}`, evaluation: null };
+    const state = this.#state;
+    const config = state.config;
+    const key = flagKey as string;
+    let entry: CompiledFlag | BrokenFlag | undefined;
+    if (config !== null) {
+      try {
+        entry = state.entry(config, key);
+      } catch (err) {
+        return { config: null, flag: null, code: 'ASSIGNMENT_ERROR', description: `Assignment Error: ${(err as Error).message}`, evaluation: null };
+      }
+    }
+    if (entry === undefined) return { config, flag: null, code: 'FLAG_UNRECOGNIZED_OR_DISABLED', description: `Unrecognized or disabled flag: ${key}`, evaluation: null };
+    if (entry.kind === 'broken') return { config, flag: null, code: 'ASSIGNMENT_ERROR', description: `Assignment Error: ${entry.error}`, evaluation: null };
+    // The type is checked before `enabled`, as Eppo does (eppo-spec §2.1).
+    if (type !== null && entry.variationType !== type) {
+      return {
+        config, flag: entry, code: 'TYPE_MISMATCH', evaluation: null,
+        description: `Variation value does not have the correct type. Found ${entry.variationType}, but expected ${type} for flag ${key}`,
+      };
+    }
+    if (!entry.enabled) return { config, flag: entry, code: 'FLAG_UNRECOGNIZED_OR_DISABLED', description: `Unrecognized or disabled flag: ${key}`, evaluation: null };
+    const e = evaluateFlag(entry, subjectKey as string, (attributes ?? EMPTY) as Attributes, state.now(), state.kernel, (config as CompiledConfig).obfuscated);
+    return { config, flag: entry, code: e.code, description: e.description, evaluation: e };
+  }
+
+  /** Send the exposure event of an evaluation with `doLog` (deduped; built only when it will be sent). */
+  log(requestedKey: string, subjectKey: string, attributes: Attributes, config: CompiledConfig, flag: CompiledFlag, e: Evaluation): void {
+    // Eppo names a plain flag by its own `key` field (which may differ from its map key); an obfuscated one by the requested key.
+    const flagKey = config.obfuscated ? requestedKey : (flag.configKey ?? requestedKey);
+    const allocationKey = e.allocation!.key;
+    const variationKey = e.variation!.key;
+    const value = e.split!.logValue;
+    if (!this.#events.wants(flagKey, subjectKey, value)) return;
+    let event: AssignmentEvent;
+    try {
+      event = {
+        allocation: allocationKey,
+        experiment: `${flagKey}-${allocationKey}`,
+        featureFlag: flagKey,
+        format: config.format,
+        variation: variationKey,
+        subject: subjectKey,
+        timestamp: isoNow(),
+        subjectAttributes: attributes,
+        metaData: { obfuscated: config.obfuscated, sdkLanguage: 'javascript', sdkLibVersion: SDK_VERSION, sdkName: SDK_NAME, sdkVersion: SDK_VERSION },
+        evaluationDetails: evaluationDetails(config, flag, e),
+        entityId: flag.entityId,
+      };
+      // extraLogging goes first and the fixed fields win on a collision (eppo-spec §4.1); most splits have none.
+      const extra = e.split!.extraLogging;
+      for (const _ in extra) {
+        event = { ...extra, ...event };
+        break;
+      }
+    } catch (err) {
+      this.#state.logger.error('Cannot build assignment event', (err as Error)?.message);
+      return;
+    }
+    this.#events.send(flagKey, subjectKey, value, event);
+  }
+}
+
+/** The details of an outcome. */
+export function details(o: Outcome): FlagEvaluationDetails {
+  if (o.evaluation && o.config && o.flag) return evaluationDetails(o.config, o.flag, o.evaluation);
+  return noneDetails(o.config, o.code, o.description, o.flag?.allocations);
+}
+
+let lastMs = Number.NaN;
+let lastIso = '';
+
+/** `new Date().toISOString()`, computed once per millisecond. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
+function typedValue(flag: CompiledFlag, value: string | number | boolean): unknown {
+  return flag.variationType === 'JSON' ? JSON.parse(value as string) : value;
+}
+
+function checkArguments(flagKey: unknown, subjectKey: unknown, attributes: unknown): string | null {
+  // Eppo checks the subject first, then the flag (eppo-spec §2.1).
+  if (subjectKey == null || subjectKey === '') return 'subjectKey cannot be blank';
+  if (typeof subjectKey !== 'string') return `subjectKey must be a string, got ${typeof subjectKey}`;
+  if (flagKey == null || flagKey === '') return 'flagKey cannot be blank';
+  if (typeof flagKey !== 'string') return `flagKey must be a string, got ${typeof flagKey}`;
+  if (attributes != null && typeof attributes !== 'object') return `subjectAttributes must be an object, got ${typeof attributes}`;
+  return null;
+}

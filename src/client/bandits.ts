@@ -1,0 +1,122 @@
+/**
+ * Bandits on a client: the loaded models, the action draw behind `getBanditAction`, and its events.
+ * @module
+ */
+import type { CompiledConfig } from '../config/compile.ts';
+import { noneDetails } from '../eval/details.ts';
+import type { FlagEvaluationDetails } from '../eval/details.ts';
+import { type BanditModels, type BanditParameters, type BanditVariation, indexBanditReferences, parseBanditModels } from '../bandits/model.ts';
+import { type BanditActions, type BanditSubjectAttributes, evaluateBandit, normalizeActions, toContextAttributes, toFlatAttributes } from '../bandits/evaluate.ts';
+import { type BanditLogger, BanditEventSink } from '../bandits/events.ts';
+import { SDK_NAME, SDK_VERSION } from '../version.ts';
+import type { Assigner, AssignmentDetails } from './assign.ts';
+import type { ClientState } from './state.ts';
+
+/** What {@link SaltshardClient.getBanditAction} returns. */
+export interface BanditActionResult {
+  variation: string;
+  /** The chosen action, or null when no bandit ran. */
+  action: string | null;
+}
+
+/** What {@link SaltshardClient.getBanditActionDetails} returns. */
+export interface BanditActionDetails extends BanditActionResult {
+  evaluationDetails: FlagEvaluationDetails;
+}
+
+/** Bandit models and draws for one client. */
+export class BanditRunner {
+  readonly #state: ClientState;
+  readonly #assigner: Assigner;
+  readonly #events: BanditEventSink;
+  #models: BanditModels | null = null;
+  #index: { config: CompiledConfig; index: ReadonlyMap<string, readonly BanditVariation[]> } | null = null;
+
+  constructor(state: ClientState, assigner: Assigner, logger: BanditLogger | null | undefined, dedupeCapacity: number) {
+    this.#state = state;
+    this.#assigner = assigner;
+    this.#events = new BanditEventSink(state.logger, logger, dedupeCapacity);
+  }
+
+  /** True when the config in force references bandit models (by key and version) that are not loaded. */
+  needsModels(): boolean {
+    const config = this.#state.config;
+    const refs = config?.wire.banditReferences;
+    if (!config || config.obfuscated || refs == null || typeof refs !== 'object') return false;
+    for (const banditKey of Object.keys(refs)) {
+      const version = (refs[banditKey] as { modelVersion?: unknown } | null)?.modelVersion;
+      const loaded = this.#models?.bandits.get(banditKey);
+      if (loaded === undefined || (typeof version === 'string' && loaded.modelVersion !== version)) return true;
+    }
+    return false;
+  }
+
+  setModels(models: unknown): void {
+    this.#models = parseBanditModels(models);
+  }
+
+  modelsJson(): string | null {
+    return this.#models ? JSON.stringify(this.#models.wire) : null;
+  }
+
+  setLogger(logger: BanditLogger | null): void {
+    this.#events.setLogger(logger);
+  }
+
+  /** See {@link SaltshardClient.getBanditActionDetails}. Never throws. */
+  actionDetails(flagKey: string, subjectKey: string, subjectAttributes: BanditSubjectAttributes | null | undefined, actions: BanditActions | null | undefined, defaultValue: string): BanditActionDetails {
+    const state = this.#state;
+    const config = state.config;
+    let variation = defaultValue;
+    let action: string | null = null;
+    let details = noneDetails(config, 'ASSIGNMENT_ERROR', 'Unexpected error getting assigned variation for bandit action');
+    try {
+      const assigned = this.#assigner.value(flagKey, subjectKey, toFlatAttributes(subjectAttributes), defaultValue, 'STRING', true) as AssignmentDetails<string>;
+      variation = assigned.variation;
+      details = assigned.evaluationDetails;
+      // As Eppo: looked up by the value served, even when that is the default.
+      const bandit = this.banditFor(config, flagKey, variation);
+      if (bandit === null) return { variation, action: null, evaluationDetails: details };
+      details.banditKey = bandit.banditKey;
+      const normalized = normalizeActions(actions);
+      if (normalized.length === 0) return { variation, action: null, evaluationDetails: details };
+      const subject = toContextAttributes(subjectAttributes);
+      const result = evaluateBandit(flagKey, subjectKey, subject, normalized, bandit.modelData, state.kernel);
+      action = result.actionKey;
+      details.banditAction = action;
+      this.#events.deliver({
+        timestamp: new Date().toISOString(),
+        featureFlag: flagKey,
+        bandit: bandit.banditKey,
+        subject: subjectKey,
+        action,
+        actionProbability: result.actionWeight,
+        optimalityGap: result.optimalityGap,
+        modelVersion: bandit.modelVersion,
+        subjectNumericAttributes: subject.numericAttributes,
+        subjectCategoricalAttributes: subject.categoricalAttributes,
+        actionNumericAttributes: result.actionAttributes.numericAttributes,
+        actionCategoricalAttributes: result.actionAttributes.categoricalAttributes,
+        metaData: { obfuscated: config?.obfuscated ?? false, sdkLanguage: 'javascript', sdkLibVersion: SDK_VERSION, sdkName: SDK_NAME, sdkVersion: SDK_VERSION },
+        evaluationDetails: { ...details },
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      state.logger.error('Error determining bandit action', message);
+      action = null;
+      details.banditAction = null;
+      if (variation) details.flagEvaluationCode = 'BANDIT_ERROR';
+      details.flagEvaluationDescription = `Error evaluating bandit action: ${message}`;
+    }
+    return { variation, action, evaluationDetails: details };
+  }
+
+  /** The bandit serving `variation` of `flagKey` (first matching reference), or null. */
+  banditFor(config: CompiledConfig | null, flagKey: string, variation: string): BanditParameters | null {
+    const models = this.#models;
+    if (config === null || models === null) return null;
+    if (this.#index?.config !== config) this.#index = { config, index: indexBanditReferences(config.wire.banditReferences) };
+    const ref = this.#index.index.get(flagKey)?.find((v) => v.variationValue === variation);
+    return ref ? (models.bandits.get(ref.key) ?? null) : null;
+  }
+}
