@@ -25,6 +25,7 @@ import { type BanditActionDetails, type BanditActionResult, BanditRunner } from 
 import { precompute } from './client/precompute.ts';
 import { changedFlags, nextConfiguration } from './client/configuration.ts';
 import { type ClientEvent, ClientEmitter } from './client/emitter.ts';
+import { Sandbox } from './events/sandbox.ts';
 
 export type { AssignmentDetails } from './client/assign.ts';
 export type { ClientOptions } from './client/options.ts';
@@ -52,6 +53,7 @@ export class SaltshardClient {
   readonly #batch: BatchRunner;
   readonly #bandits: BanditRunner;
   readonly #emitter: ClientEmitter;
+  readonly #sandbox: Sandbox;
   #sync: ClientSync | null = null;
 
   /**
@@ -60,13 +62,15 @@ export class SaltshardClient {
    */
   constructor(options: ClientOptions = {}) {
     checkOptions(options);
-    const logger = sdkLogger(options.logger);
+    // Every user callback goes through one sandbox (src/events/sandbox.ts); its logger never throws.
+    this.#sandbox = new Sandbox(sdkLogger(options.logger));
+    const logger = this.#sandbox.logger;
     this.#state = new ClientState(logger, options.now ?? Date.now, options.kernel === 'js' ? createJsKernel() : getKernel());
     this.#events = new EventSink({ logger, assignmentLogger: options.assignmentLogger, assignmentCacheSize: options.assignmentCacheSize });
     this.#assign = new Assigner(this.#state, this.#events);
     this.#batch = new BatchRunner(this.#state, this.#assign);
     this.#bandits = new BanditRunner(this.#state, this.#assign, options.banditLogger, dedupeCapacity(options.assignmentCacheSize));
-    this.#emitter = new ClientEmitter(logger);
+    this.#emitter = new ClientEmitter(this.#sandbox);
   }
 
   /** Which shard backend is active: `wasm`, or `js` when WebAssembly is unavailable or was turned off. */
@@ -261,7 +265,7 @@ export class SaltshardClient {
   /**
    * Listen for client events: `configurationChanged` (a new config is in force; detail: flag keys whose definition
    * changed), `syncFailed` (a fetch failed; detail: our message), `syncRecovered` (a fetch succeeded after failures).
-   * Listeners run sandboxed. Returns a function that removes the listener.
+   * Listeners run sandboxed: a throw or a rejected promise goes to `logger.error`, never to the caller. Returns a function that removes the listener.
    */
   on(event: ClientEvent, listener: (detail: unknown) => void): () => void {
     return this.#emitter.on(event, listener);
@@ -270,6 +274,14 @@ export class SaltshardClient {
   /** @internal Emit a client event to its listeners (used by the live source). */
   emit(event: ClientEvent, detail: unknown): void {
     this.#emitter.emit(event, detail);
+  }
+
+  /**
+   * @internal The sandbox (src/events/sandbox.ts) every user callback of this client goes through; its `logger`
+   * is the client's diagnostics logger made exception-proof. For hooks, caches and sinks built on the client.
+   */
+  get sandbox(): Sandbox {
+    return this.#sandbox;
   }
 
   /**

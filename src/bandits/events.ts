@@ -4,7 +4,8 @@
  * @module
  */
 import type { FlagEvaluationDetails } from '../eval/details.ts';
-import { DedupeCache, type Logger, MAX_QUEUED_EVENTS, callSandboxed } from '../events/logger.ts';
+import { DedupeCache, type Logger, MAX_QUEUED_EVENTS } from '../events/logger.ts';
+import { callSandboxed, safeLogger } from '../events/sandbox.ts';
 
 /** What a bandit logger receives; Eppo's `IBanditEvent` field for field. */
 export interface BanditEvent {
@@ -45,7 +46,7 @@ export class BanditEventSink {
    * @param cacheSize dedupe capacity; 0 logs every draw.
    */
   constructor(logger: Logger, target: BanditLogger | null | undefined, cacheSize: number) {
-    this.#logger = logger;
+    this.#logger = safeLogger(logger);
     this.#target = target ?? null;
     this.#cache = new DedupeCache(cacheSize);
   }

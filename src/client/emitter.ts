@@ -1,8 +1,9 @@
 /**
- * Client events and their listeners; a listener that throws never reaches the emitter.
+ * Client events and their listeners; listeners run in the client's sandbox, so one that throws or rejects never
+ * reaches the emitter or the process.
  * @module
  */
-import type { Logger } from '../events/logger.ts';
+import type { Sandbox } from '../events/sandbox.ts';
 
 /** Events a client emits; see {@link SaltshardClient.on}. */
 export type ClientEvent = 'configurationChanged' | 'syncFailed' | 'syncRecovered';
@@ -10,10 +11,10 @@ export type ClientEvent = 'configurationChanged' | 'syncFailed' | 'syncRecovered
 /** Listener sets per event. */
 export class ClientEmitter {
   readonly #listeners = new Map<ClientEvent, Set<(detail: unknown) => void>>();
-  readonly #logger: Logger;
+  readonly #sandbox: Sandbox;
 
-  constructor(logger: Logger) {
-    this.#logger = logger;
+  constructor(sandbox: Sandbox) {
+    this.#sandbox = sandbox;
   }
 
   /** Whether anyone listens for `event` (so the detail need not be computed otherwise). */
@@ -29,12 +30,6 @@ export class ClientEmitter {
   }
 
   emit(event: ClientEvent, detail: unknown): void {
-    for (const listener of this.#listeners.get(event) ?? []) {
-      try {
-        listener(detail);
-      } catch (err) {
-        this.#logger.error(`A ${event} listener threw`, (err as Error)?.message);
-      }
-    }
+    for (const listener of this.#listeners.get(event) ?? []) this.#sandbox.run(`A ${event} listener`, () => listener(detail));
   }
 }

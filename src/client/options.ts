@@ -4,6 +4,7 @@
  */
 import type { AssignmentLogger, Logger } from '../events/logger.ts';
 import { consoleLogger } from '../events/logger.ts';
+import { safeLogger } from '../events/sandbox.ts';
 import type { KernelBackend } from '../wasm/kernel.ts';
 import type { BanditLogger } from '../bandits/events.ts';
 
@@ -23,11 +24,9 @@ export interface ClientOptions {
   banditLogger?: BanditLogger | null;
 }
 
-const noop = (): void => {};
-
-/** The SDK logger for the options: the user's (info and debug optional) or the console. */
+/** The SDK logger for the options: the user's (info and debug optional) or the console, never throwing (see sandbox.ts). */
 export function sdkLogger(l: Logger | undefined): Logger {
-  return l ? { error: l.error.bind(l), warn: l.warn.bind(l), info: l.info?.bind(l) ?? noop, debug: l.debug?.bind(l) ?? noop } : consoleLogger;
+  return safeLogger(l ?? consoleLogger);
 }
 
 /** Setup errors are thrown, naming the option (a getter never throws later because of them). */

@@ -1,9 +1,10 @@
 /**
  * Assignment events (eppo-spec §4): the callback types, the dedupe cache, the pre-logger queue, and the
- * sandbox around user callbacks. A logger that throws or rejects never reaches the getter or the process.
+ * delivery of events through the sandbox (./sandbox.ts): a logger that throws or rejects never reaches the getter or the process.
  * @module
  */
 import type { FlagEvaluationDetails } from '../eval/details.ts';
+import { callSandboxed, safeLogger } from './sandbox.ts';
 
 /** The exposure event a logger receives; `extraLogging` entries of the split are spread at the top level first. */
 export interface AssignmentEvent {
@@ -195,7 +196,7 @@ export class EventSink {
   #warnedQueueFull = false;
 
   constructor(options: EventSinkOptions) {
-    this.#logger = options.logger;
+    this.#logger = safeLogger(options.logger);
     this.#assignmentLogger = options.assignmentLogger ?? null;
     const size = options.assignmentCacheSize;
     this.#cache = new DedupeCache(dedupeCapacity(size));
@@ -250,32 +251,4 @@ export class EventSink {
   }
 }
 
-/**
- * Run a user callback that may throw or return a rejecting promise; neither escapes. Failures go to `logger.error`
- * as "<label> threw" / "<label> rejected".
- * @param onReject also run when the returned promise rejects.
- * @returns false when the callback threw synchronously.
- */
-export function callSandboxed(callback: () => unknown, logger: Logger, label: string, onReject: () => void): boolean {
-  try {
-    const result = callback();
-    if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
-      (result as Promise<unknown>).then(undefined, (err: unknown) => {
-        onReject();
-        logger.error(`${label} rejected`, errorText(err));
-      });
-    }
-    return true;
-  } catch (err) {
-    logger.error(`${label} threw`, errorText(err));
-    return false;
-  }
-}
-
-function errorText(err: unknown): string {
-  try {
-    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  } catch {
-    return 'unprintable error';
-  }
-}
+export { callSandboxed } from './sandbox.ts';

@@ -6,7 +6,7 @@
  * client.getBooleanAssignment('new-checkout', userId, { country }, false);
  */
 import { type ClientOptions, SaltshardClient } from '../client.ts';
-import { consoleLogger } from '../events/logger.ts';
+import { asError } from '../events/sandbox.ts';
 import { SDK_NAME, SDK_VERSION } from '../version.ts';
 import { type PersistentCache, fileCache } from './cache.ts';
 import { configBaseUrl, configUrl } from './endpoint.ts';
@@ -88,15 +88,16 @@ function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSyn
   if (typeof apiKey !== 'string' || apiKey.trim() === '') throw new TypeError('init() needs apiKey (or sdkKey): your Eppo SDK key');
   const fetchFn = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
   if (typeof fetchFn !== 'function') throw new TypeError('no fetch available: pass options.fetch');
-  const logger = options.logger ?? consoleLogger;
   const cacheOption = options.persistentCache;
-  let cache: PersistentCache | null = null;
-  if (typeof cacheOption === 'string') cache = fileCache(cacheOption, apiKey, logger);
-  else if (cacheOption != null) {
-    if (typeof cacheOption.get !== 'function' || typeof cacheOption.set !== 'function') throw new TypeError('persistentCache must be a file path or an object with get() and set(text)');
-    cache = cacheOption;
+  if (cacheOption != null && typeof cacheOption !== 'string' && (typeof cacheOption.get !== 'function' || typeof cacheOption.set !== 'function')) {
+    throw new TypeError('persistentCache must be a file path or an object with get() and set(text)');
   }
   const client = new SaltshardClient(options);
+  // Every user callback (the logger, a custom cache) runs through the client's sandbox (src/events/sandbox.ts).
+  const logger = client.sandbox.logger;
+  let cache: PersistentCache | null = null;
+  if (typeof cacheOption === 'string') cache = fileCache(cacheOption, apiKey, logger);
+  else if (cacheOption != null) cache = sandboxedCache(cacheOption);
   const base = configBaseUrl(apiKey, options.baseUrl);
   const sync = new ConfigSync(client, {
     url: configUrl(base, apiKey, SDK_NAME, SDK_VERSION),
@@ -111,6 +112,26 @@ function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSyn
     cache,
   });
   return { client, sync };
+}
+
+/** A user's cache whose failures (throws, rejections, unprintable values) reach the sync as plain Errors it reports. */
+function sandboxedCache(cache: PersistentCache): PersistentCache {
+  return {
+    get: async () => {
+      try {
+        return await cache.get();
+      } catch (err) {
+        throw asError(err);
+      }
+    },
+    set: async (text) => {
+      try {
+        await cache.set(text);
+      } catch (err) {
+        throw asError(err);
+      }
+    },
+  };
 }
 
 function positive(name: string, value: unknown, fallback: number): number {

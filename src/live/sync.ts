@@ -209,9 +209,10 @@ export class ConfigSync {
   #schedule(last: FetchOutcome | null): void {
     if (this.#stopped) return;
     this.#status.polling = true;
-    this.#timer = setTimeout(async () => {
+    this.#timer = setTimeout(() => {
       this.#timer = null;
-      this.#schedule(await this.#once());
+      // Whatever happens in one poll, the next one is scheduled (an unexpected failure waits a full interval).
+      this.#once().then((outcome) => this.#schedule(outcome), () => this.#schedule(null));
     }, Math.min(MAX_TIMER_MS, this.#nextDelay(last)));
     // A poller alone must not keep a script alive.
     (this.#timer as { unref?: () => void }).unref?.();

@@ -22,6 +22,7 @@ import { timeout } from 'hono/timeout';
 import type { SaltshardClient } from '../client.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import type { Logger } from '../events/logger.ts';
+import { safeLogger } from '../events/sandbox.ts';
 import type { SyncStatus } from '../live/sync.ts';
 import { classifyOutcome, flatten, outcomeMetadata } from '../outcome.ts';
 import { SDK_VERSION } from '../version.ts';
@@ -95,7 +96,9 @@ export function createApp(options: AppOptions): ServerApp {
   if (token !== null && (typeof token !== 'string' || token.trim() === '')) throw new TypeError('token must be a non-empty string');
   const corsOrigins = [...(options.corsOrigins ?? [])];
   if (corsOrigins.some((o) => typeof o !== 'string' || o === '*' || o.trim() === '')) throw new TypeError('corsOrigins must list explicit origins (no "*")');
-  const logger = options.logger;
+  // Access logs only when the logger has `info`; the user's logger never breaks a request (src/events/sandbox.ts).
+  const accessLog = hasInfo(options.logger);
+  const logger = options.logger ? safeLogger(options.logger) : undefined;
   const now = options.now ?? Date.now;
   const pollingIntervalMs = positive('pollingIntervalMs', options.pollingIntervalMs, 30_000);
   const ofrepBodyLimit = positive('ofrepBodyLimit', options.ofrepBodyLimit, 64 * 1024);
@@ -138,8 +141,8 @@ export function createApp(options: AppOptions): ServerApp {
       const route = path.startsWith('/ofrep/v1/evaluate/flags/') ? OFREP_SINGLE_ROUTE : KNOWN_ROUTES.has(path) ? path : 'other';
       const status = c.res.status;
       metrics.observeRequest(route, c.req.method, status, seconds);
-      if (logger?.info) {
-        logger.info(JSON.stringify({
+      if (accessLog) {
+        logger!.info!(JSON.stringify({
           time: new Date().toISOString(), level: 'info', msg: 'request', requestId: c.get('requestId'),
           method: c.req.method, route, path: path.length > 256 ? `${path.slice(0, 256)}…` : path, status, durationMs: Math.round(seconds * 1e6) / 1e3,
         }));
@@ -288,6 +291,14 @@ export function createApp(options: AppOptions): ServerApp {
     },
     readiness,
   };
+}
+
+function hasInfo(logger: Logger | undefined): boolean {
+  try {
+    return typeof logger?.info === 'function';
+  } catch {
+    return false;
+  }
 }
 
 function positive(name: string, value: unknown, fallback: number): number {

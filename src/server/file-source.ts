@@ -7,6 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import type { SaltshardClient } from '../client.ts';
 import type { Logger } from '../events/logger.ts';
+import { safeLogger } from '../events/sandbox.ts';
 
 /** A running file watcher. */
 export interface FileSource {
@@ -24,6 +25,7 @@ export interface FileSource {
  */
 export function watchConfigFile(client: SaltshardClient, path: string, options: { intervalMs?: number; logger?: Logger } = {}): FileSource {
   const intervalMs = options.intervalMs ?? 1_000;
+  const logger = safeLogger(options.logger);
   let signature: string | null = null;
   let busy = false;
   let reloads = 0;
@@ -43,11 +45,11 @@ export function watchConfigFile(client: SaltshardClient, path: string, options: 
       signature = next;
       reloads++;
       lastError = null;
-      options.logger?.info?.(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'config reloaded', flags: client.getFlagKeys().length }));
+      logger.info!(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'config reloaded', flags: client.getFlagKeys().length }));
       return true;
     } catch (err) {
       const message = `config file ${path} not reloaded: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; keeping the last good config`;
-      if (message !== lastError) options.logger?.warn(message);
+      if (message !== lastError) logger.warn(message);
       lastError = message;
       return false;
     } finally {
