@@ -14,7 +14,7 @@ import { SaltshardClient } from '../client.ts';
 import { type CompiledConfig, compileConfig } from '../config/compile.ts';
 import type { Logger } from '../events/logger.ts';
 import { type ChunkResult, type ColumnType, type InputFormat, type Layout, type OutputColumns, type OutputFormat, Processor, type RunSpec, type Task, outputFields } from './assign-core.ts';
-import { type CliIO, EXIT, parseCommand, usageError } from './common.ts';
+import { type CliIO, EXIT, describeError, parseCommand, usageError } from './common.ts';
 import { csvField, lastCsvBoundary, parseCsv } from './csv.ts';
 
 /** Usage text of the command. */
@@ -154,7 +154,7 @@ async function loadConfig(values: Options, io: CliIO): Promise<{ config: Compile
     if (config.obfuscated) throw new Error(`${config.format}-format (obfuscated) configs hide the flag keys; use the SERVER-format config`);
     return { config };
   } catch (err) {
-    io.stderr.write(`saltshard: cannot use config ${source}: ${(err as Error).message}\n`);
+    io.stderr.write(`saltshard: cannot use config ${source}: ${describeError(err)}\n`);
     return EXIT.CONFIG;
   }
 }
@@ -206,11 +206,13 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
       totalRows = at;
     } else if (inputPath === '-') textInput = io.stdin as AsyncIterable<Uint8Array>;
     else {
-      totalBytes = statSync(inputPath).size;
+      const stat = statSync(inputPath);
+      if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      totalBytes = stat.size;
       textInput = await openInput(inputPath);
     }
   } catch (err) {
-    io.stderr.write(`saltshard: cannot read input ${inputPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    io.stderr.write(`saltshard: cannot read input ${inputPath}: ${describeError(err)}\n`);
     return EXIT.NO_INPUT;
   }
 
@@ -221,8 +223,8 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
     out = o.values.output ? await TextSink.open(o.values.output) : new TextSink(io.stdout, false);
     if (o.values.rejects) rejectsOut = await TextSink.open(o.values.rejects);
   } catch (err) {
-    io.stderr.write(`saltshard: cannot write ${(err as NodeJS.ErrnoException).path ?? ''}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
-    return 73;
+    io.stderr.write(`saltshard: cannot write ${(err as NodeJS.ErrnoException).path ?? ''}: ${describeError(err)}\n`);
+    return EXIT.CANT_CREATE;
   }
   const fields = outputFields(o.layout, flagKeys);
   const parquetOut = o.outputFormat === 'parquet' ? await ParquetSink.open(out, fields, o.layout) : null;
@@ -334,8 +336,10 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
       io.stderr.write(`saltshard: ${err.message}\n`);
       return EXIT.DATA;
     }
-    io.stderr.write(`saltshard: ${(err as Error)?.message ?? err}\n`);
-    return 70;
+    // The reader of standard output went away (`| head`): nothing more to say, and nobody to say it to.
+    if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') return EXIT.OK;
+    io.stderr.write(`saltshard: ${describeError(err)}\n`);
+    return EXIT.SOFTWARE;
   } finally {
     progress?.stop();
     await (pool as Pool | null)?.close();
@@ -343,11 +347,9 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
 
   const secs = (performance.now() - started) / 1000;
   const nf = flagKeys.length;
+  const rowsOut = o.layout === 'wide' ? `${good} rows: one per subject, ${nf} flag column${nf === 1 ? '' : 's'}` : `${good * nf} assignment rows: ${good} subjects x ${nf} flags`;
   const lines = [
-    o.layout === 'wide'
-      ? `saltshard: ${good} subjects x ${nf} flags = ${good} rows written (one per subject); ${bad} bad lines skipped`
-      : `saltshard: ${good} subjects x ${nf} flags = ${good * nf} rows written; ${bad} bad lines skipped`,
-    `saltshard: rows in ${good + bad}, rows written ${good} (${good * nf} assignment rows), bad rows ${bad}${rejectsOut ? ` (in ${o.values.rejects})` : ''}; ${secs.toFixed(2)} s, ${formatRate((good + bad) / secs)} rows/s, ${workers} worker${workers === 1 ? '' : 's'}`,
+    `saltshard: rows in ${good + bad}, rows written ${good} (${rowsOut}), bad rows ${bad}${rejectsOut ? ` (in ${o.values.rejects})` : ''}; ${secs.toFixed(2)} s, ${formatRate((good + bad) / secs)} rows/s, ${workers} worker${workers === 1 ? '' : 's'}`,
   ];
   if (nf > 0 && good > 0) {
     lines.push('saltshard: variations per flag (subjects, share of rows written):');

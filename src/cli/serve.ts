@@ -9,7 +9,7 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import type { SaltshardClient } from '../client.ts';
 import type { Logger } from '../events/logger.ts';
-import { type CliIO, EXIT, parseCommand, usageError } from './common.ts';
+import { type CliIO, EXIT, describeError, parseCommand, usageError } from './common.ts';
 
 /** Usage text of the command. */
 export const SERVE_USAGE = `  saltshard serve [--port 8016] [--host 127.0.0.1] [--config FLAGS.json | --api-key KEY [--cache FILE]]
@@ -21,7 +21,7 @@ export const SERVE_USAGE = `  saltshard serve [--port 8016] [--host 127.0.0.1] [
   Config: --config FILE (reloaded when it changes), or --api-key KEY (env SALTSHARD_API_KEY) to poll Eppo
   (--base-url URL, --poll-interval-ms MS, --cache FILE keeps the last good config between runs);
   with neither, the bundled example config.
-  --token TOKEN (env SALTSHARD_SERVER_TOKEN; prefer the variable) requires "Authorization: Bearer TOKEN"
+  --token TOKEN (env SALTSHARD_TOKEN or SALTSHARD_SERVER_TOKEN; prefer the variable) requires "Authorization: Bearer TOKEN"
   on OFREP, batch and relay requests. --cors-origin allows a browser origin (repeatable; none by default).
   Limits: --batch-body-limit BYTES (1048576), --max-batch N subjects x flags (10000).
   --shutdown-delay-ms MS: on SIGTERM, /readyz answers 503 this long before the listener closes (0).
@@ -55,8 +55,9 @@ export async function serveCommand(args: readonly string[], io: CliIO): Promise<
   const maxBatch = num('max-batch', 1, 10_000_000);
   const shutdownDelayMs = num('shutdown-delay-ms', 0, 600_000);
   for (const v of [port, pollingIntervalMs, batchBodyLimit, maxBatch, shutdownDelayMs]) if (typeof v === 'string') return usageError(io, v);
-  const apiKey = values['api-key'] ?? (process.env.SALTSHARD_API_KEY || undefined);
-  const token = values.token ?? (process.env.SALTSHARD_SERVER_TOKEN || undefined);
+  // SALTSHARD_API_KEY and SALTSHARD_TOKEN come through parseCommand; SALTSHARD_SERVER_TOKEN is the older name.
+  const apiKey = values['api-key'];
+  const token = values.token ?? ((io.env ?? process.env).SALTSHARD_SERVER_TOKEN || undefined);
   if (apiKey !== undefined && values.config !== undefined) return usageError(io, '--config and --api-key are exclusive: serve a local file or poll Eppo');
   if (values.cache !== undefined && apiKey === undefined) return usageError(io, '--cache needs --api-key (it keeps the last config fetched from Eppo)');
   const origins = values['cors-origin'] ?? [];
@@ -94,7 +95,7 @@ export async function serveCommand(args: readonly string[], io: CliIO): Promise<
       }
     }
   } catch (err) {
-    io.stderr.write(`saltshard: cannot load the config: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    io.stderr.write(`saltshard: cannot load the config${values.config !== undefined ? ` ${values.config}` : ''}: ${describeError(err)}\n`);
     return EXIT.CONFIG;
   }
 
@@ -110,7 +111,7 @@ export async function serveCommand(args: readonly string[], io: CliIO): Promise<
     client.close();
     stopWatching();
     const code = (err as NodeJS.ErrnoException).code;
-    io.stderr.write(`saltshard: cannot serve: ${code === 'ERR_MODULE_NOT_FOUND' ? 'install the optional peers hono and @hono/node-server' : (code ?? (err as Error).message)}\n`);
+    io.stderr.write(`saltshard: cannot serve: ${code === 'ERR_MODULE_NOT_FOUND' ? 'install the optional peers hono and @hono/node-server' : describeError(err)}\n`);
     return EXIT.CONFIG;
   }
   io.stderr.write(`saltshard: serving ${source} on ${server.url} (${server.runtime})${token ? ', token required' : ''}\n`);

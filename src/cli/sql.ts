@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { type CompiledConfig, compileConfig } from '../config/compile.ts';
 import { COLUMN_TYPES, type ColumnType, SqlConfigError, SqlUsageError, compileSql } from '../sql/compile.ts';
 import { DIALECT_NAMES, isDialectName } from '../sql/dialects.ts';
-import { type CliIO, EXIT, parseCommand, usageError } from './common.ts';
+import { type CliIO, EXIT, describeError, parseCommand, usageError } from './common.ts';
 
 /** Usage text of the command. */
 export const SQL_USAGE = `  saltshard sql --dialect ${DIALECT_NAMES.join('|')} --config FLAGS.json
@@ -49,9 +49,11 @@ export async function sqlCommand(args: readonly string[], io: CliIO): Promise<nu
     for (const item of values.columns.split(',')) {
       if (item.trim() === '') continue;
       const at = item.lastIndexOf(':');
-      const name = at < 0 ? item : item.slice(0, at);
-      const type = at < 0 ? 'string' : item.slice(at + 1);
+      if (at <= 0) return usageError(io, `--columns: "${item}" should be NAME:TYPE, TYPE one of ${COLUMN_TYPES.join(', ')}`);
+      const name = item.slice(0, at);
+      const type = item.slice(at + 1);
       if (!(COLUMN_TYPES as readonly string[]).includes(type)) return usageError(io, `--columns: type of "${name}" must be one of ${COLUMN_TYPES.join(', ')}`);
+      if (columns.has(name)) return usageError(io, `--columns: "${name}" is listed more than once`);
       columns.set(name, type as ColumnType);
     }
   }
@@ -63,7 +65,7 @@ export async function sqlCommand(args: readonly string[], io: CliIO): Promise<nu
   try {
     config = compileConfig(readFileSync(values.config, 'utf8'));
   } catch (err) {
-    io.stderr.write(`saltshard: cannot use config ${values.config}: ${(err as Error).message}\n`);
+    io.stderr.write(`saltshard: cannot use config ${values.config}: ${describeError(err)}\n`);
     return EXIT.CONFIG;
   }
   try {
