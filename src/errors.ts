@@ -52,3 +52,28 @@ export class EvaluationError extends Error {
     this.name = 'EvaluationError';
   }
 }
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a parent of the path is not a directory',
+  EEXIST: 'already exists',
+  EMFILE: 'too many open files',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'read-only file system',
+  ENAMETOOLONG: 'file name too long',
+  ELOOP: 'too many symbolic links',
+};
+
+/**
+ * An error in words, for messages: `no such file or directory (ENOENT)` for a file-system code, else the message
+ * without a leading `saltshard: ` (so a message that quotes it is not prefixed twice).
+ */
+export function describeError(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && Object.hasOwn(REASONS, code)) return `${REASONS[code]} (${code})`;
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/^(saltshard: )+/, '');
+}

@@ -76,7 +76,10 @@ export class SaltshardProvider implements Provider {
   /** Waits for the first config; rejects (provider ERROR) when none could be loaded. */
   async initialize(): Promise<void> {
     await this.#client.waitForInitialization();
-    if (!this.#client.isInitialized()) throw new GeneralError('saltshard: no flag configuration could be loaded');
+    if (this.#client.isInitialized()) return;
+    // The cause is why: the last fetch error of a live client (never containing the SDK key).
+    const why = this.#client.syncStatus()?.lastError ?? null;
+    throw new GeneralError(`saltshard: no flag configuration could be loaded${why ? ` (${why})` : ''}`, { cause: new Error(why ?? 'the client has no configuration') });
   }
 
   /** Stops polling when the provider created the client. */

@@ -33,7 +33,7 @@ function options(baseUrl: string, persistentCache: InitOptions['persistentCache'
   return { apiKey: KEY, baseUrl, pollingIntervalMs: INTERVAL, requestTimeoutMs: 500, persistentCache, logger };
 }
 
-const cacheWarnings = (log: ReturnType<typeof captureLogger>) => log.text('warn').filter((w) => /cache/i.test(w));
+const cacheWarnings = (log: ReturnType<typeof captureLogger>) => log.text('warn').filter((w) => /Config cache/.test(w));
 
 t('the cache is served at start while the network is down; a good fetch then replaces it on disk', async () => {
   const path = join(tempDir(), 'flags.json');
@@ -212,23 +212,21 @@ t('a custom {get, set} cache (sync and async) is read at start and written after
   assert.throws(() => createClient(options('http://127.0.0.1:1/api', { get: 1 } as unknown as PersistentCache)), /persistentCache must be a file path or an object/);
 });
 
-t('write failures (directory removed, path under a file, throwing set) warn once and the client carries on', async () => {
+t('write failures (path under a file, read-only folder, throwing set) warn once, naming the path, and the client carries on', async () => {
   const fake = await startFakeEppo(configText(1));
   const dir = tempDir();
-  const sub = join(dir, 'gone');
-  mkdirSync(sub);
   const file = join(dir, 'a-file');
   writeFileSync(file, 'x');
   let throwingSets = 0;
   const cases: Array<[string, InitOptions['persistentCache'], RegExp]> = [
-    ['directory removed', join(sub, 'flags.json'), /ENOENT/],
-    ['path under a regular file', join(file, 'flags.json'), /ENOTDIR/],
+    // A removed folder is created again by the next write (see the test of missing folders): no warning.
+    ['path under a regular file', join(file, 'flags.json'), /^Config cache \S+a-file\/flags\.json not written: a parent of the path is not a directory \(ENOTDIR\); continuing in memory$/],
     ['set throws', { get: () => null, set: () => { throwingSets++; throw Object.assign(new Error('read-only file system'), { code: 'EROFS' }); } }, /EROFS/],
   ];
   const readOnly = join(dir, 'ro');
   if (process.getuid?.() !== 0) {
     mkdirSync(readOnly, 0o500);
-    cases.push(['read-only directory', join(readOnly, 'flags.json'), /EACCES/]);
+    cases.push(['read-only directory', join(readOnly, 'flags.json'), /^Config cache \S+ro\/flags\.json not written: permission denied \(EACCES\)/]);
   }
   const clients: Array<{ name: string; client: SaltshardClient; log: ReturnType<typeof captureLogger>; code: RegExp; loop: LoopReport }> = [];
   try {
@@ -237,8 +235,6 @@ t('write failures (directory removed, path under a file, throwing set) warn once
       const client = await init(options(fake.baseUrl, cache, log.logger));
       clients.push({ name, client, log, code, loop: getterLoop(client) });
     }
-    await waitFor('the first write of the first client', () => existsSync(join(sub, 'flags.json')), 1_000);
-    rmSync(sub, { recursive: true });
     // Three config changes, so three more writes fail.
     for (const v of [2, 3, 4]) {
       fake.setConfig(configText(v));
@@ -261,6 +257,48 @@ t('write failures (directory removed, path under a file, throwing set) warn once
     await fake.close();
     if (existsSync(readOnly)) chmodSync(readOnly, 0o700);
   }
+});
+
+t('missing parent folders are created (mode 0700) on the first write; a removed folder is created again', async () => {
+  const fake = await startFakeEppo(configText(1));
+  const base = tempDir();
+  const path = join(base, 'var', 'cache', 'myapp', 'flags.json');
+  const log = captureLogger();
+  const client = await init(options(fake.baseUrl, path, log.logger));
+  try {
+    await waitFor('the cache file', () => existsSync(path), 2_000);
+    assert.equal(await cachedPayload(path), configText(1));
+    if (process.platform !== 'win32') {
+      for (const d of ['var', 'var/cache', 'var/cache/myapp']) assert.equal(statSync(join(base, d)).mode & 0o777, 0o700, d);
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+    }
+    rmSync(join(base, 'var'), { recursive: true });
+    fake.setConfig(configText(2));
+    await waitFor('the file to hold config 2 again', async () => existsSync(path) && (await cachedPayload(path)) === configText(2), 2_000);
+    assert.deepEqual(cacheWarnings(log), []);
+  } finally {
+    client.close();
+    await fake.close();
+  }
+});
+
+t('failed fetches say what is served: nothing yet, the cached config, or the last good one', async () => {
+  const port = await closedPort();
+  const none = captureLogger();
+  const c1 = createClient(options(`http://127.0.0.1:${port}/api`, undefined, none.logger));
+  assert.equal(await c1.waitForInitialization(), false);
+  c1.close();
+  const first = none.text('warn')[0] ?? '';
+  assert.match(first, /^Config fetch failed: network error( \(ECONNREFUSED\))?; no config yet: getters return their defaults until a fetch succeeds$/);
+  assert.ok(none.text().every((w) => !/last good config/.test(w)), none.text().join('\n'));
+
+  const path = join(tempDir(), 'flags.json');
+  await fileCache(path, KEY, captureLogger().logger).set(configText(1));
+  const cached = captureLogger();
+  const c2 = createClient(options(`http://127.0.0.1:${port}/api`, path, cached.logger));
+  assert.equal(await c2.waitForInitialization(), false);
+  c2.close();
+  assert.match(cached.text('warn')[0] ?? '', /; serving the cached config$/);
 });
 
 /** About 1 MB of JSON, the same as in test/fixtures/atomic-writer.mjs. */

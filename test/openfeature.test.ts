@@ -107,6 +107,25 @@ t('a live provider reports READY, CONFIGURATION_CHANGED, STALE during an outage 
   }
 });
 
+t('a provider whose config cannot be loaded fails initialize with a GeneralError carrying the cause', async () => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  const provider = new SaltshardProvider({ apiKey: 'secret-of-key', baseUrl: `http://127.0.0.1:${port}/api`, numInitialRequestRetries: 0, logger: quiet });
+  try {
+    const err = await provider.initialize().then(() => null, (e: Error & { code?: string; cause?: unknown }) => e);
+    assert.ok(err !== null, 'initialize must reject');
+    assert.equal(err.code, 'GENERAL');
+    assert.ok(err.cause instanceof Error, 'the error has a cause');
+    assert.match((err.cause as Error).message, /^Config fetch failed: network error/);
+    assert.match(err.message, /no flag configuration could be loaded \(Config fetch failed: network error/);
+    assert.ok(!err.message.includes('secret-of-key') && !(err.cause as Error).message.includes('secret-of-key'));
+  } finally {
+    await provider.onClose();
+  }
+});
+
 async function waitFor(check: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {

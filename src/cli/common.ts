@@ -6,6 +6,8 @@
 import process from 'node:process';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
+export { describeError } from '../errors.ts';
+
 /**
  * Exit codes (sysexits.h): all rows written; some input rows rejected; bad usage; input missing or unreadable;
  * internal error; output not writable; config unusable.
@@ -119,26 +121,4 @@ function describeParseError(err: Error & { code?: string }, options: Options): s
 function flagOf(short: string, options: Options): string {
   const name = Object.entries(options).find(([, o]) => `-${o.short}` === short)?.[0];
   return name ? `--${name}` : short === '-h' ? '--help' : 'unknown';
-}
-
-const REASONS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a parent of the path is not a directory',
-  EEXIST: 'already exists',
-  EMFILE: 'too many open files',
-  ENOSPC: 'no space left on the device',
-  EROFS: 'read-only file system',
-  ENAMETOOLONG: 'file name too long',
-  ELOOP: 'too many symbolic links',
-};
-
-/** An error in words, without a repeated `saltshard:` prefix: `no such file or directory` for ENOENT. */
-export function describeError(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && Object.hasOwn(REASONS, code)) return `${REASONS[code]} (${code})`;
-  const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/^(saltshard: )+/, '');
 }

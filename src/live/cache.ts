@@ -7,6 +7,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { describeError } from '../errors.ts';
 import type { Logger } from '../events/logger.ts';
 import { SDK_VERSION } from '../version.ts';
 
@@ -16,6 +17,8 @@ export interface PersistentCache {
   get(): string | null | Promise<string | null>;
   /** Store UFC JSON text. */
   set(configText: string): void | Promise<void>;
+  /** Where the cache lives (a file path), named in warnings. */
+  readonly location?: string;
 }
 
 const SCHEMA_VERSION = 1;
@@ -37,7 +40,7 @@ interface Envelope {
 
 /**
  * A file-backed cache.
- * @param path the cache file; its directory must exist.
+ * @param path the cache file; missing parent folders are created (mode 0700) on the first write.
  * @param apiKey the SDK key, stored only as a hash, so a file written for another key is not used.
  * @param logger where warnings go (never with file contents).
  * @example const cache = fileCache('/var/cache/app/flags.json', apiKey, consoleLogger);
@@ -46,6 +49,7 @@ export function fileCache(path: string, apiKey: string, logger: Logger): Persist
   const keyHash = shortHash(apiKey);
   let cleaned = false;
   return {
+    location: path,
     async get() {
       const fs = await import('node:fs/promises');
       if (!cleaned) {
@@ -56,7 +60,7 @@ export function fileCache(path: string, apiKey: string, logger: Logger): Persist
       try {
         text = await fs.readFile(path, 'utf8');
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn(`Config cache ${path} not readable (${(err as NodeJS.ErrnoException).code}); ignoring it`);
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn(`Config cache ${path} not readable: ${describeError(err)}; ignoring it`);
         return null;
       }
       const why = invalidReason(text, keyHash);
@@ -76,6 +80,15 @@ export function fileCache(path: string, apiKey: string, logger: Logger): Persist
         sha256: bytesToHex(sha256(encoder.encode(configText))),
         payload: configText,
       };
+      const { dir } = tempPrefix(path);
+      // Only the folders that do not exist yet are created, private to this user (the file itself is 0600).
+      try {
+        await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      } catch (err) {
+        // mkdir says EEXIST when a file stands where a folder of the path should be.
+        if ((err as { code?: string }).code === 'EEXIST') throw Object.assign(new Error(`${dir}: a parent of the path is a file`), { code: 'ENOTDIR' });
+        throw err;
+      }
       await writeAtomic(fs, path, JSON.stringify(envelope));
     },
   };
@@ -100,6 +113,7 @@ export interface CacheFs {
   rename(from: string, to: string): Promise<void>;
   rm(path: string, options: { force: boolean }): Promise<void>;
   readdir(path: string): Promise<string[]>;
+  mkdir(path: string, options: { recursive: true; mode: number }): Promise<string | undefined>;
 }
 type Fs = CacheFs;
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { compileConfig } from '../config/compile.ts';
+import { describeError } from '../errors.ts';
 import type { Logger } from '../events/logger.ts';
 import type { PersistentCache } from './cache.ts';
 import { type FetchLike, type FetchOutcome, fetchConfig } from './fetcher.ts';
@@ -121,7 +122,7 @@ export class ConfigSync {
       this.#target.setConfiguration(compileConfig(text));
       this.#status.source = 'cache';
     } catch (err) {
-      this.#s.logger.warn(`Config cache ignored: ${(err as Error).message}`);
+      this.#s.logger.warn(`Config cache${cache.location ? ` ${cache.location}` : ''} ignored: ${describeError(err)}`);
     }
   }
 
@@ -177,10 +178,16 @@ export class ConfigSync {
       // One warning when an outage starts, then at most one a minute: fast retries must not flood the logs.
       this.#lastWarnAt = Date.now();
       const n = this.#status.consecutiveFailures;
-      this.#s.logger.warn(`${message}; keeping the last good config${n > 1 ? ` (${n} failures in a row)` : ''}`);
+      this.#s.logger.warn(`${message}; ${this.#keeping()}${n > 1 ? ` (${n} failures in a row)` : ''}`);
     } else {
-      this.#s.logger.debug?.(`${message}; keeping the last good config`);
+      this.#s.logger.debug?.(`${message}; ${this.#keeping()}`);
     }
+  }
+
+  /** What the client serves meanwhile, truthfully: the last good config, the cached one, or nothing yet. */
+  #keeping(): string {
+    if (!this.#target.isInitialized()) return 'no config yet: getters return their defaults until a fetch succeeds';
+    return this.#status.source === 'cache' ? 'serving the cached config' : 'keeping the last good config';
   }
 
   /** Fetch and load bandit models; a failure is reported and retried on the next poll, the config stays. */
@@ -201,7 +208,8 @@ export class ConfigSync {
       await this.#s.cache.set(text);
       this.#warnedCacheWrite = false;
     } catch (err) {
-      if (!this.#warnedCacheWrite) this.#s.logger.warn(`Config cache not written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); continuing in memory`);
+      const where = this.#s.cache.location ? ` ${this.#s.cache.location}` : '';
+      if (!this.#warnedCacheWrite) this.#s.logger.warn(`Config cache${where} not written: ${describeError(err)}; continuing in memory`);
       this.#warnedCacheWrite = true;
     }
   }
