@@ -19,18 +19,41 @@ import type { BanditActions, BanditSubjectAttributes } from './bandits/evaluate.
 import type { BanditLogger } from './bandits/events.ts';
 import { ClientState } from './client/state.ts';
 import { type ClientOptions, checkOptions, sdkLogger } from './client/options.ts';
-import { Assigner, type AssignmentDetails, type EvaluateResult } from './client/assign.ts';
+import { Assigner, type AssignmentDetails, type EvaluateResult, details } from './client/assign.ts';
 import { type BatchOptions, BatchRunner } from './client/batch.ts';
 import { type BanditActionDetails, type BanditActionResult, BanditRunner } from './client/bandits.ts';
 import { precompute } from './client/precompute.ts';
 import { changedFlags, nextConfiguration } from './client/configuration.ts';
 import { type ClientEvent, ClientEmitter } from './client/emitter.ts';
 import { Sandbox } from './events/sandbox.ts';
+import { type AssignmentCache, InMemoryAssignmentCache, checkCache } from './events/assignment-cache.ts';
+import type { FlagEvaluationDetails } from './eval/details.ts';
 
 export type { AssignmentDetails } from './client/assign.ts';
 export type { ClientOptions } from './client/options.ts';
 export type { BanditActionDetails, BanditActionResult } from './client/bandits.ts';
 export type { ClientEvent } from './client/emitter.ts';
+
+/** What {@link SaltshardClient.getAssignmentDetail} returns (Eppo's `FlagEvaluation`). */
+export interface AssignmentDetail {
+  flagKey: string;
+  format: string;
+  subjectKey: string;
+  subjectAttributes: Attributes;
+  allocationKey: string | null;
+  variation: { key: string; value: string | number | boolean } | null;
+  extraLogging: Record<string, string>;
+  doLog: boolean;
+  flagEvaluationDetails: FlagEvaluationDetails;
+  entityId: number | null;
+}
+
+/** Eppo's `IContainerExperiment`. */
+export interface ContainerExperiment<T> {
+  flagKey: string;
+  controlVariationEntry: T;
+  treatmentVariationEntries: T[];
+}
 
 /** JSON values a JSON flag may hold. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -39,6 +62,8 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export interface ClientSync {
   /** Resolves true once a config came from the network, false if the initial attempts failed. */
   readonly ready: Promise<boolean>;
+  /** Fetch now, outside the schedule; resolves once the response is applied. */
+  refresh(): Promise<unknown>;
   stop(): void;
   status(): SyncStatus;
 }
@@ -89,7 +114,11 @@ export class SaltshardClient {
     const next = nextConfiguration(config, previous);
     for (const warning of next.warnings) state.logger.warn(warning);
     state.replace(next);
-    if (this.#emitter.listened('configurationChanged')) this.emit('configurationChanged', changedFlags(previous, next));
+    if (this.#emitter.listened('configurationChanged')) {
+      // Only a change is an event: the same flags again (a poll without ETag) emit nothing.
+      const changed = changedFlags(previous, next);
+      if (changed.length > 0 || previous === null) this.emit('configurationChanged', changed);
+    }
   }
 
   /** @internal Attach the live source that keeps this client's config current. */
@@ -174,9 +203,85 @@ export class SaltshardClient {
     this.#events.setAssignmentLogger(logger);
   }
 
+  /** Eppo's older name of {@link setAssignmentLogger}. */
+  setLogger(logger: AssignmentLogger): void {
+    this.setAssignmentLogger(logger);
+  }
+
+  /**
+   * The flags of the current config as objects keyed by flag key (Eppo's `getFlagConfigurations()`; a copy:
+   * changing it changes nothing). `{}` before the first config. {@link getFlagsConfiguration} gives the JSON text.
+   */
+  getFlagConfigurations(): Record<string, unknown> {
+    const config = this.#state.config;
+    return config ? JSON.parse(JSON.stringify(config.wire.flags)) : {};
+  }
+
+  /** Fetch the configuration now (Eppo's `fetchFlagConfigurations`); resolves once it is applied. Offline clients: no-op. */
+  async fetchFlagConfigurations(): Promise<void> {
+    await this.#sync?.refresh();
+  }
+
+  /**
+   * Eppo's graceful failure mode, on by default: a getter returns the default on an assignment error. With
+   * `false`, getters throw that error instead (as Eppo's do), e.g. for a blank subject key.
+   */
+  setIsGracefulFailureMode(graceful: boolean): void {
+    this.#assign.graceful = graceful !== false;
+  }
+
+  /** Log every exposure (Eppo's `disableAssignmentCache`). */
+  disableAssignmentCache(): void {
+    this.#events.setCache(0);
+  }
+
+  /** Dedupe exposures with an in-memory cache that never evicts (Eppo's `useNonExpiringInMemoryAssignmentCache`). */
+  useNonExpiringInMemoryAssignmentCache(): void {
+    this.#events.setCache(Number.POSITIVE_INFINITY);
+  }
+
+  /** Dedupe exposures with an in-memory cache of `maxSize` least recently used entries. */
+  useLRUInMemoryAssignmentCache(maxSize: number): void {
+    if (!(Number.isInteger(maxSize) && maxSize >= 0)) throw new RangeError('useLRUInMemoryAssignmentCache() needs a non-negative integer maxSize');
+    this.#events.setCache(maxSize);
+  }
+
+  /**
+   * Dedupe exposures with your own cache of Eppo's shape: `has(entry)` / `set(entry)` on
+   * `{ subjectKey, flagKey, allocationKey, variationKey }`, synchronous or returning promises (an async `has`
+   * delays the event until it answers). A cache backed by a shared store dedupes across a fleet.
+   */
+  useCustomAssignmentCache(cache: AssignmentCache): void {
+    this.#events.setCache(checkCache(cache, 'useCustomAssignmentCache'));
+  }
+
+  /** Log every bandit draw. */
+  disableBanditAssignmentCache(): void {
+    this.#bandits.setCache(0);
+  }
+
+  /** Dedupe bandit events with an in-memory cache that never evicts. */
+  useNonExpiringInMemoryBanditAssignmentCache(): void {
+    this.#bandits.setCache(Number.POSITIVE_INFINITY);
+  }
+
+  /** Dedupe bandit events for `timeoutMs` (default 10 minutes, as Eppo) in at most `maxSize` entries. */
+  useExpiringInMemoryBanditAssignmentCache(maxSize: number, timeoutMs = 600_000): void {
+    this.#bandits.setCache(new InMemoryAssignmentCache(maxSize, timeoutMs, this.#state.now));
+  }
+
+  /** Dedupe bandit events with your own cache of Eppo's shape (`{ subjectKey, flagKey, banditKey, actionKey }`). */
+  useCustomBanditAssignmentCache(cache: AssignmentCache): void {
+    this.#bandits.setCache(checkCache(cache, 'useCustomBanditAssignmentCache'));
+  }
+
 /** A STRING flag's value for a subject, or `defaultValue`. */
   getStringAssignment(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: string): string {
     return this.#assign.value(flagKey, subjectKey, subjectAttributes, defaultValue, 'STRING', false).variation as string;
+  }
+  /** @deprecated Eppo's older name of {@link getBooleanAssignment}. */
+  getBoolAssignment(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: boolean): boolean {
+    return this.getBooleanAssignment(flagKey, subjectKey, subjectAttributes, defaultValue);
   }
   /** A BOOLEAN flag's value for a subject, or `defaultValue`. */
   getBooleanAssignment(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: boolean): boolean {
@@ -241,6 +346,51 @@ export class SaltshardClient {
    */
   assignColumns(subjects: ColumnarSubjects, flagKeys?: readonly string[], options: BatchOptions = {}): BatchResult {
     return this.#batch.columns(subjects, flagKeys, options);
+  }
+
+  /**
+   * Eppo's `getAssignmentDetail`: the full evaluation of one flag for a subject, with no event logged.
+   * @param expectedVariationType when given, a flag of another type gives TYPE_MISMATCH.
+   * @throws {Error} for a blank subject or flag key, as Eppo's.
+   */
+  getAssignmentDetail(flagKey: string, subjectKey: string, subjectAttributes: Attributes = {}, expectedVariationType?: VariationType): AssignmentDetail {
+    if (typeof subjectKey !== 'string' || subjectKey === '') throw new Error('Invalid argument: subjectKey cannot be blank');
+    if (typeof flagKey !== 'string' || flagKey === '') throw new Error('Invalid argument: flagKey cannot be blank');
+    const o = this.#assign.outcome(flagKey, subjectKey, subjectAttributes, expectedVariationType ?? null);
+    const e = o.evaluation;
+    const matched = e !== null && e.allocation !== null && e.variation !== null;
+    return {
+      flagKey,
+      format: o.config?.format ?? '',
+      subjectKey,
+      subjectAttributes,
+      allocationKey: matched ? e.allocation!.key : null,
+      variation: matched ? { key: e.variation!.key, value: e.variation!.value } : null,
+      extraLogging: (matched ? e.split?.extraLogging : undefined) ?? {},
+      doLog: e?.doLog ?? false,
+      flagEvaluationDetails: details(o),
+      entityId: o.flag?.entityId ?? null,
+    };
+  }
+
+  /**
+   * Eppo's container experiments: the STRING flag's value `control` gives `controlVariationEntry`,
+   * `treatment-N` the N-th (1-based) of `treatmentVariationEntries`; anything else gives control, with a warning.
+   */
+  getExperimentContainerEntry<T>(flagExperiment: ContainerExperiment<T>, subjectKey: string, subjectAttributes: Attributes): T {
+    const { flagKey, controlVariationEntry, treatmentVariationEntries } = flagExperiment;
+    const assignment = this.getStringAssignment(flagKey, subjectKey, subjectAttributes, 'control');
+    if (assignment === 'control') return controlVariationEntry;
+    const index = assignment.startsWith('treatment-') ? Number.parseInt(assignment.slice('treatment-'.length)) - 1 : Number.NaN;
+    if (Number.isNaN(index)) {
+      this.#state.logger.warn(`Variation '${assignment}' cannot be mapped to a container. Defaulting to control variation.`);
+      return controlVariationEntry;
+    }
+    if (index < 0 || index >= treatmentVariationEntries.length) {
+      this.#state.logger.warn(`Selected treatment variation (${index}) index is out of bounds. Defaulting to control variation.`);
+      return controlVariationEntry;
+    }
+    return treatmentVariationEntries[index];
   }
 
   /**

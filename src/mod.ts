@@ -7,7 +7,10 @@
  * const color = client.getStringAssignment('button-color', 'user-42', { country: 'FR' }, 'blue');
  */
 export { SaltshardClient, offlineInit } from './client.ts';
-export type { AssignmentDetails, ClientOptions, JsonValue, OfflineInitOptions } from './client.ts';
+export type { AssignmentDetail, AssignmentDetails, ClientOptions, ContainerExperiment, JsonValue, OfflineInitOptions } from './client.ts';
+export { InMemoryAssignmentCache, assignmentCacheKeyToString, assignmentCacheValueToString } from './events/assignment-cache.ts';
+export type { AssignmentCache, AssignmentCacheEntry, AssignmentCacheKey, AssignmentCacheValue, AsyncMap, BanditCacheValue, VariationCacheValue } from './events/assignment-cache.ts';
+export * from './eppo-types.ts';
 export { compileConfig } from './config/compile.ts';
 export type { CompiledConfig } from './config/compile.ts';
 export { parseConfig } from './config/parse.ts';

@@ -6,6 +6,7 @@
 import type { FlagEvaluationDetails } from '../eval/details.ts';
 import { DedupeCache, type Logger, MAX_QUEUED_EVENTS } from '../events/logger.ts';
 import { callSandboxed, safeLogger } from '../events/sandbox.ts';
+import { type AssignmentCache, throughCustomCache } from '../events/assignment-cache.ts';
 
 /** What a bandit logger receives; Eppo's `IBanditEvent` field for field. */
 export interface BanditEvent {
@@ -37,7 +38,9 @@ export interface BanditLogger {
 export class BanditEventSink {
   readonly #logger: Logger;
   #target: BanditLogger | null;
-  readonly #cache: DedupeCache;
+  #cache: DedupeCache;
+  /** A cache of Eppo's shape (custom or expiring), used instead of #cache when set. */
+  #custom: AssignmentCache | null = null;
   readonly #queue: BanditEvent[] = [];
 
   /**
@@ -55,6 +58,10 @@ export class BanditEventSink {
   deliver(event: BanditEvent): void {
     const flag = event.featureFlag;
     const subject = event.subject;
+    if (this.#custom !== null) {
+      const entry = { flagKey: flag, subjectKey: subject, banditKey: event.bandit, actionKey: event.action ?? '__eppo_no_action' };
+      return throughCustomCache(this.#custom, entry, this.#logger, () => this.#deliverNow(event, () => {}));
+    }
     const value = `${event.bandit.length}:${event.bandit}${event.action ?? '__eppo_no_action'}`;
     if (this.#cache.has(flag, subject, value)) return;
     const target = this.#target;
@@ -66,6 +73,24 @@ export class BanditEventSink {
       return;
     }
     if (this.#call(target, event, () => this.#cache.forget(flag, subject, value))) this.#cache.set(flag, subject, value);
+  }
+
+  /** Choose the dedupe: a capacity for the built-in cache (0: none), or a cache of Eppo's shape. */
+  setCache(cache: number | AssignmentCache): void {
+    if (typeof cache === 'number') {
+      this.#custom = null;
+      this.#cache = new DedupeCache(cache);
+    } else {
+      this.#custom = cache;
+    }
+  }
+
+  #deliverNow(event: BanditEvent, onReject: () => void): boolean {
+    const target = this.#target;
+    if (target !== null) return this.#call(target, event, onReject);
+    if (this.#queue.length >= MAX_QUEUED_EVENTS) return false;
+    this.#queue.push(event);
+    return true;
   }
 
   /** Set or replace the logger; queued events are flushed to it in order. */

@@ -44,6 +44,8 @@ const EMPTY: Attributes = Object.freeze({});
 export class Assigner {
   readonly #state: ClientState;
   readonly #events: EventSink;
+  /** Eppo's graceful failure mode: false makes assignment errors throw from the getters. */
+  graceful = true;
 
   constructor(state: ClientState, events: EventSink) {
     this.#state = state;
@@ -70,6 +72,8 @@ export class Assigner {
     if (o.code === 'MATCH' && e?.variation) {
       // A JSON "null" is a MATCH that still returns the default, as Eppo's `objectValue ?? default`.
       variation = typedValue(o.flag as CompiledFlag, e.variation.value) ?? defaultValue;
+    } else if (!this.graceful && o.code === 'ASSIGNMENT_ERROR') {
+      throw new Error(o.description.replace(/^Assignment Error: /, ''));
     }
     if (e?.doLog && o.config && o.flag) this.log(flagKey, subjectKey, attributes ?? EMPTY, o.config, o.flag, e);
     return { result: { variation, action: null, evaluationDetails: withDetails ? details(o) : (undefined as unknown as FlagEvaluationDetails) }, outcome: o };

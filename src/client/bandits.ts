@@ -9,6 +9,7 @@ import { type BanditModels, type BanditParameters, type BanditVariation, indexBa
 import { type BanditActions, type BanditSubjectAttributes, evaluateBandit, normalizeActions, toContextAttributes, toFlatAttributes } from '../bandits/evaluate.ts';
 import { type BanditLogger, BanditEventSink } from '../bandits/events.ts';
 import { SDK_NAME, SDK_VERSION } from '../version.ts';
+import type { AssignmentCache } from '../events/assignment-cache.ts';
 import type { Assigner, AssignmentDetails } from './assign.ts';
 import type { ClientState } from './state.ts';
 
@@ -57,6 +58,10 @@ export class BanditRunner {
 
   modelsJson(): string | null {
     return this.#models ? JSON.stringify(this.#models.wire) : null;
+  }
+
+  setCache(cache: number | AssignmentCache): void {
+    this.#events.setCache(cache);
   }
 
   setLogger(logger: BanditLogger | null): void {

@@ -5,6 +5,7 @@
  */
 import type { FlagEvaluationDetails } from '../eval/details.ts';
 import { callSandboxed, safeLogger } from './sandbox.ts';
+import { type AssignmentCache, throughCustomCache } from './assignment-cache.ts';
 
 /** The exposure event a logger receives; `extraLogging` entries of the split are spread at the top level first. */
 export interface AssignmentEvent {
@@ -191,7 +192,9 @@ export interface EventSinkOptions {
 export class EventSink {
   readonly #logger: Logger;
   #assignmentLogger: AssignmentLogger | null;
-  readonly #cache: DedupeCache;
+  #cache: DedupeCache;
+  /** A user's cache (`useCustomAssignmentCache`), consulted instead of #cache when set. */
+  #custom: AssignmentCache | null = null;
   readonly #queue: AssignmentEvent[] = [];
   #warnedQueueFull = false;
 
@@ -208,7 +211,7 @@ export class EventSink {
    * only then, so repeats cost no allocation.
    */
   wants(flagKey: string, subjectKey: string, value: string): boolean {
-    if (this.#cache.has(flagKey, subjectKey, value)) return false;
+    if (this.#custom === null && this.#cache.has(flagKey, subjectKey, value)) return false;
     if (this.#assignmentLogger === null && this.#queue.length >= MAX_QUEUED_EVENTS) {
       if (!this.#warnedQueueFull) this.#logger.warn(`No assignment logger set; dropping events beyond ${MAX_QUEUED_EVENTS}`);
       this.#warnedQueueFull = true;
@@ -219,6 +222,7 @@ export class EventSink {
 
   /** Deliver (or queue) an event that {@link wants} accepted, and remember the assignment as logged. */
   send(flagKey: string, subjectKey: string, value: string, event: AssignmentEvent): void {
+    if (this.#custom !== null) return this.#sendThrough(this.#custom, flagKey, subjectKey, event);
     const target = this.#assignmentLogger;
     if (target === null) {
       this.#queue.push(event);
@@ -236,6 +240,30 @@ export class EventSink {
     const queued = this.#queue.splice(0);
     this.#warnedQueueFull = false;
     for (const event of queued) this.#call(assignmentLogger, event, null, '', '');
+  }
+
+  /**
+   * Choose the dedupe: a capacity for the built-in cache (0: none, Infinity: never evicts), or a user's
+   * {@link AssignmentCache} (sync or async). Entries of the previous cache are dropped.
+   */
+  setCache(cache: number | AssignmentCache): void {
+    if (typeof cache === 'number') {
+      this.#custom = null;
+      this.#cache = new DedupeCache(cache);
+    } else {
+      this.#custom = cache;
+    }
+  }
+
+  #sendThrough(cache: AssignmentCache, flagKey: string, subjectKey: string, event: AssignmentEvent): void {
+    const entry = { flagKey, subjectKey, allocationKey: event.allocation ?? '', variationKey: event.variation ?? '' };
+    throughCustomCache(cache, entry, this.#logger, () => {
+      const target = this.#assignmentLogger;
+      if (target !== null) return this.#call(target, event, null, '', '');
+      if (this.#queue.length >= MAX_QUEUED_EVENTS) return false;
+      this.#queue.push(event);
+      return true;
+    });
   }
 
   /** Number of events waiting for a logger. */

@@ -78,7 +78,7 @@ export function getInstance(): SaltshardClient {
 function start(options: InitOptions): { client: SaltshardClient; sync: ConfigSync; ready: Promise<boolean> } {
   const { client, sync } = setup(options);
   const ready = sync.start();
-  client.attachSync({ ready, stop: () => sync.stop(), status: () => sync.status() });
+  client.attachSync({ ready, refresh: () => sync.refresh(), stop: () => sync.stop(), status: () => sync.status() });
   return { client, sync, ready };
 }
 
