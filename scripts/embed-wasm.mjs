@@ -5,7 +5,7 @@
 // Output is a pure function of the wasm bytes and the assembly/*.ts sources, so CI can rebuild and
 // require `git diff --exit-code src/wasm/bytes.generated.ts` to be clean.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,6 +54,12 @@ const out = [
   `export const WASM_SIMD_SHA256: string = ${JSON.stringify(simdSha)};`,
   '',
 ].join('\n');
+
+// The same builds as files, for runtimes that import .wasm modules (Cloudflare Workers: src/workerd.ts).
+const distWasm = join(root, 'dist', 'src', 'wasm');
+mkdirSync(distWasm, { recursive: true });
+writeFileSync(join(distWasm, 'release.wasm'), wasm);
+writeFileSync(join(distWasm, 'simd.wasm'), simd);
 
 let previous = null;
 try {

@@ -277,6 +277,18 @@ function kernelModule(variant: 'simd' | 'scalar'): WebAssembly.Module {
   return m;
 }
 
+/**
+ * Use compiled modules of the two builds instead of compiling the embedded bytes: for runtimes that refuse to
+ * compile WebAssembly from bytes at run time (Cloudflare Workers, where a `.wasm` import is a compiled module;
+ * src/workerd.ts). Call before the first client is created; a missing build stays unavailable there.
+ */
+export function provideWasmModules(modules: { scalar?: WebAssembly.Module; simd?: WebAssembly.Module }): void {
+  if (modules.scalar !== undefined) moduleCache.scalar = modules.scalar;
+  if (modules.simd !== undefined) moduleCache.simd = modules.simd;
+  simdValid = modules.simd !== undefined;
+  singleton = undefined;
+}
+
 /** True when this runtime accepts the SIMD build (WebAssembly.validate; cached). */
 export function wasmSimdSupported(): boolean {
   if (simdValid === undefined) {
