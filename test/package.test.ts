@@ -84,7 +84,7 @@ t('installing the tarball prints no warning about saltshard, and ships what user
   const warnings = installLog.split('\n').filter((l) => /warn/i.test(l) && /saltshard/i.test(l));
   assert.deepEqual(warnings, [], `npm install warned about the package:\n${installLog}`);
   const pkg = join(app, 'node_modules', 'saltshard');
-  for (const f of ['dist/src/mod.js', 'dist/src/mod.d.ts', 'dist/src/mod.js.map', 'dist/src/server.js', 'dist/src/openfeature.js', 'src/mod.ts', 'src/bin.ts', 'examples/flags.json', 'bin/saltshard', 'README.md', 'LICENSE']) {
+  for (const f of ['dist/src/mod.js', 'dist/src/mod.d.ts', 'dist/src/mod.js.map', 'dist/src/server.js', 'dist/src/openfeature.js', 'dist/src/workerd.js', 'dist/src/wasm/simd.wasm', 'dist/src/wasm/release.wasm', 'src/mod.ts', 'src/bin.ts', 'examples/flags.json', 'bin/saltshard', 'README.md', 'LICENSE']) {
     assert.ok(existsSync(join(pkg, f)), `the tarball lacks ${f}`);
   }
   assert.ok(!existsSync(join(pkg, 'test')) && !existsSync(join(pkg, 'dist', 'test')), 'the tarball must not ship tests');
