@@ -4,26 +4,14 @@ import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import process from 'node:process';
 import { offlineInit } from '../src/mod.ts';
 import { createApp } from '../src/server.ts';
-import { ROOT } from './support.ts';
+import { ROOT, freePort } from './support.ts';
 
 const t = suite('fetch-handler');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'worker');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function check(cmd: string, args: string[], port: number): Promise<void> {
   const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, PORT: String(port), NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });

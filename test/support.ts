@@ -1,5 +1,6 @@
 // Shared test helpers: where the repo and Eppo's public sdk-test-data live.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,4 +31,16 @@ export function readJson<T = unknown>(...parts: string[]): T {
 
 export function listJson(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+}
+
+/** A TCP port free on 127.0.0.1 right now, for a server started by a test in another process. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }

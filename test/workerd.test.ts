@@ -6,13 +6,12 @@ import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as saltshard from '../src/mod.ts';
 import * as server from '../src/server.ts';
-import { ROOT } from './support.ts';
+import { ROOT, freePort } from './support.ts';
 
 const t = suite('workerd');
 const WORKERD = join(ROOT, 'test', 'workerd', 'node_modules', '.bin', 'workerd');
@@ -23,17 +22,6 @@ let child: ChildProcess | null = null;
 let log = '';
 const ports = { wasm: 0, js: 0 };
 let skip: string | null = null;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function bundle(out: string, conditions: string[]): void {
   const args = ['build', 'worker.mjs', '--target', 'browser', '--format', 'esm', '--external', '@hono/node-server', '--external', '*.wasm', '--outfile', out];
