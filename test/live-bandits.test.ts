@@ -39,7 +39,10 @@ t('models are fetched once from /flag-config/v1/bandits and every bandit test su
       }
     }
     assert.equal(checked, 35);
-    await new Promise((r) => setTimeout(r, 200));
+    // Polls every 50 ms; on a loaded machine the timers slip, so wait (up to 10 s) for three config requests.
+    for (const deadline = Date.now() + 10_000; paths.filter((p) => p.endsWith('/config')).length < 3 && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     assert.equal(paths.filter((p) => p.endsWith('/bandits')).length, 1, 'models are not refetched while their versions are loaded');
     assert.ok(paths.filter((p) => p.endsWith('/config')).length >= 3, 'the config keeps polling');
   } finally {
