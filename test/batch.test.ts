@@ -66,4 +66,69 @@ t('assignMany() sends exposure events with dedupe by default, and none with log:
   assert.equal(events[7].subject, 's7');
 });
 
+t('values(j), outcomeColumn(j) and valueTable(j) read every cell as value() does, JSON shared and frozen', () => {
+  if (!hasTestData('batch columns')) return;
+  const client = offlineInit({ flagsConfiguration: readText(TEST_DATA, 'ufc', 'flags-v1.json'), logger: quiet });
+  const subjects = listJson(join(TEST_DATA, 'ufc', 'tests')).flatMap((f) => readJson<{ subjects: BatchSubject[] }>(TEST_DATA, 'ufc', 'tests', f).subjects.map((s) => ({ subjectKey: s.subjectKey, subjectAttributes: s.subjectAttributes })));
+  const keys = client.getFlagKeys();
+  const r = client.assignMany(subjects, keys, { log: 'none' });
+  let json = 0;
+  keys.forEach((flagKey, j) => {
+    const values = r.values(j);
+    const col = r.outcomeColumn(j);
+    const table = r.valueTable(j);
+    assert.equal(values.length, subjects.length);
+    assert.equal(col.length, subjects.length);
+    assert.equal(r.values(j), values, 'built once');
+    assert.equal(table.length, r.outcomes(j));
+    for (let i = 0; i < subjects.length; i++) {
+      assert.deepEqual(values[i], r.value(i, j), `${flagKey} / ${subjects[i].subjectKey}`);
+      assert.equal(values[i], table[col[i]]);
+      assert.equal(col[i], r.outcomeIndex(i, j));
+      if (values[i] !== null && typeof values[i] === 'object') {
+        json++;
+        assert.ok(Object.isFrozen(values[i]));
+        assert.notEqual(r.value(i, j), values[i], 'value() still returns a fresh copy');
+      }
+    }
+  });
+  assert.ok(json > 0, 'the test data has JSON flags');
+  const idx = r.outcomeIndexes();
+  for (let i = 0; i < subjects.length; i++) for (let j = 0; j < keys.length; j++) assert.equal(idx[i * keys.length + j], r.outcomeIndex(i, j));
+  assert.throws(() => r.values(keys.length), RangeError);
+  assert.throws(() => r.outcomeColumn(-1), RangeError);
+});
+
+t('assignMany() builds no exposure evaluation nobody receives: no logger with a full queue, or a dedupe hit', () => {
+  const config = readFileSync(join(ROOT, 'examples', 'flags.json'), 'utf8');
+  // Attribute reads are counted: the engine reads each attribute once per subject; an event's evaluation re-reads them.
+  let reads = 0;
+  const subjects = Array.from({ length: 300 }, (_, i) => {
+    const attrs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries({ country: 'US', email: `u${i}@mail.test`, age: 30 + (i % 40), plan: 'pro' })) {
+      Object.defineProperty(attrs, k, { enumerable: true, get: () => (reads++, v) });
+    }
+    return { subjectKey: `s${i}`, subjectAttributes: attrs };
+  });
+  const flags = offlineInit({ flagsConfiguration: config, logger: quiet }).getFlagKeys();
+  const readsOf = (client: SaltshardClient, log?: 'none'): number => {
+    reads = 0;
+    client.assignMany(subjects, flags, log ? { log } : {});
+    return reads;
+  };
+  const none = readsOf(offlineInit({ flagsConfiguration: config, logger: quiet }), 'none');
+  // No logger: the first 100 events are queued (and built); after that, nothing is.
+  const noLogger = offlineInit({ flagsConfiguration: config, logger: quiet });
+  readsOf(noLogger);
+  assert.equal(readsOf(noLogger), none, 'queue full: no event evaluations');
+  // With a logger, a second identical batch is all dedupe hits.
+  const events: AssignmentEvent[] = [];
+  const logged = offlineInit({ flagsConfiguration: config, logger: quiet, assignmentLogger: { logAssignment: (e) => void events.push(e) } });
+  assert.ok(readsOf(logged) > none, 'the first batch builds its events');
+  const n = events.length;
+  assert.ok(n > 0);
+  assert.equal(readsOf(logged), none, 'dedupe hits: no event evaluations');
+  assert.equal(events.length, n);
+});
+
 t.run();

@@ -124,10 +124,14 @@ export class Assigner {
     return { config, flag: entry, code: e.code, description: e.description, evaluation: e };
   }
 
+  /** Whether an exposure with this `logValue` ("allocation;variation") would be sent: not a dedupe hit, and someone receives it. */
+  wantsLog(requestedKey: string, subjectKey: string, config: CompiledConfig, flag: CompiledFlag, logValue: string): boolean {
+    return this.#events.wants(eventFlagKey(config, requestedKey, flag), subjectKey, logValue);
+  }
+
   /** Send the exposure event of an evaluation with `doLog` (deduped; built only when it will be sent). */
   log(requestedKey: string, subjectKey: string, attributes: Attributes, config: CompiledConfig, flag: CompiledFlag, e: Evaluation): void {
-    // Eppo names a plain flag by its own `key` field (which may differ from its map key); an obfuscated one by the requested key.
-    const flagKey = config.obfuscated ? requestedKey : (flag.configKey ?? requestedKey);
+    const flagKey = eventFlagKey(config, requestedKey, flag);
     const allocationKey = e.allocation!.key;
     const variationKey = e.variation!.key;
     const value = e.split!.logValue;
@@ -192,4 +196,9 @@ function checkArguments(flagKey: unknown, subjectKey: unknown, attributes: unkno
   if (typeof flagKey !== 'string') return `flagKey must be a string, got ${typeof flagKey}`;
   if (attributes != null && typeof attributes !== 'object') return `subjectAttributes must be an object, got ${typeof attributes}`;
   return null;
+}
+
+/** Eppo names a plain flag in events by its own `key` field (which may differ from its map key); an obfuscated one by the requested key. */
+function eventFlagKey(config: CompiledConfig, requestedKey: string, flag: CompiledFlag): string {
+  return config.obfuscated ? requestedKey : (flag.configKey ?? requestedKey);
 }

@@ -55,6 +55,7 @@ export class BatchRunner {
           return undefined;
         }
       },
+      wantsLog: config === null ? undefined : (flagKey, subjectKey, flag, logValue) => this.#assigner.wantsLog(flagKey, subjectKey, config, flag, logValue),
       onLog: options.log === 'none' || config === null ? undefined : (flagKey, subjectKey, attributes, flag, e) => this.#assigner.log(flagKey, subjectKey, attributes, config, flag, e),
     };
   }

@@ -38,9 +38,17 @@ interface OutcomeEntry {
   /** The raw variation value for MATCH (JSON text for JSON flags), else undefined. */
   readonly raw: string | number | boolean | undefined;
   readonly doLog: boolean;
+  /** What the dedupe cache remembers for an exposure of this outcome ("allocation;variation"), '' when none is due. */
+  readonly logValue: string;
 }
 
-/** The outcome of a batch; read cells by subject index `i` and flag index `j`. */
+/**
+ * The outcome of a batch; read cells by subject index `i` and flag index `j`.
+ *
+ * Fast reading, nothing allocated per cell: `values(j)` is every subject's value of flag `j` as one ready array;
+ * `outcomeColumn(j)` is every subject's outcome index for flag `j` (a typed column) and `valueTable(j)` the value
+ * of each outcome index, so `valueTable(j)[outcomeColumn(j)[i]]` is subject `i`'s value.
+ */
 export class BatchResult {
   readonly flagKeys: readonly string[];
   /** Number of subjects. */
@@ -50,8 +58,11 @@ export class BatchResult {
   readonly #keyOf: (i: number) => string;
   #keys: string[] | null = null;
   readonly #types: readonly (VariationType | null)[];
+  /** Flag-major: cell (i, j) at j · size + i. */
   readonly #cells: Uint16Array;
   readonly #tables: readonly OutcomeEntry[][];
+  readonly #valueTables: (readonly unknown[] | undefined)[] = [];
+  readonly #values: (readonly unknown[] | undefined)[] = [];
 
   constructor(
     size: number,
@@ -82,7 +93,7 @@ export class BatchResult {
   }
 
   #entry(i: number, j: number): OutcomeEntry {
-    return this.#tables[j][this.#cells[i * this.flagKeys.length + j]];
+    return this.#tables[j][this.#cells[j * this.size + i]];
   }
 
   /**
@@ -90,7 +101,50 @@ export class BatchResult {
    * same index have equal rows apart from `subjectKey`, so writers can format each outcome once per batch.
    */
   outcomeIndex(i: number, j: number): number {
-    return this.#cells[i * this.flagKeys.length + j];
+    return this.#cells[j * this.size + i];
+  }
+
+  /**
+   * Every subject's outcome index for flag `j`, in input order: a view into the result (do not write to it).
+   * @example const col = r.outcomeColumn(0), table = r.valueTable(0); for (let i = 0; i < r.size; i++) use(table[col[i]]);
+   */
+  outcomeColumn(j: number): Uint16Array {
+    this.#checkFlag(j);
+    return this.#cells.subarray(j * this.size, (j + 1) * this.size);
+  }
+
+  /**
+   * The value of each outcome index of flag `j` (see {@link outcomeColumn}): the typed value for MATCH, else null.
+   * JSON values are parsed once and frozen, shared by every cell with that outcome.
+   */
+  valueTable(j: number): readonly unknown[] {
+    this.#checkFlag(j);
+    let t = this.#valueTables[j];
+    if (t === undefined) {
+      t = this.#tables[j].map((e) => (e.code !== 'MATCH' || e.raw === undefined ? null : this.#types[j] === 'JSON' ? deepFreeze(JSON.parse(e.raw as string)) : e.raw));
+      this.#valueTables[j] = t;
+    }
+    return t;
+  }
+
+  /**
+   * Every subject's value of flag `j`, in input order, as one array built on the first call (null where the code
+   * is not MATCH; JSON values shared and frozen, as in {@link valueTable}).
+   */
+  values(j: number): readonly unknown[] {
+    let v = this.#values[j];
+    if (v === undefined) {
+      const table = this.valueTable(j);
+      const col = this.outcomeColumn(j);
+      const out: unknown[] = new Array(this.size);
+      for (let i = 0; i < out.length; i++) out[i] = table[col[i]];
+      this.#values[j] = v = out;
+    }
+    return v;
+  }
+
+  #checkFlag(j: number): void {
+    if (!Number.isInteger(j) || j < 0 || j >= this.flagKeys.length) throw new RangeError(`flag index ${j} is not in 0..${this.flagKeys.length - 1}`);
   }
 
   /** The evaluation code of subject `i` for flag `j`. */
@@ -134,13 +188,28 @@ export class BatchResult {
 
   /** Every cell's outcome index, subject-major (cell (i, j) at i · flagKeys.length + j); a copy. */
   outcomeIndexes(): Uint16Array {
-    return this.#cells.slice();
+    const nf = this.flagKeys.length;
+    const n = this.size;
+    const out = new Uint16Array(n * nf);
+    for (let j = 0; j < nf; j++) {
+      const col = this.#cells.subarray(j * n, (j + 1) * n);
+      for (let i = 0; i < n; i++) out[i * nf + j] = col[i];
+    }
+    return out;
   }
 
   /** Every row, subjects in input order, flags in the order given. */
   *rows(): IterableIterator<AssignmentRow> {
     for (let i = 0; i < this.size; i++) for (let j = 0; j < this.flagKeys.length; j++) yield this.row(i, j);
   }
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }
 
 /** What the batch needs from the client. */
@@ -152,7 +221,12 @@ export interface BatchContext {
   lookup(flagKey: string): CompiledFlag | BrokenFlag | undefined;
   /** Rule-engine programs are cached per this object (the config snapshot) and list of flags. */
   programKey?: object;
-  /** Called for each cell whose evaluation is due an exposure event. */
+  /**
+   * Whether an exposure of this outcome would be delivered or queued (not a dedupe hit, and someone receives it);
+   * asked before the full evaluation an event needs is built. `logValue` is the split's "allocation;variation".
+   */
+  wantsLog?(flagKey: string, subjectKey: string, flag: CompiledFlag, logValue: string): boolean;
+  /** Called for each cell whose evaluation is due an exposure event (and {@link wantsLog} accepted). */
   onLog?(flagKey: string, subjectKey: string, attributes: Attributes, flag: CompiledFlag, e: Evaluation): void;
 }
 
@@ -227,6 +301,8 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
   for (let i = 0; i < n; i++) valid[i] = src.valid(i) ? 1 : 0;
   const tables: OutcomeEntry[][] = [];
   const types: (VariationType | null)[] = [];
+  const onLog = ctx.onLog?.bind(ctx);
+  const wantsLog = ctx.wantsLog?.bind(ctx);
   flagKeys.forEach((flagKey, j) => {
     const table: OutcomeEntry[] = [];
     // Outcomes are told apart by (code, allocation, split), packed in one number: no string per cell.
@@ -243,6 +319,7 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
           allocationKey: a?.key ?? null,
           raw: e.code === 'MATCH' ? e.variation?.value : undefined,
           doLog: e.doLog,
+          logValue: e.doLog && a !== null && e.split !== null ? e.split.logValue : '',
         }) - 1;
         if (k > 0xffff) throw new RangeError(`flag "${flagKey}" has more than 65,536 distinct outcomes in one batch`);
         index.set(id, k);
@@ -255,7 +332,7 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
       const id = CODE_ID[code];
       let k = index.get(id);
       if (k === undefined) {
-        k = table.push({ code, variationKey: null, allocationKey: null, raw: undefined, doLog: false }) - 1;
+        k = table.push({ code, variationKey: null, allocationKey: null, raw: undefined, doLog: false, logValue: '' }) - 1;
         index.set(id, k);
       }
       return k;
@@ -267,6 +344,7 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
     // The outcome of every valid subject when the flag is missing, broken or disabled; -1 when it evaluates.
     const fixed = entry === undefined || (entry.kind === 'flag' && !entry.enabled) ? constant('FLAG_UNRECOGNIZED_OR_DISABLED') : entry.kind === 'broken' ? constant('ASSIGNMENT_ERROR') : -1;
     const flag = entry as CompiledFlag; // read only when fixed < 0
+    const column = cells.subarray(j * n, (j + 1) * n);
     for (let i = 0; i < n; i++) {
       let k: number;
       if (valid[i] === 0) k = constant('ASSIGNMENT_ERROR');
@@ -284,15 +362,18 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
           k = bySlot[slot];
           if (k < 0) k = bySlot[slot] = slot === 0 ? constant('DEFAULT_ALLOCATION_NULL') : intern(slotEvaluation(flag, targets![slot - 1]));
         }
-        if (ctx.onLog && table[k].doLog && table[k].allocationKey !== null) {
-          // The logger gets the full evaluation (unmatched allocations, matched rule): the reference builds it.
+        if (onLog !== undefined && table[k].logValue !== '') {
+          // Only an event someone receives is built: the dedupe cache and the queue are asked first; the logger
+          // gets the full evaluation (unmatched allocations, matched rule), which the reference builds.
           const key = src.key(i);
-          const attrs = src.attributes(i);
-          e ??= evaluateFlag(flag, key, attrs, ctx.nowMs, shards, ctx.obfuscated);
-          ctx.onLog(flagKey, key, attrs, flag, e);
+          if (wantsLog === undefined || wantsLog(flagKey, key, flag, table[k].logValue)) {
+            const attrs = src.attributes(i);
+            e ??= evaluateFlag(flag, key, attrs, ctx.nowMs, shards, ctx.obfuscated);
+            onLog(flagKey, key, attrs, flag, e);
+          }
         }
       }
-      cells[i * nf + j] = k;
+      column[i] = k;
     }
     tables.push(table);
   });

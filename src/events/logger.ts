@@ -211,13 +211,17 @@ export class EventSink {
    * only then, so repeats cost no allocation.
    */
   wants(flagKey: string, subjectKey: string, value: string): boolean {
-    if (this.#custom === null && this.#cache.has(flagKey, subjectKey, value)) return false;
+    // A user's cache (useCustomAssignmentCache) decides in send(); the built-in one here.
+    const deduped = this.#custom === null;
+    // Nobody to receive it: no dedupe bookkeeping either.
     if (this.#assignmentLogger === null && this.#queue.length >= MAX_QUEUED_EVENTS) {
-      if (!this.#warnedQueueFull) this.#logger.warn(`No assignment logger set; dropping events beyond ${MAX_QUEUED_EVENTS}`);
-      this.#warnedQueueFull = true;
+      if (!this.#warnedQueueFull && !(deduped && this.#cache.has(flagKey, subjectKey, value))) {
+        this.#logger.warn(`No assignment logger set; dropping events beyond ${MAX_QUEUED_EVENTS}`);
+        this.#warnedQueueFull = true;
+      }
       return false;
     }
-    return true;
+    return !(deduped && this.#cache.has(flagKey, subjectKey, value));
   }
 
   /** Deliver (or queue) an event that {@link wants} accepted, and remember the assignment as logged. */
