@@ -14,18 +14,19 @@
  * names to run; validation always runs).
  */
 import { Bench } from 'tinybench';
-import { EppoClient, MemoryOnlyConfigurationStore } from '@eppo/js-client-sdk-common';
+import { EppoClient, MemoryOnlyConfigurationStore, applicationLogger } from '@eppo/js-client-sdk-common';
 import { GrowthBookClient } from '@growthbook/growthbook';
 import { FlagdCore } from '@openfeature/flagd-core';
 import { md5 as jsMd5 } from 'js-md5';
 import { md5 as nobleMd5 } from '@noble/hashes/legacy.js';
 import { createHash } from 'node:crypto';
-import { type SaltshardClient, compileConfig, offlineInit } from '../src/mod.ts';
+import { type BatchResult, type SaltshardClient, compileConfig, offlineInit } from '../src/mod.ts';
 import { type ShardKernel, base64ToBytes, createJsKernel, createWasmKernel } from '../src/wasm/kernel.ts';
 import { WASM_BASE64 } from '../src/wasm/bytes.generated.ts';
 import {
   FLAG_EXPERIMENT, FLAG_REGEX, FLAG_ROLLOUT, WORKLOAD_FLAGS, makeLargeUfc, makeSubjects, workloadFlagd, workloadGrowthBook, workloadUfc,
 } from './fixtures.ts';
+import { plainEvaluate } from './plain.ts';
 
 // ---------------------------------------------------------------- environment
 
@@ -44,8 +45,17 @@ const TIME_MS = Number(env('BENCH_TIME_MS') ?? 1000);
 const FILTER = env('BENCH_FILTER') ?? '';
 /** 'cold': only the cold paths (config compile, WASM loading), in a process with nothing else in its heap; 'main': the rest. */
 const PART = env('BENCH_PART') ?? 'all';
+/**
+ * BENCH_CHECK=1: no timing; every row's function runs a few samples and its checksum is compared with the reference
+ * (test/bench-checksums.test.ts runs this on a small pool).
+ */
+const CHECK = env('BENCH_CHECK') === '1';
+/** Getter rows run this many rounds, each in a rotated order; a row's figure is the median of its rounds. */
+const ROUNDS = CHECK ? 1 : Number(env('BENCH_ROUNDS') ?? 3);
 const VALIDATE_N = Math.min(10_000, N_SUBJECTS);
 const SILENT = { error() {}, warn() {}, info() {}, debug() {} };
+// Eppo's client without a logger reports its full queue on stdout; the results line must stay alone there.
+applicationLogger.level = 'silent';
 
 const progress = (msg: string): void => console.error(`[bench ${runtime}] ${msg}`);
 const exitProcess = (code: number): never => (g.Deno ? g.Deno.exit(code) : g.process!.exit(code));
@@ -91,9 +101,16 @@ const consume = (v: unknown): void => {
  * One timed task. `gcEach`: a full collection before every iteration, untimed (for one-off work such as a config
  * compile, whose previous run's garbage would otherwise be collected inside the next timed run).
  */
-async function run(group: Row['group'], name: string, unit: number, fn: () => void, note?: string, time = TIME_MS, iterations = 64, gcEach = false): Promise<void> {
-  if (FILTER && !name.includes(FILTER)) return;
+async function run(group: Row['group'], name: string, unit: number, fn: () => void, note?: string, time = TIME_MS, iterations = 64, gcEach = false, push = true): Promise<Row | null> {
+  if (FILTER && !name.includes(FILTER)) return null;
   collectGarbage();
+  if (CHECK) {
+    for (let k = 0; k < 3; k++) fn();
+    const row: Row = { group, name, unit, medianNs: Number.NaN, p99Ns: Number.NaN, opsPerSec: Number.NaN, samples: 3 };
+    if (push) rows.push(row);
+    verifyChecksums(name);
+    return row;
+  }
   const bench = new Bench({ time, iterations, warmupTime: Math.min(250, time / 4), timestampProvider: 'auto' });
   bench.add(name, fn, gcEach ? { beforeEach: collectGarbage } : undefined);
   await bench.run();
@@ -103,9 +120,29 @@ async function run(group: Row['group'], name: string, unit: number, fn: () => vo
   const medianNs = (r.latency.p50 * 1e6) / unit;
   const row: Row = { group, name, unit, medianNs, p99Ns: (r.latency.p99 * 1e6) / unit, opsPerSec: 1e9 / medianNs, samples: r.latency.samplesCount };
   if (note) row.note = note;
-  rows.push(row);
+  if (push) rows.push(row);
+  verifyChecksums(name);
   progress(`${name.padEnd(58)} ${medianNs.toFixed(1).padStart(12)} ns/op  (${r.latency.samplesCount} samples × ${unit})`);
+  return row;
 }
+
+/**
+ * Result checksums: a row that consumes its results registers `check`, returning what its calls summed to and what
+ * the reference says they should sum to over exactly those calls. Verified after the row ran (timed or not).
+ */
+const pendingChecks: { name: string; check: () => { got: number; want: number } }[] = [];
+const checksums: Record<string, { got: number; want: number }> = {};
+function verifyChecksums(name: string): void {
+  for (const { check } of pendingChecks.splice(0)) {
+    const c = check();
+    if (c.got !== c.want) throw new Error(`checksum ${name}: the row's results sum to ${c.got}, the reference to ${c.want}`);
+    checksums[name] = c;
+  }
+}
+
+/** What a row adds to its checksum for one value read: distinct per value of the workload's flags. */
+const fmtRound = (ns: number): string => (ns >= 1e4 ? (ns / 1e3).toFixed(1) + 'k' : ns.toFixed(0));
+const valueCode = (v: unknown): number => (typeof v === 'string' ? v.length : v === true ? 1 : v === false ? 0 : 100);
 
 /**
  * A full collection before each task, so no task pays for the garbage of the one before (Node and Deno get
@@ -117,14 +154,28 @@ function collectGarbage(): void {
   else g.Bun?.gc(true);
 }
 
-/** A task running `unit` getter calls per sample over a cycling cursor. */
-function getterTask(get: Getter, pool: number, unit: number): () => void {
+/**
+ * A task running `unit` getter calls per sample over a cycling cursor, summing valueCode of every result; when `ref`
+ * (prefix sums of the reference's codes over the pool) is given, the sum is checked against it after the row.
+ */
+function getterTask(get: Getter, pool: number, unit: number, ref?: Float64Array): () => void {
   let cursor = 0;
+  let calls = 0;
+  let acc = 0;
+  if (ref) {
+    pendingChecks.push({
+      check: () => ({ got: acc, want: Math.floor(calls / pool) * ref[pool]! + ref[calls % pool]! }),
+      name: '',
+    });
+  }
   return () => {
+    let a = 0;
     for (let j = 0; j < unit; j++) {
-      consume(get(cursor));
+      a += valueCode(get(cursor));
       if (++cursor === pool) cursor = 0;
     }
+    acc += a;
+    calls += unit;
   };
 }
 
@@ -165,7 +216,7 @@ const keys = subjects.map((s) => s.key);
 const attrs = subjects.map((s) => s.attributes);
 // Other engines' context shapes, built once outside the timed loops (GrowthBook gets a fresh user context per
 // call below: it keeps per-context tracking state).
-const GB_POOL = Math.min(N_SUBJECTS, 200_000);
+const GB_POOL = N_SUBJECTS;
 const gbAttrs = subjects.slice(0, GB_POOL).map((s) => ({ id: s.key, ...s.attributes }));
 const flagdCtx = subjects.slice(0, GB_POOL).map((s) => ({ targetingKey: s.key, ...s.attributes }));
 progress(`${N_SUBJECTS} subjects in ${(now() - t0).toFixed(0)} ms`);
@@ -192,6 +243,17 @@ function eppo(): EppoClient {
   client.useLRUInMemoryAssignmentCache(50_000); // as @eppo/node-server-sdk init() does
   client.setAssignmentLogger({ logAssignment() { events++; } });
   return client;
+}
+
+/** Eppo's client without an assignment logger or cache, for the like-with-like "no logger" comparison. */
+function eppoNoLogger(): EppoClient {
+  const store = new MemoryOnlyConfigurationStore<never>();
+  void store.setEntries(ufc.flags as Record<string, never>);
+  store.setEnvironment({ name: 'bench' });
+  store.setConfigPublishedAt(ufc.createdAt as string);
+  store.setConfigFetchedAt(new Date().toISOString());
+  store.setFormat('SERVER' as never);
+  return new EppoClient({ flagConfigurationStore: store });
 }
 
 function growthbook(): GrowthBookClient {
@@ -341,24 +403,80 @@ progress(`packed ${N_SUBJECTS} keys (${pos} bytes) in ${(now() - t0).toFixed(0)}
 
 const FAST = 1000;
 const SLOW = 100;
+
+// The plain-JS evaluator peer answers exactly as Eppo (it reads the same UFC and hashes with md5).
+const plainGetter: Getter = (i) => {
+  const f = i % 3;
+  return plainEvaluate(ufc, WORKLOAD_FLAGS[f]!, keys[i]!, attrs[i]!, f === 0 ? 'off' : f === 1 ? 'control' : false);
+};
+{
+  const ep = eppoGetter(eppo());
+  for (let i = 0; i < VALIDATE_N; i++) if (plainGetter(i) !== ep(i)) fail('plain JS = Eppo', `subject ${keys[i]}: plain ${String(plainGetter(i))}, Eppo ${String(ep(i))}`);
+  validation['plain JS evaluator = Eppo official'] = `identical on ${VALIDATE_N} subjects`;
+}
+
+// Reference checksums of the getter rows: valueCode of the reference evaluator's answer (with the rows' defaults)
+// for every subject of the pool, as prefix sums; the reference itself equals Eppo's answers (validated above).
+const getterRef = new Float64Array(N_SUBJECTS + 1);
+{
+  const c = saltshard({ logger: false });
+  for (let i = 0; i < N_SUBJECTS; i++) {
+    const f = i % 3;
+    getterRef[i + 1] = getterRef[i]! + valueCode(c.evaluate(WORKLOAD_FLAGS[f]!, keys[i]!, attrs[i]).value ?? (f === 0 ? 'off' : f === 1 ? 'control' : false));
+  }
+  const ep = eppoGetter(eppo());
+  let want = 0;
+  for (let i = 0; i < VALIDATE_N; i++) want += valueCode(ep(i));
+  if (want !== getterRef[VALIDATE_N]) fail('getter checksum reference', `Eppo ${want}, reference ${getterRef[VALIDATE_N]}`);
+  validation['getter checksums'] = 'every timed getter call of saltshard, Eppo and the plain-JS evaluator adds its value to a checksum, compared after the row with the reference evaluator\'s answers for exactly those calls';
+}
+
+// Getter rows: every contender side by side, ROUNDS rounds in a rotated order (each round builds fresh clients and
+// starts from the first subject); a row's figure is the median of its rounds' medians.
+const getterRows: { name: string; unit: number; make: () => () => void; note: string }[] = [
+  { name: 'saltshard getter, logger + dedupe on (wasm)', unit: FAST, make: () => getterTask(saltshardGetter(saltshard({ logger: true })), N_SUBJECTS, FAST, getterRef),
+    note: `cycles ${N_SUBJECTS.toLocaleString('en-US')} subjects; every call misses the 50,000-entry dedupe cache and delivers an event` },
+  { name: 'saltshard getter, no logger (wasm)', unit: FAST, make: () => getterTask(saltshardGetter(saltshard({ logger: false })), N_SUBJECTS, FAST, getterRef),
+    note: 'no assignmentLogger: 100 events are queued; later ones are not built' },
+  { name: 'Eppo official (js-sdk-common 4.14.4, LRU 50k, no-op logger)', unit: SLOW, make: () => getterTask(eppoGetter(eppo()), N_SUBJECTS, SLOW, getterRef),
+    note: 'EppoClient + MemoryOnlyConfigurationStore + useLRUInMemoryAssignmentCache(50000), as node-server-sdk' },
+  { name: 'Eppo official, no logger', unit: SLOW, make: () => getterTask(eppoGetter(eppoNoLogger()), N_SUBJECTS, SLOW, getterRef),
+    note: 'no assignment logger, no assignment cache: compare with saltshard "no logger"' },
+  { name: 'plain-JS evaluator (bench/plain.ts, js-md5)', unit: SLOW, make: () => getterTask(plainGetter, N_SUBJECTS, SLOW, getterRef),
+    note: 'walks the UFC JSON per call, no events; answers equal Eppo' },
+  { name: 'GrowthBook (GrowthBookClient 1.8, tracking callback)', unit: SLOW, make: () => getterTask(gbGetter(growthbook()), GB_POOL, SLOW),
+    note: 'fresh { attributes } user context per call' },
+  { name: 'flagd-core 4.0 (JsonLogic)', unit: SLOW, make: () => getterTask(flagdGetter(flagd()), GB_POOL, SLOW), note: 'no events' },
+  { name: 'saltshard getter, logger + dedupe on, kernel js', unit: FAST, make: () => getterTask(saltshardGetter(saltshard({ logger: true, kernel: 'js' })), N_SUBJECTS, FAST, getterRef),
+    note: '@noble/hashes md5 instead of WASM' },
+];
 const eventsBefore = events;
-await run('getter', 'saltshard getter, logger + dedupe on (wasm)', FAST, getterTask(saltshardGetter(saltshard({ logger: true })), N_SUBJECTS, FAST),
-  `cycles ${N_SUBJECTS} subjects; every call misses the 50,000-entry dedupe cache and delivers an event`);
-const eventsLogged = events - eventsBefore;
-await run('getter', 'saltshard getter, no logger (wasm)', FAST, getterTask(saltshardGetter(saltshard({ logger: false })), N_SUBJECTS, FAST),
-  'no assignmentLogger: 100 events are queued; later ones are not built');
-await run('getter', 'saltshard getter, logger + dedupe on, kernel js', FAST, getterTask(saltshardGetter(saltshard({ logger: true, kernel: 'js' })), N_SUBJECTS, FAST),
-  '@noble/hashes md5 instead of WASM');
-await run('getter', 'Eppo official (js-sdk-common 4.14.4, LRU 50k, no-op logger)', SLOW, getterTask(eppoGetter(eppo()), N_SUBJECTS, SLOW),
-  'EppoClient + MemoryOnlyConfigurationStore + useLRUInMemoryAssignmentCache(50000), as node-server-sdk');
-await run('getter', 'GrowthBook (GrowthBookClient 1.8, tracking callback)', SLOW, getterTask(gbGetter(growthbook()), GB_POOL, SLOW),
-  `cycles ${GB_POOL} subjects; fresh { attributes } user context per call`);
-await run('getter', 'flagd-core 4.0 (JsonLogic)', SLOW, getterTask(flagdGetter(flagd()), GB_POOL, SLOW), `cycles ${GB_POOL} subjects`);
+{
+  const byName = new Map<string, Row[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < getterRows.length; k++) {
+      const spec = getterRows[(k + round) % getterRows.length]!;
+      const row = await run('getter', spec.name, spec.unit, spec.make(), spec.note, TIME_MS, 64, false, false);
+      if (row) byName.set(spec.name, [...(byName.get(spec.name) ?? []), row]);
+    }
+  }
+  const mid = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+  for (const spec of getterRows) {
+    const rs = byName.get(spec.name);
+    if (!rs) continue;
+    const medianNs = mid(rs.map((r) => r.medianNs));
+    rows.push({
+      group: 'getter', name: spec.name, unit: spec.unit, medianNs, p99Ns: mid(rs.map((r) => r.p99Ns)), opsPerSec: 1e9 / medianNs,
+      samples: rs.reduce((n, r) => n + r.samples, 0), note: `${spec.note}; median of ${rs.length} rotated rounds (${rs.map((r) => fmtRound(r.medianNs)).join(', ')} ns)`,
+    });
+  }
+}
+const eventsLogged = (events - eventsBefore) / ROUNDS;
 
 // Sub-benchmarks that split the saltshard getter's time (see BENCHMARKS.md "where the time goes").
 {
   const c = saltshard({ logger: true });
-  const evalOnly: Getter = (i) => c.evaluate(WORKLOAD_FLAGS[i % 3]!, keys[i]!, attrs[i]);
+  const evalOnly: Getter = (i) => c.evaluate(WORKLOAD_FLAGS[i % 3]!, keys[i]!, attrs[i]).value;
   await run('profile', 'saltshard evaluate() only (no events, no dedupe)', FAST, getterTask(evalOnly, N_SUBJECTS, FAST));
   const hot = saltshard({ logger: true });
   await run('profile', 'saltshard getter, dedupe hits (1,000 subjects)', FAST, getterTask(saltshardGetter(hot), 999, FAST), 'same evaluation, the event is deduped');
@@ -366,9 +484,9 @@ await run('getter', 'flagd-core 4.0 (JsonLogic)', SLOW, getterTask(flagdGetter(f
   await run('profile', 'saltshard getter, logger on, dedupe off', FAST, getterTask(saltshardGetter(off), N_SUBJECTS, FAST), 'every call builds and delivers an event, no cache bookkeeping');
   const missing: Getter = (i) => c.getStringAssignment('no-such-flag', keys[i]!, attrs[i], 'x');
   await run('profile', 'saltshard getter, unknown flag (args + lookup)', FAST, getterTask(missing, N_SUBJECTS, FAST));
-  const rollout: Getter = (i) => c.evaluate(FLAG_ROLLOUT, keys[i]!, attrs[i]);
+  const rollout: Getter = (i) => c.evaluate(FLAG_ROLLOUT, keys[i]!, attrs[i]).value;
   await run('profile', 'saltshard evaluate() rollout flag only (1 md5)', FAST, getterTask(rollout, N_SUBJECTS, FAST));
-  const regex: Getter = (i) => c.evaluate(FLAG_REGEX, keys[i]!, attrs[i]);
+  const regex: Getter = (i) => c.evaluate(FLAG_REGEX, keys[i]!, attrs[i]).value;
   await run('profile', 'saltshard evaluate() regex flag only (0 md5)', FAST, getterTask(regex, N_SUBJECTS, FAST));
 }
 
@@ -378,7 +496,8 @@ await run('getter', 'flagd-core 4.0 (JsonLogic)', SLOW, getterTask(flagdGetter(f
   const c = saltshard({ logger: false });
   const cJs = saltshard({ logger: false, kernel: 'js' });
   const windows = Math.max(1, Math.floor(N_SUBJECTS / BATCH));
-  const objects = Array.from({ length: Math.min(windows, 100) }, (_, w) => subjects.slice(w * BATCH, (w + 1) * BATCH).map((s) => ({ subjectKey: s.key, subjectAttributes: s.attributes })));
+  const BATCH_N = Math.min(BATCH, N_SUBJECTS);
+  const objects = Array.from({ length: Math.min(windows, 30) }, (_, w) => subjects.slice(w * BATCH_N, (w + 1) * BATCH_N).map((s) => ({ subjectKey: s.key, subjectAttributes: s.attributes })));
   // Pre-encoded input, as the CLI hands it over: UTF-8 keys in one array, attributes as columns.
   const encoder = new TextEncoder();
   const columnar = objects.map((list) => {
@@ -407,20 +526,60 @@ await run('getter', 'flagd-core 4.0 (JsonLogic)', SLOW, getterTask(flagdGetter(f
   check('assignColumns', c.assignColumns(columnar[0]!, WORKLOAD_FLAGS, { log: 'none' }));
   check('assignMany (kernel js)', cJs.assignMany(objects[0]!, WORKLOAD_FLAGS, { log: 'none' }));
   validation['batch agreement'] = `assignMany (WASM rule engine and JS kernel) and assignColumns equal evaluate() on ${BATCH} subjects × ${WORKLOAD_FLAGS.length} flags`;
-  const unit = BATCH * WORKLOAD_FLAGS.length;
-  const cycle = <T>(list: T[], call: (x: T) => { size: number }): (() => void) => {
+  // Reference checksum of each window: valueCode of the reference evaluator's value (null when not MATCH) of every
+  // subject × flag, the values a batch row reads.
+  const windowRef = objects.map((list) => {
+    let sum = 0;
+    for (const s of list) for (const flag of WORKLOAD_FLAGS) sum += valueCode(c.evaluate(flag, s.subjectKey, s.subjectAttributes).value);
+    return sum;
+  });
+  const unit = BATCH_N * WORKLOAD_FLAGS.length;
+  /** Every value of a result read through values(j), summed. */
+  const readValues = (r: BatchResult): number => {
+    let a = 0;
+    for (let j = 0; j < WORKLOAD_FLAGS.length; j++) {
+      const v = r.values(j);
+      for (let i = 0; i < v.length; i++) a += valueCode(v[i]);
+    }
+    return a;
+  };
+  /** Every value read cell by cell with r.value(i, j), as the first API invited. */
+  const readCells = (r: BatchResult): number => {
+    let a = 0;
+    for (let i = 0; i < r.size; i++) for (let j = 0; j < WORKLOAD_FLAGS.length; j++) a += valueCode(r.value(i, j));
+    return a;
+  };
+  /** A row calling `call` on window after window; `read` consumes the result, checked against windowRef. */
+  const cycle = <T>(list: T[], call: (x: T) => BatchResult, read: ((r: BatchResult) => number) | null): (() => void) => {
     let w = 0;
+    let got = 0;
+    let want = 0;
+    if (read) pendingChecks.push({ name: '', check: () => ({ got, want }) });
     return () => {
-      sink += call(list[w]!).size & 1;
+      const r = call(list[w]!);
+      if (read) {
+        got += read(r);
+        want += windowRef[w]!;
+      } else sink += r.size & 1;
       if (++w === list.length) w = 0;
     };
   };
-  await run('batch', 'saltshard assignColumns (pre-encoded keys, columns)', unit, cycle(columnar, (x) => c.assignColumns(x, WORKLOAD_FLAGS, { log: 'none' })),
-    `${BATCH.toLocaleString('en-US')} subjects × ${WORKLOAD_FLAGS.length} flags per call; WASM rule engine`);
-  await run('batch', 'saltshard assignMany (JS objects)', unit, cycle(objects, (x) => c.assignMany(x, WORKLOAD_FLAGS, { log: 'none' })),
-    `${BATCH.toLocaleString('en-US')} subjects × ${WORKLOAD_FLAGS.length} flags per call; WASM rule engine`);
-  await run('batch', 'saltshard assignMany (JS objects), kernel js', unit, cycle(objects, (x) => cJs.assignMany(x, WORKLOAD_FLAGS, { log: 'none' })),
-    'no WASM: the reference evaluator with @noble/hashes md5');
+  const per = `${BATCH_N.toLocaleString('en-US')} subjects × ${WORKLOAD_FLAGS.length} flags per call`;
+  const none = { log: 'none' } as const;
+  await run('batch', 'saltshard assignMany (JS objects), every value read', unit, cycle(objects, (x) => c.assignMany(x, WORKLOAD_FLAGS, none), readValues),
+    `${per}; log: 'none'; every value read through values(j), checksum validated`);
+  await run('batch', 'saltshard assignColumns (pre-encoded keys, columns), every value read', unit, cycle(columnar, (x) => c.assignColumns(x, WORKLOAD_FLAGS, none), readValues),
+    `${per}; log: 'none'; every value read through values(j), checksum validated`);
+  await run('batch', 'saltshard assignMany (JS objects), default options, no logger, every value read', unit, cycle(objects, (x) => c.assignMany(x, WORKLOAD_FLAGS), readValues),
+    `${per}; default log: 'dedupe' with no assignmentLogger (100 events queued, then none built); values(j), checksum validated`);
+  await run('batch', 'saltshard assignMany (JS objects), every value read with r.value(i, j)', unit, cycle(objects, (x) => c.assignMany(x, WORKLOAD_FLAGS, none), readCells),
+    `${per}; log: 'none'; one value(i, j) call per cell, checksum validated`);
+  await run('batch', 'saltshard assignMany (JS objects), kernel js, every value read', unit, cycle(objects, (x) => cJs.assignMany(x, WORKLOAD_FLAGS, none), readValues),
+    'no WASM: the reference evaluator with @noble/hashes md5; values(j), checksum validated');
+  await run('batch', 'saltshard assignColumns (pre-encoded keys, columns), evaluation only, results not read', unit, cycle(columnar, (x) => c.assignColumns(x, WORKLOAD_FLAGS, none), null),
+    `${per}; the old row: values are decoded only when read, and this row reads none`);
+  await run('batch', 'saltshard assignMany (JS objects), evaluation only, results not read', unit, cycle(objects, (x) => c.assignMany(x, WORKLOAD_FLAGS, none), null),
+    `${per}; the old row: values are decoded only when read, and this row reads none`);
 }
 
 // Shards.
@@ -466,6 +625,7 @@ const result = {
   eventsLoggedDuringLoggerRun: eventsLogged,
   coldFirst,
   validation,
+  checksums,
   rows,
   sink,
 };
