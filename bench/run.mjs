@@ -275,6 +275,12 @@ try {
 } catch {
   out.push('## Bulk assignment', '', 'Not measured yet: run `node bench/assign.mjs`.', '');
 }
+// Exposure sink throughput comes from bench/sinks.mjs; folded in when present.
+try {
+  out.push('## Exposure sinks (node bench/sinks.mjs)', '', readFileSync(join(root, 'bench', 'sinks-results.md'), 'utf8'));
+} catch {
+  out.push('## Exposure sinks', '', 'Not measured yet: run `node bench/sinks.mjs`.', '');
+}
 writeFileSync(join(root, 'BENCHMARKS.md'), out.join('\n'));
 
 // ------------------------------------------------------------------ bench/ratios.svg (hand-written, log scale)
