@@ -17,7 +17,8 @@ export const SERVE_USAGE = `  saltshard serve [--port 8016] [--host 127.0.0.1] [
 
   Serves flags over HTTP: OFREP (POST /ofrep/v1/evaluate/flags[/{key}]), batch assignment
   (POST /v1/assign/batch), an Eppo-compatible config relay (GET /api/flag-config/v1/config),
-  /healthz, /readyz, /metrics and /openapi.json.
+  /healthz, /readyz, /metrics and /openapi.json. Config changes are pushed to clients (SSE GET /v1/config/stream,
+  long-poll GET /v1/config/poll): init({ configSource: { relay: URL, mode: 'stream' } }).
   Config: --config FILE (reloaded when it changes), or --api-key KEY (env SALTSHARD_API_KEY) to poll Eppo
   (--base-url URL, --poll-interval-ms MS, --cache FILE keeps the last good config between runs);
   with neither, the bundled example config.

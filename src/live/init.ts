@@ -11,6 +11,7 @@ import { SDK_NAME, SDK_VERSION } from '../version.ts';
 import { type PersistentCache, fileCache } from './cache.ts';
 import { configBaseUrl, configUrl } from './endpoint.ts';
 import type { FetchLike } from './fetcher.ts';
+import { ConfigPush, type ConfigSourceOption, newerOnly, relayBaseUrl } from './stream.ts';
 import { ConfigSync } from './sync.ts';
 
 /** Options of {@link init} and {@link createClient}. */
@@ -36,6 +37,13 @@ export interface InitOptions extends ClientOptions {
   fetch?: FetchLike;
   /** Last good config between runs: a file path, or an object with get()/set(text). */
   persistentCache?: string | PersistentCache;
+  /**
+   * Get the config from a `saltshard serve` relay instead of Eppo's CDN: `{ relay: 'http://flags:8016', mode:
+   * 'stream' }` applies each change as the relay pushes it (SSE; `longpoll` for runtimes without streaming bodies),
+   * polling the relay every `pollingIntervalMs` only while the push connection is down. `apiKey` is sent to the
+   * relay (its `--token`, when it has one).
+   */
+  configSource?: ConfigSourceOption;
 }
 
 let instance: SaltshardClient | null = null;
@@ -76,13 +84,22 @@ export function getInstance(): SaltshardClient {
 }
 
 function start(options: InitOptions): { client: SaltshardClient; sync: ConfigSync; ready: Promise<boolean> } {
-  const { client, sync } = setup(options);
+  const { client, sync, push } = setup(options);
   const ready = sync.start();
-  client.attachSync({ ready, refresh: () => sync.refresh(), stop: () => sync.stop(), status: () => sync.status() });
+  push?.start();
+  client.attachSync({
+    ready,
+    refresh: () => sync.refresh(),
+    stop: () => {
+      sync.stop();
+      push?.stop();
+    },
+    status: () => (push === null ? sync.status() : { ...sync.status(), push: push.status() }),
+  });
   return { client, sync, ready };
 }
 
-function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSync } {
+function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSync; push: ConfigPush | null } {
   if (typeof options !== 'object' || options === null) throw new TypeError('init() needs an options object');
   const apiKey = options.apiKey ?? options.sdkKey;
   if (typeof apiKey !== 'string' || apiKey.trim() === '') throw new TypeError('init() needs apiKey (or sdkKey): your Eppo SDK key');
@@ -98,8 +115,19 @@ function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSyn
   let cache: PersistentCache | null = null;
   if (typeof cacheOption === 'string') cache = fileCache(cacheOption, apiKey, logger);
   else if (cacheOption != null) cache = sandboxedCache(cacheOption);
-  const base = configBaseUrl(apiKey, options.baseUrl);
-  const sync = new ConfigSync(client, {
+  const source = options.configSource;
+  if (source != null && (typeof source !== 'object' || (source.mode !== undefined && !['stream', 'longpoll', 'poll'].includes(source.mode)))) {
+    throw new TypeError("configSource must be { relay: URL, mode?: 'stream' | 'longpoll' | 'poll' }");
+  }
+  const relay = source == null ? null : relayBaseUrl(source.relay);
+  const base = relay === null ? configBaseUrl(apiKey, options.baseUrl) : `${relay}/api`;
+  // Through a relay, configs can arrive by push and by poll: neither may replace a config with an older one.
+  const target = relay === null ? client : newerOnly(client);
+  const push = relay === null ? null : new ConfigPush(target as ReturnType<typeof newerOnly>, {
+    relay, mode: source!.mode ?? 'stream', apiKey, fetch: (url, init) => fetchFn(url, init), logger,
+    onBreak: () => void sync.refresh(),
+  });
+  const sync: ConfigSync = new ConfigSync(target, {
     url: configUrl(base, apiKey, SDK_NAME, SDK_VERSION),
     banditsUrl: configUrl(base, apiKey, SDK_NAME, SDK_VERSION, 'bandits'),
     fetch: (url, init) => fetchFn(url, init),
@@ -110,8 +138,9 @@ function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSyn
     pollAfterFailedInitialization: options.pollAfterFailedInitialization === true,
     unauthorizedRetryMs: positive('unauthorizedRetryMs', options.unauthorizedRetryMs, 300_000),
     cache,
+    skipPoll: push === null ? undefined : () => push.connected,
   });
-  return { client, sync };
+  return { client, sync, push };
 }
 
 /** A user's cache whose failures (throws, rejections, unprintable values) reach the sync as plain Errors it reports. */

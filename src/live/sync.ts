@@ -10,6 +10,7 @@ import { describeError } from '../errors.ts';
 import type { Logger } from '../events/logger.ts';
 import type { PersistentCache } from './cache.ts';
 import { type FetchLike, type FetchOutcome, fetchConfig } from './fetcher.ts';
+import type { PushStatus } from './stream.ts';
 
 /** What a client needs from its config source. */
 export interface ConfigTarget {
@@ -36,6 +37,8 @@ export interface SyncSettings {
   pollAfterFailedInitialization: boolean;
   unauthorizedRetryMs: number;
   cache: PersistentCache | null;
+  /** When it returns true a scheduled poll is skipped (a relay's push connection is healthy: src/live/stream.ts). */
+  skipPoll?: () => boolean;
 }
 
 /** Counters and state, for health checks, metrics and tests. */
@@ -54,6 +57,8 @@ export interface SyncStatus {
   /** Where the config in force came from. */
   source: 'none' | 'cache' | 'network';
   polling: boolean;
+  /** The relay push connection, for clients with `configSource` (src/live/stream.ts). */
+  push?: PushStatus;
 }
 
 /** Fetches, applies and caches configs for one client. */
@@ -219,6 +224,7 @@ export class ConfigSync {
     this.#status.polling = true;
     this.#timer = setTimeout(() => {
       this.#timer = null;
+      if (this.#s.skipPoll?.()) return this.#schedule(null);
       // Whatever happens in one poll, the next one is scheduled (an unexpected failure waits a full interval).
       this.#once().then((outcome) => this.#schedule(outcome), () => this.#schedule(null));
     }, Math.min(MAX_TIMER_MS, this.#nextDelay(last)));

@@ -28,6 +28,7 @@ import { classifyOutcome, flatten, outcomeMetadata } from '../outcome.ts';
 import { SDK_VERSION } from '../version.ts';
 import { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { ConfigFeed, registerPushRoutes } from './push.ts';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -53,6 +54,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** Clock, epoch ms. Default `Date.now`. */
   now?: () => number;
+  /** SSE heartbeat interval of /v1/config/stream (src/server/push.ts). Default 15 000 ms. */
+  pushHeartbeatMs?: number;
 }
 
 /** What {@link createApp} returns: the Hono app plus the state that graceful shutdown needs. */
@@ -62,6 +65,8 @@ export interface ServerApp {
   /** `app.fetch`, bound. */
   fetch(request: Request): Response | Promise<Response>;
   readonly metrics: Metrics;
+  /** Config push to relay clients (SSE and long-poll). */
+  readonly feed: ConfigFeed;
   /** Requests being handled now. */
   readonly inFlight: number;
   /** True once shutdown began (/readyz answers 503). */
@@ -82,7 +87,7 @@ export interface ServerApp {
 type Env = { Variables: { requestId: string } };
 
 const OFREP_SINGLE_ROUTE = '/ofrep/v1/evaluate/flags/{key}';
-const KNOWN_ROUTES = new Set(['/ofrep/v1/evaluate/flags', '/v1/assign/batch', '/api/flag-config/v1/config', '/healthz', '/readyz', '/metrics', '/openapi.json']);
+const KNOWN_ROUTES = new Set(['/ofrep/v1/evaluate/flags', '/v1/assign/batch', '/api/flag-config/v1/config', '/v1/config/stream', '/v1/config/poll', '/healthz', '/readyz', '/metrics', '/openapi.json']);
 const encoder = new TextEncoder();
 
 /**
@@ -179,6 +184,10 @@ export function createApp(options: AppOptions): ServerApp {
   app.use('/ofrep/*', authenticate(token, { header: true, query: false }), bodyLimit({ maxSize: ofrepBodyLimit, onError: tooLarge(ofrepBodyLimit) }), deadline);
   app.use('/v1/assign/*', authenticate(token, { header: false, query: false }), bodyLimit({ maxSize: batchBodyLimit, onError: tooLarge(batchBodyLimit) }), deadline);
   app.use('/api/*', authenticate(token, { header: false, query: true }), deadline);
+  // Push routes hold requests open by design: authenticated like the relay, without the deadline.
+  const feed = new ConfigFeed(client, { heartbeatMs: options.pushHeartbeatMs });
+  app.use('/v1/config/*', authenticate(token, { header: false, query: true }));
+  registerPushRoutes(app as unknown as Hono, feed);
 
   // OFREP single flag.
   app.post('/ofrep/v1/evaluate/flags/:key{.+}', async (c) => {
@@ -251,7 +260,7 @@ export function createApp(options: AppOptions): ServerApp {
     return c.json({ status: 'ready', flags: config?.flags.size ?? 0, environment: config?.environmentName ?? '' });
   });
 
-  app.get('/metrics', (c) => c.body(metrics.render(configGauges(client, now, readiness().ready)), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  app.get('/metrics', (c) => c.body(metrics.render([...configGauges(client, now, readiness().ready, 3 * pollingIntervalMs), ...feedGauges(feed)]), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
 
   const openapi = JSON.stringify(openApiDocument(SDK_VERSION));
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'Content-Type': 'application/json; charset=utf-8' }));
@@ -273,6 +282,7 @@ export function createApp(options: AppOptions): ServerApp {
     app: app as unknown as Hono,
     fetch: (request: Request) => app.fetch(request),
     metrics,
+    feed,
     get inFlight() {
       return inFlight;
     },
@@ -281,10 +291,12 @@ export function createApp(options: AppOptions): ServerApp {
     },
     beginShutdown() {
       draining = true;
+      feed.close();
     },
     refuseNewRequests() {
       draining = true;
       refusing = true;
+      feed.close();
     },
     idle() {
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
@@ -450,7 +462,14 @@ function parseBatch(doc: unknown, client: SaltshardClient, maxSubjects: number, 
   return { subjects: out, flags };
 }
 
-function configGauges(client: SaltshardClient, now: () => number, ready: boolean) {
+function feedGauges(feed: ConfigFeed) {
+  return [
+    { name: 'saltshard_push_subscribers', help: 'Open config streams (GET /v1/config/stream).', value: feed.subscribers },
+    { name: 'saltshard_push_changes', help: 'Config versions published to push clients since start.', value: feed.counters.changes },
+  ];
+}
+
+function configGauges(client: SaltshardClient, now: () => number, ready: boolean, staleAfterMs: number) {
   const config = client.getConfiguration();
   const sync = client.syncStatus() as SyncStatus | null;
   const loadedAt = config ? Date.parse(config.fetchedAt) : NaN;
@@ -467,6 +486,8 @@ function configGauges(client: SaltshardClient, now: () => number, ready: boolean
       { name: 'saltshard_config_poll_requests', help: 'Config polls made.', value: sync.requests },
       { name: 'saltshard_config_poll_failures', help: 'Config polls that failed.', value: sync.failures },
       { name: 'saltshard_config_poll_consecutive_failures', help: 'Config polls failed since the last success.', value: sync.consecutiveFailures },
+      // Served but not confirmed upstream within 3 polling intervals (an outage): clients still get the last good config.
+      { name: 'saltshard_config_stale', help: '1 when the config in force has not been confirmed upstream within 3 polling intervals.', value: config && (sync.lastSuccessAt === null || now() - sync.lastSuccessAt > staleAfterMs) ? 1 : 0 },
     );
   }
   return gauges;

@@ -1,10 +1,11 @@
 /**
- * Keeps a client on a local UFC file: polls its mtime, size and ctime (portable across Bun, Deno and Node,
- * unlike fs.watch) and loads it again when they change. A file that is missing or invalid keeps the last good
+ * Keeps a client on a local UFC file: polls its mtime, size and ctime (portable across Bun, Deno and Node) and
+ * loads it again when they change; where fs.watch works it also checks at once on a change notice, so a pushed
+ * change reaches relay clients in well under the polling interval. A file that is missing or invalid keeps the last good
  * config, with one warning per distinct problem.
  * @module
  */
-import { promises as fsp } from 'node:fs';
+import { type FSWatcher, promises as fsp, watch } from 'node:fs';
 import type { SaltshardClient } from '../client.ts';
 import type { Logger } from '../events/logger.ts';
 import { safeLogger } from '../events/sandbox.ts';
@@ -58,9 +59,27 @@ export function watchConfigFile(client: SaltshardClient, path: string, options: 
   };
   const timer = setInterval(() => void check(), intervalMs);
   (timer as { unref?: () => void }).unref?.();
+  let watcher: FSWatcher | null = null;
+  try {
+    // A notice comes as soon as a write starts: check a little later, once per burst of notices (an unreadable
+    // file would keep the last good config anyway, and the next notice or tick retry).
+    let pending: ReturnType<typeof setTimeout> | null = null;
+    watcher = watch(path, { persistent: false }, () => {
+      pending ??= setTimeout(() => {
+        pending = null;
+        void check();
+      }, 30);
+    });
+    watcher.on('error', () => watcher?.close());
+  } catch {
+    // No notifications here (some file systems, runtimes): the timer alone.
+  }
   return {
     check,
-    stop: () => clearInterval(timer),
+    stop: () => {
+      clearInterval(timer);
+      watcher?.close();
+    },
     get reloads() {
       return reloads;
     },
