@@ -24,6 +24,7 @@ export { createClient, getInstance, init } from './live/init.ts';
 export type { InitOptions } from './live/init.ts';
 export type { PersistentCache } from './live/cache.ts';
 export type { SyncStatus } from './live/sync.ts';
+export type { ConfigSourceOption, PushStatus } from './live/stream.ts';
 export type { BanditActionDetails, BanditActionResult } from './client.ts';
 export { parseBanditModels } from './bandits/model.ts';
 export type { BanditModels, BanditParameters } from './bandits/model.ts';

@@ -16,3 +16,4 @@ export { serve } from './server/serve.ts';
 export type { RunningServer, ServeOptions } from './server/serve.ts';
 export { Metrics } from './server/metrics.ts';
 export type { GaugeSample } from './server/metrics.ts';
+export type { ConfigFeed, FeedEntry, FeedOptions } from './server/push.ts';
