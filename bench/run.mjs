@@ -275,6 +275,12 @@ try {
 } catch {
   out.push('## Bulk assignment', '', 'Not measured yet: run `node bench/assign.mjs`.', '');
 }
+// Relay propagation comes from bench/propagation.mjs; folded in when present.
+try {
+  out.push('## Config propagation through a relay (node bench/propagation.mjs)', '', readFileSync(join(root, 'bench', 'propagation-results.md'), 'utf8'));
+} catch {
+  out.push('## Config propagation', '', 'Not measured yet: run `node bench/propagation.mjs`.', '');
+}
 // Exposure sink throughput comes from bench/sinks.mjs; folded in when present.
 try {
   out.push('## Exposure sinks (node bench/sinks.mjs)', '', readFileSync(join(root, 'bench', 'sinks-results.md'), 'utf8'));
