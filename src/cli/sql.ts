@@ -36,12 +36,12 @@ export async function sqlCommand(args: readonly string[], io: CliIO): Promise<nu
   }, SQL_USAGE, io);
   if (typeof values === 'number') return values;
   if (!values.dialect) return usageError(io, `missing --dialect (${DIALECT_NAMES.join(', ')})`);
-  if (!isDialectName(values.dialect)) return usageError(io, `unknown dialect "${values.dialect}" (${DIALECT_NAMES.join(', ')})`);
+  if (!isDialectName(values.dialect)) return usageError(io, `unknown dialect ${JSON.stringify(values.dialect)} (${DIALECT_NAMES.join(', ')})`);
   if (!values.config) return usageError(io, 'missing --config FLAGS.json');
   let atMs = Date.now();
   if (values.at !== undefined) {
     atMs = Date.parse(values.at);
-    if (Number.isNaN(atMs)) return usageError(io, `--at: not a timestamp: "${values.at}"`);
+    if (Number.isNaN(atMs)) return usageError(io, `--at: not a timestamp: ${JSON.stringify(values.at)}`);
   }
   let columns: Map<string, ColumnType> | null = null;
   if (values.columns !== undefined) {
@@ -49,11 +49,11 @@ export async function sqlCommand(args: readonly string[], io: CliIO): Promise<nu
     for (const item of values.columns.split(',')) {
       if (item.trim() === '') continue;
       const at = item.lastIndexOf(':');
-      if (at <= 0) return usageError(io, `--columns: "${item}" should be NAME:TYPE, TYPE one of ${COLUMN_TYPES.join(', ')}`);
+      if (at <= 0) return usageError(io, `--columns: ${JSON.stringify(item)} should be NAME:TYPE, TYPE one of ${COLUMN_TYPES.join(', ')}`);
       const name = item.slice(0, at);
       const type = item.slice(at + 1);
-      if (!(COLUMN_TYPES as readonly string[]).includes(type)) return usageError(io, `--columns: type of "${name}" must be one of ${COLUMN_TYPES.join(', ')}`);
-      if (columns.has(name)) return usageError(io, `--columns: "${name}" is listed more than once`);
+      if (!(COLUMN_TYPES as readonly string[]).includes(type)) return usageError(io, `--columns: type of ${JSON.stringify(name)} must be one of ${COLUMN_TYPES.join(', ')}`);
+      if (columns.has(name)) return usageError(io, `--columns: ${JSON.stringify(name)} is listed more than once`);
       columns.set(name, type as ColumnType);
     }
   }
@@ -71,7 +71,7 @@ export async function sqlCommand(args: readonly string[], io: CliIO): Promise<nu
   try {
     const result = compileSql(config, { dialect: values.dialect, table: values.table, keyColumn: values['key-column'], atMs, flags, columns });
     io.stdout.write(result.sql);
-    for (const r of result.refused) io.stderr.write(`saltshard: flag "${r.flag}" refused: ${r.reason}\n`);
+    for (const r of result.refused) io.stderr.write(`saltshard: flag ${JSON.stringify(r.flag)} refused: ${r.reason}\n`);
     io.stderr.write(`saltshard: ${result.compiled.size} flag(s) compiled, ${result.refused.length} refused (${values.dialect})\n`);
     return result.refused.length > 0 ? EXIT.DATA : EXIT.OK;
   } catch (err) {

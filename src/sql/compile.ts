@@ -13,6 +13,7 @@ import { isWellFormed } from '../config/encoding.ts';
 import type { VariationType } from '../errors.ts';
 import { DIALECTS, type Dialect, type DialectName, type SqlType } from './dialects.ts';
 import { toSqlRegex } from './regex.ts';
+import { semverPattern } from './semver.ts';
 
 /** How an attribute column is typed in the input table (JS value it stands for). */
 export type ColumnType = 'string' | 'integer' | 'double' | 'boolean';
@@ -127,7 +128,7 @@ export function compileSql(config: CompiledConfig, options: SqlOptions): SqlResu
     if (name === '' || !isWellFormed(name)) throw new SqlUsageError(`bad identifier ${JSON.stringify(name)}`);
   }
   const keys = [...new Set(options.flags ?? config.flags.keys())];
-  for (const k of keys) if (!config.flags.has(k)) throw new SqlUsageError(`no flag "${k}" in the config`);
+  for (const k of keys) if (!config.flags.has(k)) throw new SqlUsageError(`no flag ${JSON.stringify(k)} in the config`);
 
   const hashes = new Map<string, string>(); // `${total}\u0000${saltDash}` → alias
   const hashIds: string[] = [];
@@ -164,7 +165,7 @@ export function compileSql(config: CompiledConfig, options: SqlOptions): SqlResu
       if (!isWellFormed(flagKey)) throw new Refusal('the flag key has a lone surrogate');
       // Several engines match identifiers case-insensitively even when quoted (DuckDB, BigQuery, Spark).
       const clash = Object.values(flagColumns(flagKey)).find((n) => taken.has(n.toLowerCase()));
-      if (clash !== undefined) throw new Refusal(`output column "${clash}" collides with another output column (compared case-insensitively)`);
+      if (clash !== undefined) throw new Refusal(`output column ${JSON.stringify(clash)} collides with another output column (compared case-insensitively)`);
       const blank = `(${key} IS NULL OR ${key} = '')`;
       outcomes = [DEFAULT];
       const branches: { when: string; outcome: Outcome }[] = [{ when: blank, outcome: ERROR }];
@@ -257,7 +258,7 @@ function flagBranches(flag: CompiledFlag, atMs: number, ctx: Ctx): { when: strin
   for (const allocation of flag.allocations) {
     // Inclusive window, NaN bounds ignored (eppo-spec §2.2), resolved now rather than per row.
     if (atMs < allocation.startMs || atMs > allocation.endMs) continue;
-    checkText(allocation.key, `allocation "${allocation.key}"`);
+    checkText(allocation.key, `allocation ${JSON.stringify(allocation.key)}`);
     let rules = T;
     if (allocation.rules.length > 0) {
       const compiled = allocation.rules.map((r) => compileRule(r, ctx));
@@ -278,7 +279,7 @@ function flagBranches(flag: CompiledFlag, atMs: number, ctx: Ctx): { when: strin
 
 function splitPredicate(split: Split, total: number, ctx: Ctx): string {
   const shards = split.shards.map((shard) => {
-    checkText(shard.salt, `salt "${shard.salt}"`);
+    checkText(shard.salt, `salt ${JSON.stringify(shard.salt)}`);
     const h = ctx.shard(`${shard.salt}-`, total);
     const arms: string[] = [];
     const r = shard.ranges;
@@ -297,25 +298,26 @@ function splitPredicate(split: Split, total: number, ctx: Ctx): string {
 function splitOutcome(flag: CompiledFlag, allocationKey: string, split: Split, ctx: Ctx): Outcome {
   const v = split.variation;
   if (v === undefined) return ERROR;
-  checkText(v.key, `variation "${v.key}"`);
+  checkText(v.key, `variation ${JSON.stringify(v.key)}`);
   if (!v.typeOk) return { reason: 'ASSIGNMENT_ERROR', variationKey: v.key, allocationKey, value: null };
-  if (v.jsonError !== null) return ERROR;
+  // Eppo's details keep the variation key of a JSON value that does not parse.
+  if (v.jsonError !== null) return { reason: 'ASSIGNMENT_ERROR', variationKey: v.key, allocationKey: null, value: null };
   return { reason: 'MATCH', variationKey: v.key, allocationKey, value: literal(flag.variationType, v.value, v.key, ctx.d) };
 }
 
 function literal(type: VariationType, value: string | number | boolean, variationKey: string, d: Dialect): string {
   switch (type) {
     case 'STRING':
-      return d.str(checkText(value as string, `the value of variation "${variationKey}"`));
+      return d.str(checkText(value as string, `the value of variation ${JSON.stringify(variationKey)}`));
     case 'JSON':
-      return d.json(checkText(value as string, `the value of variation "${variationKey}"`));
+      return d.json(checkText(value as string, `the value of variation ${JSON.stringify(variationKey)}`));
     case 'BOOLEAN':
       return value ? T : F;
     case 'NUMERIC':
       return d.double(value as number);
     case 'INTEGER': {
       const n = BigInt(value as number);
-      if (n > INT64_MAX || n < INT64_MIN) throw new Refusal(`the value of variation "${variationKey}" does not fit a 64-bit integer`);
+      if (n > INT64_MAX || n < INT64_MIN) throw new Refusal(`the value of variation ${JSON.stringify(variationKey)} does not fit a 64-bit integer`);
       return d.bigint(n);
     }
   }
@@ -335,7 +337,7 @@ function compileRule(rule: Rule, ctx: Ctx): Predicate {
 
 function column(name: string, ctx: Ctx): { x: string; type: ColumnType } | null {
   const own = ctx.columns === null ? (name === 'id' ? undefined : 'string') : ctx.columns.get(name);
-  if (own !== undefined) return { x: `h.${ctx.d.ident(checkText(name, `attribute "${name}"`))}`, type: own };
+  if (own !== undefined) return { x: `h.${ctx.d.ident(checkText(name, `attribute ${JSON.stringify(name)}`))}`, type: own };
   // The implicit `id` attribute is the subject key unless the table has an `id` column.
   if (name === 'id') return { x: ctx.key, type: 'string' };
   return null;
@@ -353,7 +355,7 @@ function compileCondition(c: Condition, wireValue: unknown, ctx: Ctx): Predicate
   if (col === null) return { pred: F, err: F };
   const { x, type } = col;
   const notNull = `${x} IS NOT NULL`;
-  const where = `attribute "${c.attribute}" (${type} column)`;
+  const where = `attribute ${JSON.stringify(c.attribute)} (${type} column)`;
   switch (c.op) {
     case 'ONE_OF':
     case 'NOT_ONE_OF': {
@@ -374,8 +376,10 @@ function compileCondition(c: Condition, wireValue: unknown, ctx: Ctx): Predicate
         // n === Number(s) ("0" also matches -0, as in SQL). Other strings never match.
         const nums = items.filter(canonicalNumber).map(Number);
         if (type === 'integer') {
-          const ints = [...new Set(nums.filter((n) => Number.isSafeInteger(n)))];
-          found = ints.length ? `${x} IN (${ints.map((n) => String(n)).join(', ')})` : F;
+          // The SDK sees a 64-bit value as the JS number it rounds to: v matches n when Number(v) === n, i.e. v in
+          // n's preimage (one value below 2^53, a range of them beyond).
+          const arms = [...new Set(nums.filter(Number.isInteger))].map(preimage).filter((r) => r !== null).map(([lo, hi]) => (lo === hi ? `${x} = ${lo}` : `(${x} >= ${lo} AND ${x} <= ${hi})`));
+          found = or(arms);
         } else {
           const finite = nums.filter((n) => !Number.isNaN(n));
           found = or([finite.length ? `${x} IN (${finite.map((n) => d.double(n)).join(', ')})` : F, nums.some(Number.isNaN) ? d.isNan(x) : F]);
@@ -410,8 +414,12 @@ function compileCondition(c: Condition, wireValue: unknown, ctx: Ctx): Predicate
     case 'LTE': {
       if (c.semver !== null) {
         // Only strings can be versions; a number or boolean never is.
-        if (type === 'string') throw new Refusal(`${c.op} on ${where}: semver ordering (npm semver) is not expressible exactly in SQL`);
-        return { pred: F, err: F };
+        if (type !== 'string') return { pred: F, err: F };
+        const p = semverPattern(c.op, c.semver);
+        if (!p.ok) throw new Refusal(`${c.op} on ${where}: ${p.reason}`);
+        if (p.pattern === '') return { pred: F, err: F };
+        // semver.valid takes at most 256 characters (before trimming).
+        return { pred: and([notNull, `${d.charLength(x)} <= 256`, d.fullMatch(x, p.pattern)]), err: F };
       }
       const b = c.number;
       if (Number.isNaN(b)) return { pred: F, err: F };
@@ -436,10 +444,44 @@ function compileCondition(c: Condition, wireValue: unknown, ctx: Ctx): Predicate
 
 const SYMBOL = { GT: '>', GTE: '>=', LT: '<', LTE: '<=' } as const;
 
-// For an integer v and a real b: v > b ⇔ v > ⌊b⌋, v ≥ b ⇔ v ≥ ⌈b⌉, v < b ⇔ v < ⌈b⌉, v ≤ b ⇔ v ≤ ⌊b⌋.
+/**
+ * The 64-bit integers v with Number(v) === n (round to nearest, ties to even), clipped to 64 bits; null if none.
+ * Below 2^53 that is n alone; beyond, the values within half a unit in the last place of n.
+ */
+function preimage(n: number): [bigint, bigint] | null {
+  const N = BigInt(n);
+  let lo = N;
+  let hi = N;
+  if (Math.abs(n) > Number.MAX_SAFE_INTEGER) {
+    const ulp = 2n ** BigInt(Math.floor(Math.log2(Math.abs(n))) - 52);
+    // Exactly halfway rounds to the even mantissa: included when n's mantissa is even. At a power of two the
+    // spacing below is half the spacing above.
+    const even = (N / ulp) % 2n === 0n;
+    const below = Math.abs(n) === 2 ** Math.floor(Math.log2(Math.abs(n))) ? ulp / 2n : ulp;
+    const [down, up] = n > 0 ? [below, ulp] : [ulp, below];
+    lo = N - down / 2n + (even ? 0n : 1n);
+    hi = N + up / 2n - (even ? 0n : 1n);
+  }
+  if (lo < INT64_MIN) lo = INT64_MIN;
+  if (hi > INT64_MAX) hi = INT64_MAX;
+  return lo > hi ? null : [lo, hi];
+}
+
+// For an integer v and a real b the SDK compares Number(v) with b. A non-integer b is below 2^53 in magnitude, where
+// Number(v) = v: v > b ⇔ v > ⌊b⌋, v ≥ b ⇔ v ≥ ⌈b⌉, v < b ⇔ v < ⌈b⌉, v ≤ b ⇔ v ≤ ⌊b⌋. An integer b compares through its
+// preimage [lo, hi] (rounding is monotonic): Number(v) > b ⇔ v > hi, ≥ ⇔ v ≥ lo, < ⇔ v < lo, ≤ ⇔ v ≤ hi.
 function integerBound(op: 'GT' | 'GTE' | 'LT' | 'LTE', b: number, x: string): string {
   if (b === Infinity) return op === 'GT' || op === 'GTE' ? F : T;
   if (b === -Infinity) return op === 'GT' || op === 'GTE' ? T : F;
+  if (Number.isInteger(b) && Math.abs(b) > Number.MAX_SAFE_INTEGER) {
+    const N = BigInt(b);
+    const r = preimage(b) ?? (N > 0n ? [INT64_MAX + 1n, INT64_MAX + 1n] : [INT64_MIN - 1n, INT64_MIN - 1n]);
+    const k = op === 'GT' || op === 'LTE' ? r[1] : r[0];
+    if (op === 'GT') return k >= INT64_MAX ? F : k < INT64_MIN ? T : `${x} > ${k}`;
+    if (op === 'GTE') return k > INT64_MAX ? F : k <= INT64_MIN ? T : `${x} >= ${k}`;
+    if (op === 'LT') return k <= INT64_MIN ? F : k > INT64_MAX ? T : `${x} < ${k}`;
+    return k < INT64_MIN ? F : k >= INT64_MAX ? T : `${x} <= ${k}`;
+  }
   const k = BigInt(op === 'GT' || op === 'LTE' ? Math.floor(b) : Math.ceil(b));
   if (op === 'GT') return k >= INT64_MAX ? F : k < INT64_MIN ? T : `${x} > ${k}`;
   if (op === 'GTE') return k > INT64_MAX ? F : k <= INT64_MIN ? T : `${x} >= ${k}`;

@@ -1,19 +1,21 @@
 /**
  * SQL dialects for `saltshard sql`: identifier quoting, string literals, the Eppo shard expression
  * (ecosystem.md §6.4), regex search, and the typed literals the compiled flags need.
- * Only DuckDB is executed by the tests; the other dialects are written from each engine's documentation.
+ * DuckDB, ClickHouse (chdb) and PostgreSQL (PGlite, and a PostgreSQL server where one can be started) are executed
+ * by the tests; Snowflake, BigQuery, Spark and Trino are written from each engine's documentation (README citations).
  * @module
  */
 
 /** Names accepted by `--dialect`. */
-export const DIALECT_NAMES = ['duckdb', 'snowflake', 'bigquery', 'spark', 'trino', 'clickhouse'] as const;
+export const DIALECT_NAMES = ['duckdb', 'snowflake', 'bigquery', 'spark', 'trino', 'clickhouse', 'postgres'] as const;
 export type DialectName = (typeof DIALECT_NAMES)[number];
 
 /**
  * Regex engines behind each dialect's search function:
- * `re2` (DuckDB, BigQuery, ClickHouse), `java` (Spark `RLIKE`), `joni` (Trino, Java syntax), `posix` (Snowflake).
+ * `re2` (DuckDB, BigQuery, ClickHouse), `java` (Spark `RLIKE`), `joni` (Trino, Java syntax), `posix` (Snowflake),
+ * `postgres` (PostgreSQL's advanced regular expressions, `~`).
  */
-export type RegexFlavor = 're2' | 'java' | 'joni' | 'posix';
+export type RegexFlavor = 're2' | 'java' | 'joni' | 'posix' | 'postgres';
 
 export type SqlType = 'string' | 'integer' | 'double' | 'boolean' | 'json';
 
@@ -28,6 +30,13 @@ export interface Dialect {
   shard(saltDash: string, key: string, total: number): string;
   /** Unanchored regex search; `pattern` is already in this dialect's regex syntax. */
   regexSearch(subject: string, pattern: string): string;
+  /**
+   * Whole-string match of a pattern written in the subset every engine reads alike (groups, `|`, bracket classes of
+   * literal characters, `?`, `*`, `+`, `{n}`, `{n,}`: see src/sql/semver.ts); the dialect adds the anchors.
+   */
+  fullMatch(subject: string, pattern: string): string;
+  /** Length in characters (code points). */
+  charLength(expr: string): string;
   /** Decimal text of an integer column (what JS `String(n)` gives for a safe integer). */
   intToString(expr: string): string;
   /** True when a double is NaN. */
@@ -82,6 +91,8 @@ const duckdb: Dialect = {
   str: standardString,
   shard: (s, k, n) => `(('0x' || substr(md5(${s} || ${k}), 1, 8))::UBIGINT % ${n})`,
   regexSearch: (x, p) => `regexp_matches(${x}, ${duckdb.str(p)})`,
+  fullMatch: (x, p) => `regexp_full_match(${x}, ${duckdb.str(p)})`,
+  charLength: (x) => `length(${x})`,
   intToString: (x) => `CAST(${x} AS VARCHAR)`,
   isNan: (x) => `isnan(${x})`,
   double: (x) => finiteOr(x, `CAST('Infinity' AS DOUBLE)`, `CAST('-Infinity' AS DOUBLE)`, `CAST('NaN' AS DOUBLE)`, (t) => `CAST('${t}' AS DOUBLE)`),
@@ -98,6 +109,9 @@ const snowflake: Dialect = {
   shard: (s, k, n) => `MOD(TO_NUMBER(SUBSTR(MD5(${s} || ${k}), 1, 8), 'XXXXXXXX'), ${n})`,
   // REGEXP_LIKE anchors the whole string; REGEXP_INSTR searches.
   regexSearch: (x, p) => `(REGEXP_INSTR(${x}, ${snowflake.str(p)}) > 0)`,
+  // REGEXP_LIKE matches the whole subject (the pattern is implicitly anchored at both ends).
+  fullMatch: (x, p) => `REGEXP_LIKE(${x}, ${snowflake.str(p)})`,
+  charLength: (x) => `LENGTH(${x})`,
   intToString: (x) => `TO_VARCHAR(${x})`,
   // Snowflake orders NaN above every number and NaN = NaN is true.
   isNan: (x) => `(${x} = CAST('NaN' AS FLOAT))`,
@@ -114,6 +128,8 @@ const bigquery: Dialect = {
   str: backslashString,
   shard: (s, k, n) => `MOD(CAST(CONCAT('0x', TO_HEX(SUBSTR(MD5(CONCAT(${s}, ${k})), 1, 4))) AS INT64), ${n})`,
   regexSearch: (x, p) => `REGEXP_CONTAINS(${x}, ${bigquery.str(p)})`,
+  fullMatch: (x, p) => `REGEXP_CONTAINS(${x}, ${bigquery.str(`^(${p})$`)})`,
+  charLength: (x) => `CHAR_LENGTH(${x})`,
   intToString: (x) => `CAST(${x} AS STRING)`,
   isNan: (x) => `IS_NAN(${x})`,
   double: (x) => finiteOr(x, `CAST('inf' AS FLOAT64)`, `CAST('-inf' AS FLOAT64)`, `CAST('NaN' AS FLOAT64)`, (t) => `CAST('${t}' AS FLOAT64)`),
@@ -130,6 +146,8 @@ const spark: Dialect = {
   shard: (s, k, n) => `pmod(CAST(conv(substr(md5(concat(${s}, ${k})), 1, 8), 16, 10) AS BIGINT), ${n})`,
   // RLIKE is a find(), i.e. an unanchored search.
   regexSearch: (x, p) => `(${x} RLIKE ${spark.str(p)})`,
+  fullMatch: (x, p) => `(${x} RLIKE ${spark.str(`^(${p})\\z`)})`,
+  charLength: (x) => `char_length(${x})`,
   intToString: (x) => `CAST(${x} AS STRING)`,
   isNan: (x) => `isnan(${x})`,
   double: (x) => finiteOr(x, `CAST('Infinity' AS DOUBLE)`, `CAST('-Infinity' AS DOUBLE)`, `CAST('NaN' AS DOUBLE)`, (t) => `CAST('${t}' AS DOUBLE)`),
@@ -146,6 +164,8 @@ const trino: Dialect = {
   str: standardString,
   shard: (s, k, n) => `mod(from_big_endian_64(concat(X'00000000', substr(md5(to_utf8(${s} || ${k})), 1, 4))), ${n})`,
   regexSearch: (x, p) => `regexp_like(${x}, ${trino.str(p)})`,
+  fullMatch: (x, p) => `regexp_like(${x}, ${trino.str(`\\A(${p})\\z`)})`,
+  charLength: (x) => `length(${x})`,
   intToString: (x) => `CAST(${x} AS VARCHAR)`,
   isNan: (x) => `is_nan(${x})`,
   double: (x) => finiteOr(x, 'infinity()', '-infinity()', 'nan()', (t) => `CAST('${t}' AS DOUBLE)`),
@@ -161,6 +181,8 @@ const clickhouse: Dialect = {
   str: backslashString,
   shard: (s, k, n) => `(reinterpretAsUInt32(reverse(substring(MD5(concat(${s}, ${k})), 1, 4))) % ${n})`,
   regexSearch: (x, p) => `match(${x}, ${clickhouse.str(p)})`,
+  fullMatch: (x, p) => `match(${x}, ${clickhouse.str(`^(${p})$`)})`,
+  charLength: (x) => `lengthUTF8(${x})`,
   intToString: (x) => `toString(${x})`,
   isNan: (x) => `isNaN(${x})`,
   double: (x) => finiteOr(x, 'inf', '-inf', 'nan', (t) => `toFloat64(${clickhouse.str(t)})`),
@@ -170,7 +192,27 @@ const clickhouse: Dialect = {
   type: (t) => ({ string: 'Nullable(String)', integer: 'Nullable(Int64)', double: 'Nullable(Float64)', boolean: 'Nullable(Bool)', json: 'Nullable(String)' })[t],
 };
 
-export const DIALECTS: Readonly<Record<DialectName, Dialect>> = { duckdb, snowflake, bigquery, spark, trino, clickhouse };
+const postgres: Dialect = {
+  name: 'postgres',
+  regex: 'postgres',
+  ident: quoteWith('"', '""'),
+  // standard_conforming_strings is on by default since PostgreSQL 9.1: backslash is an ordinary character.
+  str: standardString,
+  shard: (s, k, n) => `(('x' || substr(md5(${s} || ${k}), 1, 8))::bit(32)::bigint % ${n})`,
+  regexSearch: (x, p) => `(${x} ~ ${postgres.str(p)})`,
+  fullMatch: (x, p) => `(${x} ~ ${postgres.str(`^(${p})$`)})`,
+  charLength: (x) => `char_length(${x})`,
+  intToString: (x) => `CAST(${x} AS TEXT)`,
+  // PostgreSQL orders NaN above every number and NaN = NaN is true.
+  isNan: (x) => `(${x} = CAST('NaN' AS DOUBLE PRECISION))`,
+  double: (x) => finiteOr(x, `CAST('Infinity' AS DOUBLE PRECISION)`, `CAST('-Infinity' AS DOUBLE PRECISION)`, `CAST('NaN' AS DOUBLE PRECISION)`, (t) => `CAST('${t}' AS DOUBLE PRECISION)`),
+  bigint: (x) => `CAST(${x} AS BIGINT)`,
+  // JSON (not JSONB) keeps the text as written.
+  json: (t) => `CAST(${postgres.str(t)} AS JSON)`,
+  type: (t) => ({ string: 'TEXT', integer: 'BIGINT', double: 'DOUBLE PRECISION', boolean: 'BOOLEAN', json: 'JSON' })[t],
+};
+
+export const DIALECTS: Readonly<Record<DialectName, Dialect>> = { duckdb, snowflake, bigquery, spark, trino, clickhouse, postgres };
 
 /** True when `name` is a dialect of {@link DIALECTS}. */
 export function isDialectName(name: string): name is DialectName {

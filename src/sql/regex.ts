@@ -25,6 +25,8 @@ const WS_CODES: readonly (number | [number, number])[] = [
 ];
 // ECMAScript line terminators: what `.` does not match.
 const LINE_TERMINATORS = [0x0a, 0x0d, 0x2028, 0x2029];
+// `\d` and `\w` as ASCII class members (ECMAScript's meaning), for engines whose escapes follow the locale.
+const ASCII_SETS: Record<string, string> = { d: '0-9', w: '0-9A-Za-z_' };
 const META = new Set(['.', '^', '$', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}', '\\']);
 
 /**
@@ -73,7 +75,7 @@ class Translator {
         case '$':
           if (this.flavor === 'posix') throw new Refuse('uses "$" (end-of-input semantics not verified for POSIX ERE)');
           // Java-syntax engines let `$` match before a final line terminator; `\z` is the end of input only.
-          this.#emit(this.flavor === 're2' ? '$' : '\\z', false);
+          this.#emit(this.flavor === 're2' || this.flavor === 'postgres' ? '$' : '\\z', false);
           this.#i++;
           break;
         case '|':
@@ -107,6 +109,7 @@ class Translator {
           const lo = Number(m[1]);
           const hi = m[3] === undefined || m[3] === '' ? lo : Number(m[3]);
           if (lo > 1000 || hi > 1000) throw new Refuse('has a counted repeat above 1000');
+          if ((lo > 255 || hi > 255) && this.flavor === 'postgres') throw new Refuse('has a counted repeat above 255 (PostgreSQL\'s limit)');
           this.#quantifier(m[0], m[0].length);
           break;
         }
@@ -171,6 +174,8 @@ class Translator {
   }
 
   #hex(code: number): string {
+    // PostgreSQL reads `\x` greedily (any number of hex digits); `\uHHHH` takes exactly four.
+    if (this.flavor === 'postgres') return `\\u${code.toString(16).padStart(4, '0')}`;
     return this.flavor === 're2' ? `\\x{${code.toString(16).toUpperCase()}}` : code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   }
 
@@ -200,10 +205,11 @@ class Translator {
     switch (e) {
       case 'd': case 'D': case 'w': case 'W':
         if (this.flavor === 'posix') throw new Refuse(`uses \\${e}`);
-        this.#emit(`\\${e}`, true);
+        // PostgreSQL's class escapes follow the locale: spelled out as ASCII sets.
+        this.#emit(this.flavor === 'postgres' ? this.#class(e === 'D' || e === 'W', [ASCII_SETS[e.toLowerCase()]]) : `\\${e}`, true);
         return;
       case 's': case 'S': {
-        if (this.flavor !== 're2' && this.flavor !== 'java') throw new Refuse(`uses \\${e}`);
+        if (this.flavor !== 're2' && this.flavor !== 'java' && this.flavor !== 'postgres') throw new Refuse(`uses \\${e}`);
         this.#emit(this.#class(e === 'S', this.#wsMembers()), true);
         return;
       }
@@ -275,11 +281,11 @@ class Translator {
         this.#i += 2;
         switch (e) {
           case 'd': case 'D': case 'w': case 'W':
-            if (this.flavor === 'posix') throw new Refuse(`uses \\${e} in a class`);
-            items.push({ kind: 'set', text: `\\${e}` });
+            if (this.flavor === 'posix' || (this.flavor === 'postgres' && (e === 'D' || e === 'W'))) throw new Refuse(`uses \\${e} in a class`);
+            items.push({ kind: 'set', text: this.flavor === 'postgres' ? ASCII_SETS[e] : `\\${e}` });
             continue;
           case 's':
-            if (this.flavor !== 're2' && this.flavor !== 'java') throw new Refuse('uses \\s in a class');
+            if (this.flavor !== 're2' && this.flavor !== 'java' && this.flavor !== 'postgres') throw new Refuse('uses \\s in a class');
             items.push({ kind: 'set', text: this.#wsMembers().join('') });
             continue;
           case 'b': items.push({ kind: 'char', code: 8 }); continue;
