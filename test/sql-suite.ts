@@ -94,6 +94,24 @@ function fromRow(row: Record<string, unknown>, names: FlagColumns, type: string)
 
 let tableNo = 0;
 
+/** Create `table` in the engine with the group's subjects (key column `subject_key`). */
+async function createTable(engine: Engine, table: string, group: { columns: Map<string, ColumnType>; subjects: Subject[] }): Promise<void> {
+  const d = DIALECTS[engine.dialect];
+  const names = [...group.columns.keys()];
+  const cols = [...group.columns].map(([name, type]) => `${d.ident(name)} ${d.type(type)}`);
+  await engine.run(`${engine.create} ${d.ident(table)} (${[`${d.ident('subject_key')} ${d.type('string')}`, ...cols].join(', ')})${engine.tableSuffix}`);
+  const value = (v: unknown, type: ColumnType) => {
+    if (v === null || v === undefined) return 'NULL';
+    if (type === 'string') return d.str(v as string);
+    if (type === 'boolean') return v ? 'TRUE' : 'FALSE';
+    if (type === 'integer') return d.bigint(BigInt(v as number));
+    return d.double(v as number);
+  };
+  const values = group.subjects.map((s) => `(${[d.str(s.key), ...names.map((k) => value(s.attributes[k], group.columns.get(k)!))].join(', ')})`);
+  await engine.run(`INSERT INTO ${d.ident(table)} VALUES ${values.join(', ')}`);
+}
+
+
 interface Comparison {
   rows: number;
   compiled: Set<string>;
@@ -112,18 +130,7 @@ async function compare(engine: Engine, configText: string, subjects: readonly Su
     const table = `subjects_${++tableNo}`;
     const result = compileSql(config, { dialect: engine.dialect, table, atMs, flags, columns: group.columns });
     for (const r of result.refused) out.refused.set(r.flag, r.reason);
-    const names = [...group.columns.keys()];
-    const cols = [...group.columns].map(([name, type]) => `${d.ident(name)} ${d.type(type)}`);
-    await engine.run(`${engine.create} ${d.ident(table)} (${[`${d.ident('subject_key')} ${d.type('string')}`, ...cols].join(', ')})${engine.tableSuffix}`);
-    const value = (v: unknown, type: ColumnType) => {
-      if (v === null || v === undefined) return 'NULL';
-      if (type === 'string') return d.str(v as string);
-      if (type === 'boolean') return v ? 'TRUE' : 'FALSE';
-      if (type === 'integer') return d.bigint(BigInt(v as number));
-      return d.double(v as number);
-    };
-    const values = group.subjects.map((s) => `(${[d.str(s.key), ...names.map((k) => value(s.attributes[k], group.columns.get(k)!))].join(', ')})`);
-    await engine.run(`INSERT INTO ${d.ident(table)} VALUES ${values.join(', ')}`);
+    await createTable(engine, table, group);
     let rows: Record<string, unknown>[];
     try {
       rows = await engine.rows(result.sql);
@@ -251,7 +258,28 @@ for (const engine of engines) {
     console.log(`  reasons compared: ${JSON.stringify(Object.fromEntries(out.reasons))}`);
     console.log(`  refusals (per table): ${JSON.stringify(Object.fromEntries(refusals))}`);
   });
-}
+  t(`${engine.name}: --materialize writes exactly the rows of the query into a new table`, async () => {
+    const d = DIALECTS[engine.dialect];
+    const rng = new Rng(424242);
+    const configText = JSON.stringify(genConfig(rng, { flags: [3, 5] }));
+    const subjects = Array.from({ length: 60 }, (_, i) => ({ key: `s${i}`, attributes: genSubject(rng).attributes })).filter((s) => Object.values(s.attributes).every((v) => typeof v !== 'string' || isWellFormed(v)));
+    const group = tablesFor(subjects)[0];
+    const table = `subjects_${++tableNo}`;
+    await createTable(engine, table, group);
+    const options = { dialect: engine.dialect, table, atMs: Date.now(), columns: group.columns };
+    const plain = compileSql(compileConfig(configText), options);
+    const made = compileSql(compileConfig(configText), { ...options, materialize: `${table}_assigned` });
+    assert.ok(made.compiled.size > 0);
+    await engine.run(made.sql);
+    const order = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r)).sort();
+    const want = await engine.rows(plain.sql);
+    const got = await engine.rows(`SELECT * FROM ${d.ident(`${table}_assigned`)}`);
+    assert.equal(got.length, group.subjects.length);
+    assert.deepEqual(order(got), order(want));
+    await engine.run(`DROP TABLE ${d.ident(`${table}_assigned`)}`);
+    await engine.run(`DROP TABLE ${d.ident(table)}`);
+  });
+  }
 
   t.after(async () => {
     for (const e of engines) await e.close();

@@ -157,6 +157,60 @@ t('integer columns beyond 2^53: ONE_OF and comparisons see the JS number a 64-bi
   assert.equal(checked, values.length * comparands.length * 6);
 });
 
+t('--schema-from a Parquet file: typed columns without --columns, exact in DuckDB; other types refuse naming the condition', async () => {
+  if (!con) return;
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  const { offlineInit } = await import('../src/mod.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'saltshard-schema-'));
+  const P = 2 ** 53;
+  const subjects = [
+    { key: 'a', age: 17n, score: 1.5, beta: true, country: 'US', extra: { x: 1 } },
+    { key: 'b', age: 18n, score: 0.1, beta: false, country: 'CA', extra: null },
+    { key: 'c', age: 2n ** 53n + 1n, score: -3, beta: true, country: 'FR', extra: null },
+    { key: 'd', age: null, score: null, beta: null, country: null, extra: null },
+  ];
+  const file = join(dir, 'subjects.parquet');
+  writeFileSync(file, new Uint8Array(parquetWriteBuffer({ columnData: [
+    { name: 'subject_key', data: subjects.map((x) => x.key), type: 'STRING' },
+    { name: 'age', data: subjects.map((x) => x.age), type: 'INT64', nullable: true },
+    { name: 'score', data: subjects.map((x) => x.score), type: 'DOUBLE', nullable: true },
+    { name: 'beta', data: subjects.map((x) => x.beta), type: 'BOOLEAN', nullable: true },
+    { name: 'country', data: subjects.map((x) => x.country), type: 'STRING', nullable: true },
+    { name: 'extra', data: subjects.map((x) => x.extra), type: 'JSON', nullable: true },
+  ] })));
+  const flag = (key: string, conditions: unknown[]) => ({ key, enabled: true, variationType: 'STRING', totalShards: 10, variations: { on: { key: 'on', value: 'on' } }, allocations: [{ key: 'a', doLog: false, rules: [{ conditions }], splits: [{ variationKey: 'on', shards: [] }] }] });
+  const cfg = { createdAt: '2024-01-01T00:00:00Z', format: 'SERVER', environment: { name: 't' }, flags: {
+    adult: flag('adult', [{ attribute: 'age', operator: 'GTE', value: 18 }]),
+    big: flag('big', [{ attribute: 'age', operator: 'ONE_OF', value: [String(P)] }]),
+    score: flag('score', [{ attribute: 'score', operator: 'GT', value: 1 }]),
+    beta: flag('beta', [{ attribute: 'beta', operator: 'ONE_OF', value: ['true'] }]),
+    us: flag('us', [{ attribute: 'country', operator: 'MATCHES', value: '^U' }]),
+    json: flag('json', [{ attribute: 'extra', operator: 'ONE_OF', value: ['x'] }]),
+  } };
+  const cfgFile = join(dir, 'flags.json');
+  writeFileSync(cfgFile, JSON.stringify(cfg));
+  await con.run(`CREATE TABLE pq AS SELECT * FROM read_parquet(${duck.str(file)})`);
+  const m = memoryIO();
+  assert.equal(await main(['sql', '--dialect', 'duckdb', '--config', cfgFile, '--table', 'pq', '--schema-from', file], m.io), 65);
+  assert.match(m.err.join(''), /flag "json" refused: a condition on attribute "extra": its column type JSON has no exact comparison/);
+  const rows: Record<string, unknown>[] = (await con.runAndReadAll(m.out.join(''))).getRowObjectsJson();
+  const client = offlineInit({ flagsConfiguration: JSON.stringify(cfg), assignmentLogger: null });
+  let compared = 0;
+  for (const row of rows) {
+    const x = subjects.find((y) => y.key === row.subject_key)!;
+    const attributes = { age: x.age === null ? null : Number(x.age), score: x.score, beta: x.beta, country: x.country };
+    for (const f of ['adult', 'big', 'score', 'beta', 'us']) {
+      assert.equal(row[`${f}__reason`], client.evaluate(f, x.key, attributes).code, `${f} ${x.key}`);
+      compared++;
+    }
+  }
+  assert.equal(compared, 20);
+  assert.equal(rows.find((r) => r.subject_key === 'c')!.big__reason, 'MATCH'); // 2^53 + 1 is 2^53 to the SDK
+  await con.run('DROP TABLE pq');
+});
+
 t('string literals and identifiers escape quotes, backslashes and control characters per dialect', async () => {
   const text = "it's a \\ back\nslash";
   assert.equal(DIALECTS.duckdb.str(text), "'it''s a \\ back\nslash'");
@@ -280,6 +334,10 @@ t('CLI: exit 0 when everything compiles, 65 with refusals on stderr, 78 for an u
   assert.equal(m.out.join(''), readFileSync(join(ROOT, 'test', 'fixtures', 'sql', 'small.duckdb.sql'), 'utf8'));
 
   m = memoryIO();
+  assert.equal(await main(['sql', '--dialect', 'clickhouse', '--config', small, '--columns', cols, '--materialize', 'db.assigned'], m.io), 0, m.err.join(''));
+  assert.match(m.out.join(''), /\nCREATE TABLE `db`\.`assigned` ENGINE = MergeTree ORDER BY tuple\(\) AS\nSELECT\n/);
+
+  m = memoryIO();
   assert.equal(await main(['sql', '--dialect', 'snowflake', '--config', small, '--columns', cols], m.io), 65);
   assert.match(m.err.join(''), /flag "checkout" refused: MATCHES on attribute "email".*snowflake/);
   assert.match(m.out.join(''), /"limits__value"/);
@@ -301,6 +359,7 @@ t('CLI: exit 0 when everything compiles, 65 with refusals on stderr, 78 for an u
     ['sql', '--dialect', 'duckdb', '--config', small, '--flags', 'nope'],
     ['sql', '--dialect', 'duckdb', '--config', small, '--columns', 'age:float'],
     ['sql', '--dialect', 'duckdb', '--config', small, '--bogus'],
+    ['sql', '--dialect', 'duckdb', '--config', small, '--materialize', ''],
   ]) {
     m = memoryIO();
     assert.equal(await main(args, m.io), 64, args.join(' '));

@@ -11,13 +11,16 @@ import { type CliIO, EXIT, describeError, parseCommand, usageError } from './com
 /** Usage text of the command. */
 export const SQL_USAGE = `  saltshard sql --dialect ${DIALECT_NAMES.join('|')} --config FLAGS.json
                 [--flags a,b] [--table NAME] [--key-column subject_key] [--at TIMESTAMP]
-                [--columns name:type,...]
+                [--columns name:type,... | --schema-from SAMPLE.parquet] [--materialize NEW_TABLE]
 
   Prints one SELECT over the table (default "subjects") giving, per row and flag, exactly the SDK's
   assignment: <flag>__variation_key, <flag>__value (typed), <flag>__allocation_key, <flag>__reason.
   Attributes are columns named after them; --columns declares them with types string|integer|double|boolean
   (unlisted attributes are then missing; "id" is the key column unless listed). Without --columns every
-  attribute is a string column. Allocation windows are resolved at --at (ISO time, default now).
+  attribute is a string column. --schema-from reads the column types from a Parquet file of the table (or a sample of
+  it): integers, floating point, booleans and strings become exact SQL; a condition on a column of any other type
+  (decimal, date, nested, ...) refuses its flag, naming the condition. Allocation windows are resolved at --at (ISO time, default now).
+  --materialize NEW_TABLE writes the result into a new table (CREATE TABLE … AS SELECT; ClickHouse: MergeTree).
   Flags that SQL cannot express exactly are left out and reported on stderr (exit 65).`;
 
 /**
@@ -25,7 +28,7 @@ export const SQL_USAGE = `  saltshard sql --dialect ${DIALECT_NAMES.join('|')} -
  * @returns the exit code: 0 all compiled, 65 some flags refused, 64 bad usage, 78 config not usable.
  */
 export async function sqlCommand(args: readonly string[], io: CliIO): Promise<number> {
-  const values = parseCommand<{ dialect?: string; config?: string; flags?: string; table?: string; 'key-column'?: string; at?: string; columns?: string; help?: boolean }>(args, {
+  const values = parseCommand<{ dialect?: string; config?: string; flags?: string; table?: string; 'key-column'?: string; at?: string; columns?: string; 'schema-from'?: string; materialize?: string; help?: boolean }>(args, {
     dialect: { type: 'string' },
     config: { type: 'string' },
     flags: { type: 'string' },
@@ -33,6 +36,8 @@ export async function sqlCommand(args: readonly string[], io: CliIO): Promise<nu
     'key-column': { type: 'string' },
     at: { type: 'string' },
     columns: { type: 'string' },
+    materialize: { type: 'string' },
+    'schema-from': { type: 'string' },
   }, SQL_USAGE, io);
   if (typeof values === 'number') return values;
   if (!values.dialect) return usageError(io, `missing --dialect (${DIALECT_NAMES.join(', ')})`);
@@ -57,9 +62,20 @@ export async function sqlCommand(args: readonly string[], io: CliIO): Promise<nu
       columns.set(name, type as ColumnType);
     }
   }
+  let unsupported: Map<string, string> | undefined;
+  if (values['schema-from'] !== undefined) {
+    if (columns !== null) return usageError(io, 'use --columns or --schema-from, not both');
+    try {
+      ({ columns, unsupported } = await parquetColumns(values['schema-from'], values['key-column'] ?? 'subject_key'));
+    } catch (err) {
+      io.stderr.write(`saltshard: cannot read the schema of ${values['schema-from']}: ${(err as Error).message}\n`);
+      return EXIT.DATA;
+    }
+  }
   const flags = values.flags?.split(',').filter((f) => f !== '');
   if (values['key-column'] === '') return usageError(io, '--key-column must not be empty');
   if (values.table === '') return usageError(io, '--table must not be empty');
+  if (values.materialize === '') return usageError(io, '--materialize must not be empty');
 
   let config: CompiledConfig;
   try {
@@ -69,7 +85,7 @@ export async function sqlCommand(args: readonly string[], io: CliIO): Promise<nu
     return EXIT.CONFIG;
   }
   try {
-    const result = compileSql(config, { dialect: values.dialect, table: values.table, keyColumn: values['key-column'], atMs, flags, columns });
+    const result = compileSql(config, { dialect: values.dialect, table: values.table, keyColumn: values['key-column'], atMs, flags, columns, unsupported, materialize: values.materialize });
     io.stdout.write(result.sql);
     for (const r of result.refused) io.stderr.write(`saltshard: flag ${JSON.stringify(r.flag)} refused: ${r.reason}\n`);
     io.stderr.write(`saltshard: ${result.compiled.size} flag(s) compiled, ${result.refused.length} refused (${values.dialect})\n`);
@@ -82,4 +98,41 @@ export async function sqlCommand(args: readonly string[], io: CliIO): Promise<nu
     }
     throw err;
   }
+}
+
+// An unsigned 64-bit integer can exceed the engines' signed BIGINT.
+const unsigned64 = (t: unknown) => (t as { isSigned?: boolean }).isSigned === false && (t as { bitWidth?: number }).bitWidth === 64;
+const INTEGER_TYPES = new Set(['INT_8', 'INT_16', 'INT_32', 'INT_64', 'UINT_8', 'UINT_16', 'UINT_32']);
+
+/**
+ * Attribute column types of a Parquet file, as the engine that loads it sees them: INT32/INT64 (signed, or unsigned
+ * up to 32 bits) → integer, FLOAT/DOUBLE → double, BOOLEAN → boolean, UTF8/STRING/ENUM byte arrays → string; every
+ * other column (decimal, date, time, UINT64, binary, nested) is unsupported. The key column is left out.
+ * @throws when the file is not Parquet or has no key column.
+ */
+async function parquetColumns(path: string, keyColumn: string): Promise<{ columns: Map<string, ColumnType>; unsupported: Map<string, string> }> {
+  const hp = await import('hyparquet');
+  const schema = hp.parquetSchema(await hp.parquetMetadataAsync(await hp.asyncBufferFromFile(path)));
+  const columns = new Map<string, ColumnType>();
+  const unsupported = new Map<string, string>();
+  let hasKey = false;
+  for (const c of schema.children) {
+    const e = c.element;
+    if (e.name === keyColumn) {
+      hasKey = true;
+      continue;
+    }
+    const logical = e.logical_type?.type;
+    const converted = e.converted_type;
+    let type: ColumnType | null = null;
+    if (c.children.length > 0) type = null;
+    else if (e.type === 'BOOLEAN') type = 'boolean';
+    else if (e.type === 'FLOAT' || e.type === 'DOUBLE') type = 'double';
+    else if ((e.type === 'INT32' || e.type === 'INT64') && (converted === undefined ? logical === undefined || (logical === 'INTEGER' && !unsigned64(e.logical_type)) : INTEGER_TYPES.has(converted))) type = 'integer';
+    else if (e.type === 'BYTE_ARRAY' && (converted === 'UTF8' || converted === 'ENUM' || logical === 'STRING' || logical === 'ENUM')) type = 'string';
+    if (type === null) unsupported.set(e.name, c.children.length > 0 ? 'nested' : String(logical ?? converted ?? e.type));
+    else columns.set(e.name, type);
+  }
+  if (!hasKey) throw new Error(`no key column ${JSON.stringify(keyColumn)} (choose it with --key-column)`);
+  return { columns, unsupported };
 }

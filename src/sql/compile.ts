@@ -36,6 +36,13 @@ export interface SqlOptions {
    * `id` is the key column.
    */
   readonly columns?: ReadonlyMap<string, ColumnType> | null;
+  /**
+   * Columns the table has with a type SQL cannot compare exactly as the SDK would (name → the type, e.g. "DECIMAL");
+   * a condition on one refuses its flag. Taken from a schema (`--schema-from`).
+   */
+  readonly unsupported?: ReadonlyMap<string, string>;
+  /** Write the result into this new table (`CREATE TABLE … AS SELECT`); dots separate parts, as for `table`. */
+  readonly materialize?: string;
 }
 
 /** Output column names of one compiled flag. */
@@ -124,7 +131,7 @@ export function compileSql(config: CompiledConfig, options: SqlOptions): SqlResu
   const keyColumn = options.keyColumn ?? 'subject_key';
   const atMs = options.atMs ?? Date.now();
   const columns = options.columns ?? null;
-  for (const name of [table, keyColumn, ...(columns?.keys() ?? [])]) {
+  for (const name of [table, keyColumn, ...(options.materialize === undefined ? [] : [options.materialize]), ...(columns?.keys() ?? [])]) {
     if (name === '' || !isWellFormed(name)) throw new SqlUsageError(`bad identifier ${JSON.stringify(name)}`);
   }
   const keys = [...new Set(options.flags ?? config.flags.keys())];
@@ -138,6 +145,7 @@ export function compileSql(config: CompiledConfig, options: SqlOptions): SqlResu
     d,
     key,
     columns,
+    unsupported: options.unsupported ?? new Map(),
     shard(saltDash, total) {
       const id = `${total}\u0000${saltDash}`;
       let alias = hashes.get(id);
@@ -201,12 +209,14 @@ export function compileSql(config: CompiledConfig, options: SqlOptions): SqlResu
     );
   }
 
-  const tableSql = table.split('.').map((p) => d.ident(p)).join('.');
+  const qualified = (name: string) => name.split('.').map((p) => d.ident(p)).join('.');
+  const tableSql = qualified(table);
   const k = d.ident(keyColumn);
   const lines = [
     `-- saltshard sql --dialect ${d.name}: ${compiled.size} flag(s) compiled, ${refused.length} refused.`,
     `-- Allocation windows resolved as of ${new Date(atMs).toISOString()}. Config createdAt ${config.createdAt || '(none)'}.`,
     `-- Per flag: <flag>__variation_key, <flag>__value, <flag>__allocation_key, <flag>__reason (as client.evaluate).`,
+    ...(options.materialize === undefined ? [] : [d.createTableAs(qualified(options.materialize))]),
     'SELECT',
     [`  s.${k} AS ${k}`, ...outputCols].join(',\n'),
     'FROM (',
@@ -225,6 +235,7 @@ interface Ctx {
   /** The key column, as seen from the hashed row. */
   readonly key: string;
   readonly columns: ReadonlyMap<string, ColumnType> | null;
+  readonly unsupported: ReadonlyMap<string, string>;
   shard(saltDash: string, total: number): string;
 }
 
@@ -336,6 +347,8 @@ function compileRule(rule: Rule, ctx: Ctx): Predicate {
 }
 
 function column(name: string, ctx: Ctx): { x: string; type: ColumnType } | null {
+  const kind = ctx.unsupported.get(name);
+  if (kind !== undefined) throw new Refusal(`a condition on attribute ${JSON.stringify(name)}: its column type ${kind} has no exact comparison with the SDK's`);
   const own = ctx.columns === null ? (name === 'id' ? undefined : 'string') : ctx.columns.get(name);
   if (own !== undefined) return { x: `h.${ctx.d.ident(checkText(name, `attribute ${JSON.stringify(name)}`))}`, type: own };
   // The implicit `id` attribute is the subject key unless the table has an `id` column.

@@ -35,6 +35,8 @@ export interface Dialect {
    * literal characters, `?`, `*`, `+`, `{n}`, `{n,}`: see src/sql/semver.ts); the dialect adds the anchors.
    */
   fullMatch(subject: string, pattern: string): string;
+  /** The line that turns the following SELECT into a new table `table` (already quoted). */
+  createTableAs(table: string): string;
   /** Length in characters (code points). */
   charLength(expr: string): string;
   /** Decimal text of an integer column (what JS `String(n)` gives for a safe integer). */
@@ -92,6 +94,7 @@ const duckdb: Dialect = {
   shard: (s, k, n) => `(('0x' || substr(md5(${s} || ${k}), 1, 8))::UBIGINT % ${n})`,
   regexSearch: (x, p) => `regexp_matches(${x}, ${duckdb.str(p)})`,
   fullMatch: (x, p) => `regexp_full_match(${x}, ${duckdb.str(p)})`,
+  createTableAs: (t) => `CREATE TABLE ${t} AS`,
   charLength: (x) => `length(${x})`,
   intToString: (x) => `CAST(${x} AS VARCHAR)`,
   isNan: (x) => `isnan(${x})`,
@@ -111,6 +114,7 @@ const snowflake: Dialect = {
   regexSearch: (x, p) => `(REGEXP_INSTR(${x}, ${snowflake.str(p)}) > 0)`,
   // REGEXP_LIKE matches the whole subject (the pattern is implicitly anchored at both ends).
   fullMatch: (x, p) => `REGEXP_LIKE(${x}, ${snowflake.str(p)})`,
+  createTableAs: (t) => `CREATE TABLE ${t} AS`,
   charLength: (x) => `LENGTH(${x})`,
   intToString: (x) => `TO_VARCHAR(${x})`,
   // Snowflake orders NaN above every number and NaN = NaN is true.
@@ -129,6 +133,7 @@ const bigquery: Dialect = {
   shard: (s, k, n) => `MOD(CAST(CONCAT('0x', TO_HEX(SUBSTR(MD5(CONCAT(${s}, ${k})), 1, 4))) AS INT64), ${n})`,
   regexSearch: (x, p) => `REGEXP_CONTAINS(${x}, ${bigquery.str(p)})`,
   fullMatch: (x, p) => `REGEXP_CONTAINS(${x}, ${bigquery.str(`^(${p})$`)})`,
+  createTableAs: (t) => `CREATE TABLE ${t} AS`,
   charLength: (x) => `CHAR_LENGTH(${x})`,
   intToString: (x) => `CAST(${x} AS STRING)`,
   isNan: (x) => `IS_NAN(${x})`,
@@ -147,6 +152,7 @@ const spark: Dialect = {
   // RLIKE is a find(), i.e. an unanchored search.
   regexSearch: (x, p) => `(${x} RLIKE ${spark.str(p)})`,
   fullMatch: (x, p) => `(${x} RLIKE ${spark.str(`^(${p})\\z`)})`,
+  createTableAs: (t) => `CREATE TABLE ${t} AS`,
   charLength: (x) => `char_length(${x})`,
   intToString: (x) => `CAST(${x} AS STRING)`,
   isNan: (x) => `isnan(${x})`,
@@ -165,6 +171,7 @@ const trino: Dialect = {
   shard: (s, k, n) => `mod(from_big_endian_64(concat(X'00000000', substr(md5(to_utf8(${s} || ${k})), 1, 4))), ${n})`,
   regexSearch: (x, p) => `regexp_like(${x}, ${trino.str(p)})`,
   fullMatch: (x, p) => `regexp_like(${x}, ${trino.str(`\\A(${p})\\z`)})`,
+  createTableAs: (t) => `CREATE TABLE ${t} AS`,
   charLength: (x) => `length(${x})`,
   intToString: (x) => `CAST(${x} AS VARCHAR)`,
   isNan: (x) => `is_nan(${x})`,
@@ -182,6 +189,7 @@ const clickhouse: Dialect = {
   shard: (s, k, n) => `(reinterpretAsUInt32(reverse(substring(MD5(concat(${s}, ${k})), 1, 4))) % ${n})`,
   regexSearch: (x, p) => `match(${x}, ${clickhouse.str(p)})`,
   fullMatch: (x, p) => `match(${x}, ${clickhouse.str(`^(${p})$`)})`,
+  createTableAs: (t) => `CREATE TABLE ${t} ENGINE = MergeTree ORDER BY tuple() AS`,
   charLength: (x) => `lengthUTF8(${x})`,
   intToString: (x) => `toString(${x})`,
   isNan: (x) => `isNaN(${x})`,
@@ -201,6 +209,7 @@ const postgres: Dialect = {
   shard: (s, k, n) => `(('x' || substr(md5(${s} || ${k}), 1, 8))::bit(32)::bigint % ${n})`,
   regexSearch: (x, p) => `(${x} ~ ${postgres.str(p)})`,
   fullMatch: (x, p) => `(${x} ~ ${postgres.str(`^(${p})$`)})`,
+  createTableAs: (t) => `CREATE TABLE ${t} AS`,
   charLength: (x) => `char_length(${x})`,
   intToString: (x) => `CAST(${x} AS TEXT)`,
   // PostgreSQL orders NaN above every number and NaN = NaN is true.
