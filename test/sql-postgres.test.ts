@@ -1,6 +1,6 @@
-// `saltshard sql --dialect postgres` executed in PostgreSQL — PGlite (from test/engines) and a throwaway Debian
-// PostgreSQL server on 127.0.0.1 — against Eppo's evaluator (test/sql-suite.ts). Prints SKIP for what is not installed.
-import { openPGlite, openPostgresServer } from './sql-engines.ts';
+// `saltshard sql --dialect postgres` executed in PGlite (PostgreSQL compiled to WASM, from test/engines) against Eppo's
+// evaluator (test/sql-suite.ts). Prints SKIP when PGlite is not installed. The server run: sql-postgres-server.test.ts.
+import { openPGlite } from './sql-engines.ts';
 import { engineSuite } from './sql-suite.ts';
 
-await engineSuite('sql-postgres', [openPGlite, openPostgresServer]);
+await engineSuite('sql-postgres', [openPGlite]);
