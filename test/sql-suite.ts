@@ -93,6 +93,7 @@ function fromRow(row: Record<string, unknown>, names: FlagColumns, type: string)
 }
 
 let tableNo = 0;
+const BUDGET_MS = 180_000;
 
 /** Create `table` in the engine with the group's subjects (key column `subject_key`). */
 async function createTable(engine: Engine, table: string, group: { columns: Map<string, ColumnType>; subjects: Subject[] }): Promise<void> {
@@ -219,12 +220,19 @@ for (const engine of engines) {
     const now = Date.now();
     const CONFIGS = isNode ? engine.randomConfigs : Math.min(10, engine.randomConfigs);
     const started = Date.now();
+    let ran = CONFIGS;
     const out = newComparison();
     let compiledFlags = 0;
     let refusedFlags = 0;
     const refusals = new Map<string, number>();
     await quietly(async () => {
       for (let i = 0; i < CONFIGS; i++) {
+        // A loaded machine must not push the file past the runner's per-file limit: stop, and say so, after 3 minutes.
+        if (Date.now() - started > BUDGET_MS) {
+          console.log(`SKIP ${engine.name}: random configs ${i + 1}..${CONFIGS} not run (the machine is too slow to finish within ${BUDGET_MS / 1000} s; a quiet machine runs all)`);
+          ran = i;
+          break;
+        }
         const rng = new Rng(base + i);
         const configText = JSON.stringify(genConfig(rng));
         const subjects: Subject[] = [];
@@ -253,8 +261,8 @@ for (const engine of engines) {
     });
     assert.deepEqual(out.differences.slice(0, 10), []);
     assert.ok(compiledFlags > refusedFlags * 3, `${compiledFlags} compiled vs ${refusedFlags} refused`);
-    assert.ok(out.rows > CONFIGS * 30, `${out.rows} rows`);
-    console.log(`${engine.name}: random ${CONFIGS} configs, ${out.rows} flag×subject rows, 0 differences from Eppo's evaluator; flags compiled ${compiledFlags}, refused for every table ${refusedFlags} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    assert.ok(ran >= 5 && out.rows > ran * 30, `${ran} configs, ${out.rows} rows`);
+    console.log(`${engine.name}: random ${ran} configs, ${out.rows} flag×subject rows, 0 differences from Eppo's evaluator; flags compiled ${compiledFlags}, refused for every table ${refusedFlags} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     console.log(`  reasons compared: ${JSON.stringify(Object.fromEntries(out.reasons))}`);
     console.log(`  refusals (per table): ${JSON.stringify(Object.fromEntries(refusals))}`);
   });
