@@ -5,12 +5,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DialectName } from '../src/sql/dialects.ts';
-import { ROOT } from './support.ts';
+import { ROOT, freePort } from './support.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -114,17 +113,6 @@ export async function openPGlite(): Promise<Engine | null> {
     console.log(`SKIP PostgreSQL (PGlite) execution: PGlite does not load on this runtime (${(err as Error).message.split('\n')[0]})`);
     return null;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Debian's PostgreSQL binaries (postgresql-NN), newest first. */
