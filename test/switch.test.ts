@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as eppo from '@eppo/node-server-sdk';
 import * as saltshard from '../src/mod.ts';
-import { configText, startFakeEppo } from './fake-eppo.ts';
+import { configText, startFakeEppo, waitFor } from './fake-eppo.ts';
 import { type ProgramOutput, program } from './fixtures/switch/program.ts';
 
 /** A subject key whose checkout-redesign assignment logs an exposure (not `except`). */
@@ -111,5 +111,54 @@ test('configurationChanged fires only when the flags changed, with the changed k
   client.setConfiguration(configText(2));
   assert.equal(seen, [['config-version']]);
 });
+
+test('init warns once, naming options it does not know and Eppo options it ignores', async () => {
+  const fake = await startFakeEppo(configText(1));
+  const warnings: string[] = [];
+  const logger = { error: () => {}, warn: (...a: unknown[]) => void warnings.push(a.join(' ')) };
+  const options = { apiKey: 'k', baseUrl: fake.baseUrl, logger, pollingIntervalMs: 60_000, pollingIntervallMs: 5, numPollRequestRetries: 3 };
+  try {
+    const client = await saltshard.init(options as saltshard.InitOptions);
+    client.stopPolling();
+    assert.equal(warnings.filter((w) => w.includes('option')), [
+      'init(): unknown option ignored: pollingIntervallMs',
+      'init(): Eppo option not supported by saltshard yet, ignored: numPollRequestRetries',
+    ]);
+  } finally {
+    await fake.close();
+  }
+});
+
+for (const etag of [true, false]) {
+  test(`live polls returning the same flags emit no change event (${etag ? 'with' : 'without'} ETag); a change emits its keys once`, async () => {
+    const fake = await startFakeEppo(configText(1));
+    // Without ETag: the server's answer loses the header, so every poll is a full 200 with the same flags.
+    const fetchFn = async (url: string | URL | Request, init?: RequestInit) => {
+      const r = await fetch(url, init);
+      if (etag) return r;
+      const headers = new Headers(r.headers);
+      headers.delete('etag');
+      return new Response(await r.text(), { status: r.status, headers });
+    };
+    const client = await saltshard.init({ apiKey: 'change-key', baseUrl: fake.baseUrl, pollingIntervalMs: 40, logger: { error: () => {}, warn: () => {} }, fetch: fetchFn as never });
+    const changes: unknown[] = [];
+    client.on('configurationChanged', (keys) => void changes.push(keys));
+    try {
+      const start = fake.configRequests().length;
+      await waitFor('four polls', () => fake.configRequests().length >= start + 4, 5_000);
+      assert.equal(changes, [], 'no change, no event');
+      const answers = fake.configRequests().slice(start).map((r) => r.answer);
+      assert.ok(answers.every((a) => a === (etag ? '304' : '200')), `answers ${answers}`);
+      fake.setConfig(configText(2));
+      await waitFor('the change', () => changes.length > 0, 5_000);
+      const after = fake.configRequests().length;
+      await waitFor('three more polls', () => fake.configRequests().length >= after + 3, 5_000);
+      assert.equal(changes, [['config-version']]);
+    } finally {
+      client.stopPolling();
+      await fake.close();
+    }
+  });
+}
 
 test.run();

@@ -7,6 +7,7 @@
  */
 import { type ClientOptions, SaltshardClient } from '../client.ts';
 import { asError } from '../events/sandbox.ts';
+import type { Logger } from '../events/logger.ts';
 import { SDK_NAME, SDK_VERSION } from '../version.ts';
 import { type PersistentCache, fileCache } from './cache.ts';
 import { configBaseUrl, configUrl } from './endpoint.ts';
@@ -112,6 +113,7 @@ function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSyn
   const client = new SaltshardClient(options);
   // Every user callback (the logger, a custom cache) runs through the client's sandbox (src/events/sandbox.ts).
   const logger = client.sandbox.logger;
+  warnUnknownOptions(options, logger);
   let cache: PersistentCache | null = null;
   if (typeof cacheOption === 'string') cache = fileCache(cacheOption, apiKey, logger);
   else if (cacheOption != null) cache = sandboxedCache(cacheOption);
@@ -161,6 +163,25 @@ function sandboxedCache(cache: PersistentCache): PersistentCache {
       }
     },
   };
+}
+
+/** Every option saltshard reads (InitOptions and ClientOptions). */
+const KNOWN_OPTIONS = new Set([
+  'apiKey', 'sdkKey', 'baseUrl', 'pollingIntervalMs', 'requestTimeoutMs', 'numInitialRequestRetries', 'throwOnFailedInitialization',
+  'pollAfterFailedInitialization', 'unauthorizedRetryMs', 'fetch', 'persistentCache',
+  'assignmentLogger', 'logger', 'assignmentCacheSize', 'now', 'kernel', 'banditLogger',
+]);
+
+/** Eppo options saltshard accepts but does not act on yet. */
+const IGNORED_EPPO_OPTIONS = new Set(['numPollRequestRetries', 'eventTracking']);
+
+/** One warning naming every option saltshard does not know, and one naming Eppo options it ignores; never silence. */
+function warnUnknownOptions(options: object, logger: Logger): void {
+  const keys = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
+  const ignored = keys.filter((k) => IGNORED_EPPO_OPTIONS.has(k));
+  const unknown = keys.filter((k) => !IGNORED_EPPO_OPTIONS.has(k));
+  if (unknown.length > 0) logger.warn(`init(): unknown option${unknown.length > 1 ? 's' : ''} ignored: ${unknown.join(', ')}`);
+  if (ignored.length > 0) logger.warn(`init(): Eppo option${ignored.length > 1 ? 's' : ''} not supported by saltshard yet, ignored: ${ignored.join(', ')}`);
 }
 
 function positive(name: string, value: unknown, fallback: number): number {
