@@ -95,6 +95,10 @@ t('assign refuses unusable arguments, inputs and configs with a message and a di
     [['assign', '--config', EXAMPLE_CONFIG], 64, /missing --input/],
     [['assign', '--config', EXAMPLE_CONFIG, '--input', EXAMPLE_SUBJECTS, '--bogus'], 64, /bogus/],
     [['assign', '--config', EXAMPLE_CONFIG, '--input', join(dir, 'missing.ndjson')], 66, /cannot read input/],
+    // A directory is no input (66), not an internal error (70): issue 12, item 6; each input format.
+    [['assign', '--config', EXAMPLE_CONFIG, '--input', dir], 66, /cannot read input .*EISDIR/],
+    [['assign', '--config', EXAMPLE_CONFIG, '--input', dir, '--input-format', 'csv'], 66, /cannot read input .*EISDIR/],
+    [['assign', '--config', EXAMPLE_CONFIG, '--input', dir, '--input-format', 'parquet'], 66, /cannot read input .*EISDIR/],
     [['assign', '--config', join(dir, 'missing.json'), '--input', EXAMPLE_SUBJECTS], 78, /cannot use config/],
     [['assign', '--config', EXAMPLE_SUBJECTS, '--input', EXAMPLE_SUBJECTS], 78, /not JSON/],
   ];

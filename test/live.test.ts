@@ -169,13 +169,68 @@ t('throwOnFailedInitialization:false resolves; defaults are served; with pollAft
     client.close();
     await fake.close();
   }
-  // Without pollAfterFailedInitialization, it resolves and stays on defaults, not polling.
+  // With pollAfterFailedInitialization: false (Eppo's default), it resolves and stays on defaults, not polling.
   const port = await closedPort();
-  const quiet = await init({ apiKey: KEY, baseUrl: `http://127.0.0.1:${port}/api`, pollingIntervalMs: INTERVAL, logger: log.logger, throwOnFailedInitialization: false });
+  const quiet = await init({ apiKey: KEY, baseUrl: `http://127.0.0.1:${port}/api`, pollingIntervalMs: INTERVAL, logger: log.logger, throwOnFailedInitialization: false, pollAfterFailedInitialization: false });
   assert.equal(quiet.isInitialized(), false);
   assert.equal(quiet.getBooleanAssignment('new-search', 'u', {}, true), true);
   assert.equal((quiet.syncStatus() as SyncStatus).polling, false);
   quiet.close();
+});
+
+t('default options: a client started while the server is down becomes ready within one interval of its return (init and createClient)', async () => {
+  for (const how of ['init', 'createClient'] as const) {
+    const fake = await startFakeEppo(configText(1));
+    fake.plan = { kind: 'status', status: 503 };
+    const log = captureLogger();
+    const options: InitOptions = { apiKey: KEY, baseUrl: fake.baseUrl, pollingIntervalMs: INTERVAL, logger: log.logger };
+    let client: SaltshardClient;
+    if (how === 'init') {
+      await assert.rejects(init(options), /initial config fetch failed/);
+      client = getInstance();
+    } else {
+      client = createClient(options);
+      assert.equal(await client.waitForInitialization(), false);
+    }
+    try {
+      assert.equal(client.isInitialized(), false);
+      assert.equal((client.syncStatus() as SyncStatus).polling, true, `${how}: still polling after the failed start`);
+      await sleep(INTERVAL * 2);
+      const upAt = Date.now();
+      fake.plan = OK;
+      const readyAt = await waitFor('ready', () => client.isInitialized(), INTERVAL * 10);
+      // One interval plus the request itself (generous margin: the machine running the suite is shared).
+      assert.ok(readyAt - upAt <= INTERVAL + 3 * MARGIN, `${how}: ready ${readyAt - upAt} ms after the server came back`);
+      assert.equal(client.getIntegerAssignment('config-version', 'u', {}, -1), 1);
+    } finally {
+      client.close();
+      await fake.close();
+    }
+  }
+});
+
+t('a 304 to a request without If-None-Match is a failure, not a config: init rejects, isInitialized stays false', async () => {
+  const { createServer } = await import('node:http');
+  // A misbehaving server (or proxy) answering 304 to everything.
+  const server = createServer((_req, res) => {
+    res.writeHead(304, { etag: '"x"' });
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const log = captureLogger();
+    await assert.rejects(init({ apiKey: KEY, baseUrl: `http://127.0.0.1:${port}/api`, pollingIntervalMs: INTERVAL, logger: log.logger, pollAfterFailedInitialization: false }), /304/);
+    const client = createClient({ apiKey: KEY, baseUrl: `http://127.0.0.1:${port}/api`, pollingIntervalMs: INTERVAL, logger: log.logger });
+    assert.equal(await client.waitForInitialization(), false);
+    assert.equal(client.isInitialized(), false);
+    const s = client.syncStatus() as SyncStatus;
+    assert.equal(s.successes, 0);
+    assert.equal(s.lastStatus, 304);
+    client.close();
+  } finally {
+    server.close();
+  }
 });
 
 t('500 for 1.5 s, then recovery: last good config served, polls every interval or sooner, recovery within one interval', async () => {

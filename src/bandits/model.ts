@@ -4,6 +4,7 @@
  * reported with the JSON path of the offending value.
  * @module
  */
+import { jsonErrorText } from '../config/parse.ts';
 import { ConfigError } from '../errors.ts';
 
 /** A numeric coefficient: `coefficient · value`, or `missingValueCoefficient` when the value is not a finite number. */
@@ -181,8 +182,14 @@ function banditParameters(value: unknown, path: string): BanditParameters {
 export function parseBanditModels(input: unknown): BanditModels {
   let doc: unknown = input;
   if (input instanceof Uint8Array) doc = new TextDecoder().decode(input);
-  if (typeof doc === 'string') doc = JSON.parse(doc);
-  else if (typeof doc !== 'object' || doc === null) throw new TypeError(`Bandit configuration must be JSON text, bytes or an object, got ${describe(input)}`);
+  if (typeof doc === 'string') {
+    try {
+      doc = JSON.parse(doc);
+    } catch (err) {
+      // The engine's message quotes the text; it came from a response body.
+      throw new SyntaxError(`Bandit configuration: ${jsonErrorText(err)}`);
+    }
+  } else if (typeof doc !== 'object' || doc === null) throw new TypeError(`Bandit configuration must be JSON text, bytes or an object, got ${describe(input)}`);
   const root = object(doc, '$');
   const rawBandits = object(field(root, 'bandits'), '$.bandits');
   const bandits = new Map<string, BanditParameters>();

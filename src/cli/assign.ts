@@ -187,6 +187,8 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
   let textInput: AsyncIterable<Uint8Array | string> | null = null;
   let rowGroups: [number, number][] = [];
   try {
+    // A directory opens fine on some systems and fails only on the first read: refuse it here (exit 66, no input).
+    if (inputPath !== '-' && statSync(inputPath).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     if (o.inputFormat === 'parquet') {
       const hp = await import('hyparquet');
       const file = await hp.asyncBufferFromFile(inputPath);

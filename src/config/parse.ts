@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import { ConfigError } from '../errors.ts';
-import { type ConfigWire, ConfigSchema, type FlagWire, FlagSchema, isFlagWire } from './wire.ts';
+import { type ConfigWire, ConfigSchema, type FlagWire, FlagSchema, isFlagWire, issueText } from './wire.ts';
 
 /** A flag that passed the schema, or the reason it did not. */
 export type ParsedFlag = { ok: true; flag: FlagWire } | { ok: false; error: string };
@@ -32,7 +32,7 @@ export function parseConfig(input: unknown): ParsedConfig {
     try {
       doc = JSON.parse(input);
     } catch (err) {
-      throw new SyntaxError(`Cannot parse configuration at $: not JSON (${(err as Error).message})`);
+      throw new SyntaxError(`Cannot parse configuration at $: ${jsonErrorText(err)}`);
     }
   } else if (input instanceof Uint8Array) {
     return parseConfig(new TextDecoder().decode(input));
@@ -44,7 +44,7 @@ export function parseConfig(input: unknown): ParsedConfig {
   if (!result.success) {
     const issue = result.issues[0];
     const path = jsonPath(issue);
-    throw new ConfigError(`Cannot parse configuration at ${path}: ${issue.message}`, path);
+    throw new ConfigError(`Cannot parse configuration at ${path}: ${issueText(issue)}`, path);
   }
   const flags = new Map<string, ParsedFlag>();
   for (const key of Object.keys(result.output.flags)) {
@@ -57,10 +57,21 @@ export function parseConfig(input: unknown): ParsedConfig {
     if (parsed.success) flags.set(key, { ok: true, flag: parsed.output });
     else {
       const issue = parsed.issues[0];
-      flags.set(key, { ok: false, error: `Invalid flag configuration at ${jsonPath(issue, `$.flags${segment(key)}`)}: ${issue.message}` });
+      flags.set(key, { ok: false, error: `Invalid flag configuration at ${jsonPath(issue, `$.flags${segment(key)}`)}: ${issueText(issue)}` });
     }
   }
   return { wire: result.output, flags };
+}
+
+/**
+ * "not JSON", with the position when the engine gives one. Engines quote the text around the error in their
+ * messages (V8: `"…" is not valid JSON`); those bytes come from a response body, so only the numbers are kept.
+ */
+export function jsonErrorText(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  const at = /position (\d+)/.exec(message) ?? /line (\d+) column (\d+)/.exec(message);
+  if (at === null) return 'not JSON';
+  return at.length === 3 ? `not JSON (at line ${at[1]} column ${at[2]})` : `not JSON (at position ${at[1]})`;
 }
 
 function jsonPath(issue: v.BaseIssue<unknown>, base = '$'): string {
@@ -71,7 +82,9 @@ function jsonPath(issue: v.BaseIssue<unknown>, base = '$'): string {
 
 function segment(key: unknown): string {
   if (typeof key === 'number') return `[${key}]`;
-  const name = String(key);
+  // A name from the document: kept (it tells which flag), but never long enough to dump a body.
+  const full = String(key);
+  const name = full.length > 64 ? `${full.slice(0, 40)}…` : full;
   return /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
 }
 

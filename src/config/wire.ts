@@ -7,6 +7,25 @@ import * as v from 'valibot';
 import { VARIATION_TYPES } from '../errors.ts';
 
 /**
+ * A schema issue in our own words: what was expected (from the schema) and the JSON type received — never the
+ * received value, which comes from a response body and may hold anything, an SDK key included.
+ */
+export function issueText(issue: v.BaseIssue<unknown>): string {
+  if (issue.type === 'custom') return issue.message; // our own messages (dict), already without the value
+  const expected = issue.expected ?? issue.type;
+  return `Invalid ${issue.kind === 'schema' ? 'type' : issue.type}: Expected ${expected} but received ${kindOf(issue.input)}`;
+}
+
+/** The JSON type of a value, for messages: `a string`, `a number`, `null`… */
+export function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return type === 'object' ? 'an object' : `a ${type}`;
+}
+
+/**
  * A string-keyed map, like `v.record(v.string(), value)` but without its two gaps for UFC: arrays are rejected,
  * and own keys named `__proto__`, `constructor` or `prototype` (legal flag and variation keys, which JSON.parse
  * keeps as own properties) are kept instead of being dropped silently. The output has a null prototype.
@@ -15,7 +34,7 @@ function dict<const T extends v.GenericSchema>(value: T) {
   return v.pipe(
     v.custom<Record<string, unknown>>(
       (x) => typeof x === 'object' && x !== null && !Array.isArray(x),
-      (issue) => `Invalid type: Expected Object but received ${issue.received}`,
+      (issue) => `Invalid type: Expected Object but received ${kindOf(issue.input)}`,
     ),
     v.rawTransform(({ dataset, addIssue, NEVER }) => {
       const input = dataset.value;
@@ -28,7 +47,7 @@ function dict<const T extends v.GenericSchema>(value: T) {
         }
         const issue = entry.issues[0];
         const at: v.ObjectPathItem = { type: 'object', origin: 'value', input, key, value: input[key] };
-        addIssue({ message: issue.message, path: [at, ...(issue.path ?? [])] });
+        addIssue({ message: issueText(issue), path: [at, ...(issue.path ?? [])] });
         return NEVER;
       }
       return out;

@@ -133,8 +133,38 @@ export class Sandbox {
   /** User-callback failures seen so far (throws and rejections). */
   failures = 0;
 
+  readonly #secrets: string[] = [];
+
   constructor(logger?: Logger | null) {
-    this.logger = safeLogger(logger);
+    const inner = safeLogger(logger);
+    const scrubbed = {} as Logger;
+    for (const level of LEVELS) {
+      scrubbed[level] = (...args: unknown[]) => {
+        if (this.#secrets.length > 0) for (let i = 0; i < args.length; i++) args[i] = this.#scrubArg(args[i]);
+        inner[level]!(...args);
+      };
+    }
+    this.logger = safeLogger(scrubbed);
+  }
+
+  /**
+   * Never let `secret` (e.g. the SDK key) reach the logger: every string argument, and the text of every Error
+   * argument, has it replaced by `<redacted>`. Secrets shorter than 8 characters are ignored.
+   */
+  redact(secret: string): void {
+    if (typeof secret === 'string' && secret.length >= 8 && !this.#secrets.includes(secret)) this.#secrets.push(secret);
+  }
+
+  /** `text` with every secret given to {@link redact} replaced by `<redacted>`. */
+  scrub(text: string): string {
+    for (const secret of this.#secrets) if (text.includes(secret)) text = text.split(secret).join('<redacted>');
+    return text;
+  }
+
+  #scrubArg(arg: unknown): unknown {
+    if (typeof arg === 'string') return this.scrub(arg);
+    if (arg instanceof Error) return this.scrub(errorText(arg));
+    return arg;
   }
 
   /**

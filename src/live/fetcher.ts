@@ -16,14 +16,54 @@ export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 const MAX_REDIRECTS = 3;
 
+/** Default cap on a response body, decompressed: 64 MiB, far above the largest real configs (~10 MB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The body as text, or null as soon as it exceeds `max` bytes (the rest is cancelled, nothing is decoded).
+ * Chunks are decoded only once the whole body is in: a gzip bomb costs at most about `max` bytes of memory.
+ */
+async function readCapped(res: Response, max: number): Promise<string | null> {
+  const body = res.body;
+  if (body === null) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > max) {
+        chunks.length = 0;
+        await reader.cancel().catch(() => {});
+        return null;
+      }
+      // A copy: some runtimes hand out views of larger buffers, which would keep far more than `max` alive.
+      chunks.push(value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : value.slice());
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const decoder = new TextDecoder();
+  let text = '';
+  for (let i = 0; i < chunks.length; i++) {
+    text += decoder.decode(chunks[i], { stream: true });
+    chunks[i] = EMPTY;
+  }
+  return text + decoder.decode();
+}
+
+const EMPTY = new Uint8Array(0);
+
 /**
  * Request the config once.
  * @param url the full URL (carries the key; never put it in a message).
- * @param options timeout covering headers and body, the ETag to revalidate, the fetch to use, and a signal that
- *   cancels the request (closing the client).
+ * @param options timeout covering headers and body, the ETag to revalidate, the fetch to use, a signal that
+ *   cancels the request (closing the client), and the most (decompressed) body bytes accepted.
  * @returns the outcome; never throws.
  */
-export async function fetchConfig(url: string, options: { timeoutMs: number; etag: string | null; fetch: FetchLike; signal?: AbortSignal }): Promise<FetchOutcome> {
+export async function fetchConfig(url: string, options: { timeoutMs: number; etag: string | null; fetch: FetchLike; signal?: AbortSignal; maxBytes?: number }): Promise<FetchOutcome> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   const stop = () => controller.abort();
@@ -47,13 +87,23 @@ export async function fetchConfig(url: string, options: { timeoutMs: number; eta
       }
       if (res.status === 304) {
         await discard(res);
+        // 304 revalidates only what we asked about: without an If-None-Match it confirms no config at all.
+        if (!options.etag) return error(304, 'HTTP 304 Not Modified to a request that sent no If-None-Match (no config received)');
         return { kind: 'not-modified' };
       }
       if (!res.ok) {
         await discard(res);
         return { kind: 'error', status: res.status, message: `HTTP ${res.status}`, retryAfterMs: retryAfter(res.headers.get('retry-after')) };
       }
-      const text = await res.text();
+      const max = options.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+      const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+      // Content-Length counts encoded bytes; the streamed count below covers decompressed ones (gzip bombs).
+      if (declared > max && res.headers.get('content-encoding') === null) {
+        await discard(res);
+        return error(413, `response larger than the ${max}-byte limit (maxResponseBytes)`);
+      }
+      const text = await readCapped(res, max);
+      if (text === null) return error(413, `response larger than the ${max}-byte limit (maxResponseBytes)`);
       return { kind: 'ok', text, etag: res.headers.get('etag') };
     }
   } catch (err) {

@@ -11,8 +11,8 @@ import type { Logger } from '../events/logger.ts';
 import { SDK_NAME, SDK_VERSION } from '../version.ts';
 import { type PersistentCache, fileCache } from './cache.ts';
 import { configBaseUrl, configUrl } from './endpoint.ts';
-import type { FetchLike } from './fetcher.ts';
 import { ConfigPush, type ConfigSourceOption, newerOnly, relayBaseUrl } from './stream.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES, type FetchLike } from './fetcher.ts';
 import { ConfigSync } from './sync.ts';
 
 /** Options of {@link init} and {@link createClient}. */
@@ -30,8 +30,13 @@ export interface InitOptions extends ClientOptions {
   numInitialRequestRetries?: number;
   /** `init` rejects when the first fetch fails and no cached config exists. Default true. */
   throwOnFailedInitialization?: boolean;
-  /** Keep polling after a failed start. Default false (as Eppo); polling never stops once a config is loaded. */
+  /**
+   * Keep polling after a failed start, so a service that boots during an outage becomes ready within one polling
+   * interval of the server's return. Default true (Eppo's SDKs default to false); false stops after a failed start.
+   */
   pollAfterFailedInitialization?: boolean;
+  /** Largest response accepted, in decompressed bytes, enforced while streaming (gzip bombs included). Default 64 MiB. */
+  maxResponseBytes?: number;
   /** Retry delay after 401/403. Default 300 000 (5 minutes). */
   unauthorizedRetryMs?: number;
   /** A custom fetch (proxies, tests). Default the global fetch. */
@@ -67,9 +72,9 @@ export async function init(options: InitOptions): Promise<SaltshardClient> {
   const { client, sync, ready } = start(options);
   const ok = await ready;
   if (!ok && !client.isInitialized() && options.throwOnFailedInitialization !== false) {
-    if (!options.pollAfterFailedInitialization) sync.stop();
+    if (options.pollAfterFailedInitialization === false) sync.stop();
     else instance = client;
-    throw new Error(`saltshard: the initial config fetch failed (${sync.status().lastError ?? 'unknown error'})`);
+    throw new Error(`saltshard: the initial config fetch failed (${client.sandbox.scrub(sync.status().lastError ?? 'unknown error')})`);
   }
   instance = client;
   return client;
@@ -112,6 +117,8 @@ function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSyn
   }
   const client = new SaltshardClient(options);
   // Every user callback (the logger, a custom cache) runs through the client's sandbox (src/events/sandbox.ts).
+  // The key never reaches a log line, an event or an error, even when a response body echoes it.
+  client.sandbox.redact(apiKey);
   const logger = client.sandbox.logger;
   warnUnknownOptions(options, logger);
   let cache: PersistentCache | null = null;
@@ -137,10 +144,12 @@ function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSyn
     pollingIntervalMs: positive('pollingIntervalMs', options.pollingIntervalMs, 30_000),
     requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs, 5_000),
     numInitialRequestRetries: count('numInitialRequestRetries', options.numInitialRequestRetries, 1),
-    pollAfterFailedInitialization: options.pollAfterFailedInitialization === true,
+    pollAfterFailedInitialization: options.pollAfterFailedInitialization !== false,
     unauthorizedRetryMs: positive('unauthorizedRetryMs', options.unauthorizedRetryMs, 300_000),
+    maxResponseBytes: byteCount('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES),
     cache,
     skipPoll: push === null ? undefined : () => push.connected,
+    scrub: (text) => client.sandbox.scrub(text),
   });
   return { client, sync, push };
 }
@@ -187,6 +196,12 @@ function warnUnknownOptions(options: object, logger: Logger): void {
 function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds`);
+  return value;
+}
+
+function byteCount(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer number of bytes`);
   return value;
 }
 

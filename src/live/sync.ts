@@ -39,6 +39,10 @@ export interface SyncSettings {
   cache: PersistentCache | null;
   /** When it returns true a scheduled poll is skipped (a relay's push connection is healthy: src/live/stream.ts). */
   skipPoll?: () => boolean;
+  /** Most (decompressed) bytes accepted in a response; default 64 MiB. */
+  maxResponseBytes?: number;
+  /** Applied to every failure message before it is recorded, emitted or logged (e.g. removes the SDK key). */
+  scrub?: (text: string) => string;
 }
 
 /** Counters and state, for health checks, metrics and tests. */
@@ -138,6 +142,7 @@ export class ConfigSync {
       etag: this.#target.isInitialized() ? this.#etag : null,
       fetch: this.#s.fetch,
       signal: this.#closing.signal,
+      maxBytes: this.#s.maxResponseBytes,
     });
     if (this.#stopped) return outcome;
     if (outcome.kind === 'error') {
@@ -170,7 +175,8 @@ export class ConfigSync {
     return outcome;
   }
 
-  #fail(status: number, message: string): void {
+  #fail(status: number, text: string): void {
+    const message = this.#s.scrub ? this.#s.scrub(text) : text;
     this.#status.failures++;
     this.#status.consecutiveFailures++;
     this.#status.lastStatus = status;
@@ -197,7 +203,7 @@ export class ConfigSync {
 
   /** Fetch and load bandit models; a failure is reported and retried on the next poll, the config stays. */
   async #fetchBandits(): Promise<void> {
-    const outcome = await fetchConfig(this.#s.banditsUrl, { timeoutMs: this.#s.requestTimeoutMs, etag: null, fetch: this.#s.fetch, signal: this.#closing.signal });
+    const outcome = await fetchConfig(this.#s.banditsUrl, { timeoutMs: this.#s.requestTimeoutMs, etag: null, fetch: this.#s.fetch, signal: this.#closing.signal, maxBytes: this.#s.maxResponseBytes });
     if (this.#stopped) return;
     try {
       if (outcome.kind === 'error') throw new Error(outcome.message);
