@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
 import { compileConfig } from '../src/config/compile.ts';
+import { offlineInit } from '../src/mod.ts';
 import { diffConfigs } from '../src/integrity/diff.ts';
 import { expectedShares, jointShares } from '../src/integrity/shares.ts';
 import { ROOT, TEST_DATA, hasTestData, readText } from './support.ts';
@@ -15,10 +16,10 @@ const t = suite('diff');
 const dir = mkdtempSync(join(tmpdir(), 'saltshard-diff-'));
 
 /** Runs the CLI on this runtime: Node through bin/saltshard (compiled), Bun and Deno from source. */
-export function cli(args: string[]) {
+export function cli(args: string[], env: Record<string, string> = {}) {
   const g = globalThis as { Bun?: unknown; Deno?: unknown };
   const argv = g.Deno ? ['run', '-A', '--no-lock', join(ROOT, 'src', 'bin.ts'), ...args] : g.Bun ? [join(ROOT, 'src', 'bin.ts'), ...args] : [join(ROOT, 'bin', 'saltshard'), ...args];
-  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 << 20, env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -142,6 +143,80 @@ t('diff: a disabled or removed flag reassigns every subject of its running exper
   const d = diffConfigs(before, compileConfig(dated), Date.parse('2026-01-01T00:00:00Z')).find((f) => f.flagKey === 'start-and-end-date-test')!;
   assert.deepEqual(d.experiments.map((e) => e.allocationKey), ['current-versions']);
   assert.equal(d.class, 'harmless');
+});
+
+/** Subjects with the attributes sdk-test-data's rules read, some missing, keys of varied shapes. */
+function cohort(n: number): { subjectKey: string; subjectAttributes: Record<string, unknown> }[] {
+  let seed = 7;
+  const rnd = (k: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % k);
+  return Array.from({ length: n }, (_, i) => {
+    const a: Record<string, unknown> = { size: rnd(30), country: ['US', 'Canada', 'Mexico', 'France'][rnd(4)], age: 10 + rnd(70), email: rnd(2) ? 'a@example.com' : 'b@test.com' };
+    if (i % 7 === 0) delete a.size;
+    return { subjectKey: i % 11 === 0 ? `ü-${i}` : `user-${i}`, subjectAttributes: a };
+  });
+}
+
+t('diff --input: cohort counts (NDJSON and CSV, 2 workers, many chunks) equal a brute-force evaluation with the getters', () => {
+  if (!hasTestData('diff cohort')) return;
+  const { from, to } = editedConfigs();
+  const subjects = cohort(4000);
+  const ndjson = join(dir, 'cohort.ndjson');
+  writeFileSync(ndjson, `${subjects.map((s) => JSON.stringify(s)).join('\n')}\n{"bad": true}\n`);
+  const csv = join(dir, 'cohort.csv');
+  const cols = ['size', 'country', 'age', 'email'];
+  writeFileSync(csv, `subjectKey,${cols.join(',')}\n${subjects.map((s) => [s.subjectKey, ...cols.map((c) => s.subjectAttributes[c] ?? '')].join(',')).join('\n')}\n`);
+  const at = '2026-01-01T00:00:00.000Z';
+  const now = () => Date.parse(at);
+  const a = offlineInit({ flagsConfiguration: readText(from), assignmentLogger: null, now });
+  const b = offlineInit({ flagsConfiguration: readText(to), assignmentLogger: null, now });
+  for (const input of [ndjson, csv]) {
+    const r = cli(['diff', '--from', from, '--to', to, '--input', input, '--workers', '2', '--format', 'json', '--at', at], { SALTSHARD_ASSIGN_CHUNK_BYTES: '4096' });
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual(report.cohort, { input, subjects: 4000, rejected: input === ndjson ? 1 : 0 });
+    if (input === ndjson) assert.match(r.stderr, /line 4001: "subjectKey" must be a non-empty string; skipped/);
+    for (const f of report.flags) {
+      if (f.status === 'unchanged') {
+        assert.equal(f.cohort, null, `${f.flagKey} is identical in both configs and not evaluated`);
+        continue;
+      }
+      const expected = { subjects: 4000, changedVariation: 0, changedAllocation: 0, changedCode: 0, samples: { variation: [] as string[], allocation: [] as string[], code: [] as string[] } };
+      const inExperiment = new Map<string, Map<string, number>>();
+      for (const s of subjects) {
+        const x = a.evaluate(f.flagKey, s.subjectKey, s.subjectAttributes);
+        const y = b.evaluate(f.flagKey, s.subjectKey, s.subjectAttributes);
+        const kinds: [keyof typeof expected.samples, boolean][] = [['variation', x.variationKey !== y.variationKey], ['allocation', x.allocationKey !== y.allocationKey], ['code', x.code !== y.code]];
+        for (const [kind, changed] of kinds) {
+          if (!changed) continue;
+          expected[kind === 'variation' ? 'changedVariation' : kind === 'allocation' ? 'changedAllocation' : 'changedCode']++;
+          if (expected.samples[kind].length < 5) expected.samples[kind].push(s.subjectKey);
+        }
+        if (x.allocationKey !== null) {
+          const cell = `${x.variationKey} → ${y.allocationKey === x.allocationKey ? y.variationKey : null}`;
+          const m = inExperiment.get(x.allocationKey) ?? new Map<string, number>();
+          m.set(cell, (m.get(cell) ?? 0) + 1);
+          inExperiment.set(x.allocationKey, m);
+        }
+      }
+      const { matrix: _m, ...counts } = f.cohort;
+      assert.deepEqual(counts, expected, `${f.flagKey} (${input})`);
+      for (const e of f.experiments) {
+        assert.equal(e.basis, 'cohort');
+        const got = new Map<string, number>();
+        e.matrix.rows.forEach((row: string, i: number) => e.matrix.cols.forEach((col: string | null, k: number) => {
+          if (e.matrix.cells[i][k] > 0) got.set(`${row} → ${col}`, e.matrix.cells[i][k]);
+        }));
+        const want = inExperiment.get(e.allocationKey) ?? new Map();
+        assert.deepEqual(got, want, `${e.experiment} (${input})`);
+        const total = [...want.values()].reduce((s, c) => s + c, 0);
+        const moved = [...want].filter(([cell]) => cell.split(' → ')[0] !== cell.split(' → ')[1]).reduce((s, [, c]) => s + c, 0);
+        assert.equal(e.reassignShare, total ? moved / total : 0);
+      }
+    }
+    // The measured shares replace the structural estimate; the targeting change is measured now.
+    const small = report.flags.find((f: Json) => f.flagKey === 'comparator-operator-test').experiments[0];
+    assert.ok(small.reassignShare > 0.3 && small.reassignShare < 0.7, String(small.reassignShare));
+  }
 });
 
 t('diff: usage and config errors', () => {

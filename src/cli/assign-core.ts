@@ -11,6 +11,7 @@ import type { AssignmentRow, BatchResult, BatchSubject } from '../eval/batch.ts'
 import { getKernel } from '../wasm/kernel.ts';
 import type { Attributes } from '../eval/reference.ts';
 import { csvField, parseCsv } from './csv.ts';
+import { type PairRow, comparePairs } from '../integrity/cohort.ts';
 
 export type InputFormat = 'ndjson' | 'csv' | 'parquet';
 export type OutputFormat = 'ndjson' | 'csv' | 'parquet';
@@ -35,6 +36,8 @@ export interface RunSpec {
   header: string[] | null;
   /** Parquet input: the file. */
   path: string | null;
+  /** `saltshard diff`: evaluate `flagKeys` under this second config too and return the pairs of outcomes, no output. */
+  compare?: { config: unknown } | null;
 }
 
 /** A unit of work: bytes of whole records (text formats) or a row range (Parquet). */
@@ -67,6 +70,8 @@ export interface ChunkResult {
   columns: OutputColumns | null;
   /** Per flag index: [variationKey, reason, count] for each outcome seen. */
   dist: [number, string | null, string, number][];
+  /** With `RunSpec.compare`: the (old, new) outcome pairs of every flag. */
+  pairs?: PairRow[];
 }
 
 /** The output columns of the long layout, in order (also the CSV header and the NDJSON field order). */
@@ -96,6 +101,7 @@ interface CsvColumns {
 export class Processor {
   readonly #spec: RunSpec;
   readonly #client: SaltshardClient;
+  readonly #compare: SaltshardClient | null = null;
   #parquet: { file: unknown; metadata: unknown; read: (o: unknown) => Promise<Record<string, unknown>[]>; compressors: unknown } | null = null;
 
   constructor(spec: RunSpec) {
@@ -103,6 +109,10 @@ export class Processor {
     const nowMs = spec.nowMs;
     this.#client = new SaltshardClient({ assignmentLogger: null, assignmentCacheSize: 0, now: () => nowMs, logger: { error() {}, warn() {} } });
     this.#client.setConfiguration(spec.config);
+    if (spec.compare) {
+      this.#compare = new SaltshardClient({ assignmentLogger: null, assignmentCacheSize: 0, now: () => nowMs, logger: { error() {}, warn() {} } });
+      this.#compare.setConfiguration(spec.compare.config);
+    }
   }
 
   async process(task: Task): Promise<ChunkResult> {
@@ -111,16 +121,23 @@ export class Processor {
     let result: BatchResult;
     const s = this.#spec;
     let keys: Packer | null = null;
+    let evaluate: (client: SaltshardClient) => BatchResult;
     if (s.inputFormat === 'csv') {
       const columns: CsvColumns = { keys: new Packer(task.bytes!.length >> 4, task.bytes!.length), columns: {} };
       lines = this.#parseCsv(decoder.decode(task.bytes!), columns, rejects);
       keys = columns.keys;
-      result = this.#client.assignColumns({ keys: keys.done(), columns: columns.columns }, s.flagKeys, { log: 'none' });
+      const subjects = { keys: keys.done(), columns: columns.columns };
+      evaluate = (client) => client.assignColumns(subjects, s.flagKeys, { log: 'none' });
     } else {
       const subjects: BatchSubject[] = [];
       if (s.inputFormat === 'parquet') lines = await this.#parseParquet(task, subjects, rejects);
       else lines = this.#parseNdjson(decoder.decode(task.bytes!), subjects, rejects);
-      result = this.#client.assignMany(subjects, s.flagKeys, { log: 'none' });
+      evaluate = (client) => client.assignMany(subjects, s.flagKeys, { log: 'none' });
+    }
+    result = evaluate(this.#client);
+    if (this.#compare !== null) {
+      const pairs = comparePairs(result, evaluate(this.#compare));
+      return { seq: task.seq, subjects: result.size, lines, rejects, bytes: null, columns: null, dist: [], pairs };
     }
     const out = this.#format(result, keys);
     return { seq: task.seq, subjects: result.size, lines, rejects, ...out };

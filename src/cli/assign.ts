@@ -108,7 +108,7 @@ export async function assignCommand(args: readonly string[], io: CliIO): Promise
   return run({ ...loaded, inputFormat, outputFormat, layout, key, types, workers, values }, io);
 }
 
-function pickFormat(explicit: string | undefined, path: string | undefined): InputFormat | null {
+export function pickFormat(explicit: string | undefined, path: string | undefined): InputFormat | null {
   if (explicit !== undefined) return (FORMATS as readonly string[]).includes(explicit) ? (explicit as InputFormat) : null;
   const ext = path ? extname(path).toLowerCase() : '';
   if (ext === '.csv') return 'csv';
@@ -116,7 +116,7 @@ function pickFormat(explicit: string | undefined, path: string | undefined): Inp
   return 'ndjson';
 }
 
-function parseTypes(text: string): Record<string, ColumnType> | string {
+export function parseTypes(text: string): Record<string, ColumnType> | string {
   const types: Record<string, ColumnType> = Object.create(null);
   if (text.trim() === '') return types;
   for (const part of text.split(',')) {
@@ -129,7 +129,7 @@ function parseTypes(text: string): Record<string, ColumnType> | string {
   return types;
 }
 
-function defaultWorkers(): number {
+export function defaultWorkers(): number {
   try {
     return Math.max(1, typeof availableParallelism === 'function' ? availableParallelism() : cpus().length);
   } catch {
@@ -181,42 +181,8 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
     key: o.key, types: { ...o.types }, header: null, path: o.inputFormat === 'parquet' ? inputPath : null,
   };
 
-  // Input: byte chunks of whole records, or Parquet row ranges.
-  let totalBytes: number | null = null;
-  let totalRows: number | null = null;
-  let textInput: AsyncIterable<Uint8Array | string> | null = null;
-  let rowGroups: [number, number][] = [];
-  try {
-    // A directory opens fine on some systems and fails only on the first read: refuse it here (exit 66, no input).
-    if (inputPath !== '-' && statSync(inputPath).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (o.inputFormat === 'parquet') {
-      const hp = await import('hyparquet');
-      const file = await hp.asyncBufferFromFile(inputPath);
-      const metadata = await hp.parquetMetadataAsync(file);
-      const columns = hp.parquetSchema(metadata).children.map((c) => c.element.name);
-      if (!columns.includes(o.key)) {
-        io.stderr.write(`saltshard: ${inputPath} has no column "${o.key}" (columns: ${columns.join(', ')}); choose the key column with --key\n`);
-        return EXIT.DATA;
-      }
-      let at = 0;
-      for (const g of metadata.row_groups) {
-        const n = Number(g.num_rows);
-        for (let s = 0; s < n; s += PARQUET_ROW_GROUP) rowGroups.push([at + s, at + Math.min(n, s + PARQUET_ROW_GROUP)]);
-        at += n;
-      }
-      rowGroups = rowGroups.filter(([a, b]) => b > a);
-      totalRows = at;
-    } else if (inputPath === '-') textInput = io.stdin as AsyncIterable<Uint8Array>;
-    else {
-      const stat = statSync(inputPath);
-      if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      totalBytes = stat.size;
-      textInput = await openInput(inputPath);
-    }
-  } catch (err) {
-    io.stderr.write(`saltshard: cannot read input ${inputPath}: ${describeError(err)}\n`);
-    return EXIT.NO_INPUT;
-  }
+  const input = await prepareInput(o.inputFormat, inputPath, o.key, io);
+  if (typeof input === 'number') return input;
 
   // Outputs.
   let out: TextSink;
@@ -232,15 +198,12 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
   const parquetOut = o.outputFormat === 'parquet' ? await ParquetSink.open(out, fields, o.layout) : null;
 
   // Counters and the summary's distribution.
-  let lineBase = 0;
   let good = 0;
   let bad = 0;
-  let bytesRead = 0;
-  let rowsSeen = 0;
   const dist = flagKeys.map(() => new Map<string, { variationKey: string | null; reason: string; count: number }>());
-  const progress = (io.stderr as { isTTY?: boolean }).isTTY ? startProgress(io, started, () => ({ rows: good + bad, bytesRead, totalBytes, rowsSeen, totalRows })) : null;
+  const progress = (io.stderr as { isTTY?: boolean }).isTTY ? startProgress(io, started, () => ({ rows: good + bad, ...input })) : null;
 
-  const consume = async (r: ChunkResult) => {
+  const consume = async (r: ChunkResult, lineBase: number) => {
     for (const rej of r.rejects) {
       const line = lineBase + rej.line;
       bad++;
@@ -251,8 +214,6 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
       }
       if (rejectsOut) await rejectsOut.write(`${JSON.stringify({ line, error: rej.error, raw: rej.raw })}\n`);
     }
-    lineBase += r.lines;
-    rowsSeen += o.inputFormat === 'parquet' ? r.lines : 0;
     good += r.subjects;
     for (const [j, variationKey, reason, count] of r.dist) {
       const id = `${variationKey}\u0000${reason}`;
@@ -264,87 +225,20 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
     else if (r.bytes && r.bytes.length > 0) await out.write(r.bytes);
   };
 
-  // Small inputs are not worth starting threads for (unless --workers says so): same output either way.
-  const workers = o.values.workers === undefined && totalBytes !== null && totalBytes <= CHUNK_BYTES ? 1 : o.inputFormat === 'parquet' ? Math.min(o.workers, Math.max(1, rowGroups.length)) : o.workers;
-  let pool: Pool | null = null;
+  const workers = chunkWorkers(input, o.workers, o.values.workers !== undefined);
   let code: number = EXIT.OK;
   try {
     if (o.outputFormat === 'csv') await out.write(`${fields.map(csvField).join(',')}\n`);
-    const inflight = new Map<number, Promise<ChunkResult>>();
-    let seq = 0;
-    let written = 0;
-    const drainOne = async () => {
-      const p = inflight.get(written)!;
-      inflight.delete(written);
-      written++;
-      await consume(await p);
-    };
-    const submitAll = async (tasks: AsyncIterable<Task> | Iterable<Task>) => {
-      for await (const task of tasks) {
-        const p = pool!.run(task);
-        p.catch(() => {});
-        inflight.set(task.seq, p);
-        while (inflight.size >= Math.max(2, workers * (DEPTH + 1))) await drainOne();
-      }
-      while (inflight.size > 0) await drainOne();
-    };
-    if (o.inputFormat === 'parquet') {
-      pool = new Pool(workers, spec);
-      await submitAll(rowGroups.map(([rowStart, rowEnd]) => ({ seq: seq++, rowStart, rowEnd })));
-    } else {
-      const chunks = byteChunks(textInput!, o.inputFormat === 'csv', (n) => (bytesRead += n));
-      let first = true;
-      const tasks = async function* (): AsyncGenerator<Task> {
-        for await (let bytes of chunks) {
-          if (first) {
-            first = false;
-            if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = copy(bytes.subarray(3));
-            if (o.inputFormat === 'csv') {
-              const end = firstCsvBoundary(bytes);
-              const headerText = new TextDecoder().decode(end === -1 ? bytes : bytes.subarray(0, end));
-              let header: string[] | null = null;
-              let headerError: string | null = null;
-              lineBase = parseCsv(headerText, (fields, _line, _raw, error) => {
-                if (header === null && headerError === null) [header, headerError] = [fields && [...fields], error];
-              });
-              if (header === null || headerError !== null) throw new InputError(`the first line of ${inputPath} is not a CSV header${headerError ? ` (${headerError})` : ''}`);
-              const names: string[] = header;
-              if (!names.includes(o.key)) throw new InputError(`the CSV header has no column "${o.key}" (columns: ${names.join(', ')}); choose the key column with --key`);
-              // A repeated name would make one column silently shadow the other.
-              const repeated = names.find((name, i) => names.indexOf(name) !== i);
-              if (repeated !== undefined) throw new InputError(`the CSV header names column "${repeated}" more than once`);
-              spec.header = names;
-              bytes = end === -1 ? new Uint8Array(0) : copy(bytes.subarray(end));
-            }
-            pool = new Pool(workers, spec);
-          }
-          if (bytes.length > 0) yield { seq: seq++, bytes };
-        }
-        if (first) pool = new Pool(1, { ...spec, header: [o.key] });
-      };
-      await submitAll(tasks());
-    }
+    await runChunks(input, spec, workers, consume);
     if (parquetOut) await parquetOut.end();
     await out.end();
     await rejectsOut?.end();
     if (bad > 0) code = EXIT.DATA;
   } catch (err) {
     progress?.stop();
-    if (err instanceof InputError) {
-      io.stderr.write(`saltshard: ${err.message}\n`);
-      return EXIT.DATA;
-    }
-    if (err instanceof RecordTooLong) {
-      io.stderr.write(`saltshard: ${err.message}\n`);
-      return EXIT.DATA;
-    }
-    // The reader of standard output went away (`| head`): nothing more to say, and nobody to say it to.
-    if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') return EXIT.OK;
-    io.stderr.write(`saltshard: ${describeError(err)}\n`);
-    return EXIT.SOFTWARE;
+    return chunkError(err, io);
   } finally {
     progress?.stop();
-    await (pool as Pool | null)?.close();
   }
 
   const secs = (performance.now() - started) / 1000;
@@ -366,6 +260,145 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
   }
   io.stderr.write(`${lines.join('\n')}\n`);
   return code;
+}
+
+/** An input opened for {@link runChunks}: byte chunks of whole records, or Parquet row ranges; counters move as it is read. */
+export interface OpenedInput {
+  format: InputFormat;
+  path: string;
+  key: string;
+  totalBytes: number | null;
+  totalRows: number | null;
+  text: AsyncIterable<Uint8Array | string> | null;
+  rowGroups: [number, number][];
+  bytesRead: number;
+  rowsSeen: number;
+}
+
+/** Opens an input (`-`: standard input), or reports why not and returns the exit code. */
+export async function prepareInput(format: InputFormat, path: string, key: string, io: CliIO): Promise<OpenedInput | number> {
+  const input: OpenedInput = { format, path, key, totalBytes: null, totalRows: null, text: null, rowGroups: [], bytesRead: 0, rowsSeen: 0 };
+  try {
+    // A directory opens fine on some systems and fails only on the first read: refuse it here (exit 66, no input).
+    if (path !== '-' && statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (format === 'parquet') {
+      const hp = await import('hyparquet');
+      const file = await hp.asyncBufferFromFile(path);
+      const metadata = await hp.parquetMetadataAsync(file);
+      const columns = hp.parquetSchema(metadata).children.map((c) => c.element.name);
+      if (!columns.includes(key)) {
+        io.stderr.write(`saltshard: ${path} has no column "${key}" (columns: ${columns.join(', ')}); choose the key column with --key\n`);
+        return EXIT.DATA;
+      }
+      let at = 0;
+      for (const g of metadata.row_groups) {
+        const n = Number(g.num_rows);
+        for (let s = 0; s < n; s += PARQUET_ROW_GROUP) input.rowGroups.push([at + s, at + Math.min(n, s + PARQUET_ROW_GROUP)]);
+        at += n;
+      }
+      input.rowGroups = input.rowGroups.filter(([a, b]) => b > a);
+      input.totalRows = at;
+    } else if (path === '-') input.text = io.stdin as AsyncIterable<Uint8Array>;
+    else {
+      const stat = statSync(path);
+      if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      input.totalBytes = stat.size;
+      input.text = await openInput(path);
+    }
+  } catch (err) {
+    io.stderr.write(`saltshard: cannot read input ${path}: ${describeError(err)}\n`);
+    return EXIT.NO_INPUT;
+  }
+  return input;
+}
+
+/** Worker threads for an input: small inputs are not worth starting threads for (unless asked); same output either way. */
+export function chunkWorkers(input: OpenedInput, requested: number, explicit: boolean): number {
+  if (!explicit && input.totalBytes !== null && input.totalBytes <= CHUNK_BYTES) return 1;
+  return input.format === 'parquet' ? Math.min(requested, Math.max(1, input.rowGroups.length)) : requested;
+}
+
+/**
+ * Processes every chunk of an input with `spec` (a CSV header is read into `spec.header` first) on `workers`
+ * threads and hands the results to `consume` in input order, with the number of input lines before each chunk.
+ * @throws InputError, RecordTooLong or a worker's failure; see {@link chunkError}.
+ */
+export async function runChunks(input: OpenedInput, spec: RunSpec, workers: number, consume: (r: ChunkResult, lineBase: number) => Promise<void>): Promise<void> {
+  let pool: Pool | null = null;
+  let lineBase = 0;
+  try {
+    const inflight = new Map<number, Promise<ChunkResult>>();
+    let seq = 0;
+    let written = 0;
+    const drainOne = async () => {
+      const p = inflight.get(written)!;
+      inflight.delete(written);
+      written++;
+      const r = await p;
+      await consume(r, lineBase);
+      lineBase += r.lines;
+      if (input.format === 'parquet') input.rowsSeen += r.lines;
+    };
+    const submitAll = async (tasks: AsyncIterable<Task> | Iterable<Task>) => {
+      for await (const task of tasks) {
+        const p = pool!.run(task);
+        p.catch(() => {});
+        inflight.set(task.seq, p);
+        while (inflight.size >= Math.max(2, workers * (DEPTH + 1))) await drainOne();
+      }
+      while (inflight.size > 0) await drainOne();
+    };
+    if (input.format === 'parquet') {
+      pool = new Pool(workers, spec);
+      await submitAll(input.rowGroups.map(([rowStart, rowEnd]) => ({ seq: seq++, rowStart, rowEnd })));
+    } else {
+      const chunks = byteChunks(input.text!, input.format === 'csv', (n) => (input.bytesRead += n));
+      let first = true;
+      const tasks = async function* (): AsyncGenerator<Task> {
+        for await (let bytes of chunks) {
+          if (first) {
+            first = false;
+            if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = copy(bytes.subarray(3));
+            if (input.format === 'csv') {
+              const end = firstCsvBoundary(bytes);
+              const headerText = new TextDecoder().decode(end === -1 ? bytes : bytes.subarray(0, end));
+              let header: string[] | null = null;
+              let headerError: string | null = null;
+              lineBase = parseCsv(headerText, (fields, _line, _raw, error) => {
+                if (header === null && headerError === null) [header, headerError] = [fields && [...fields], error];
+              });
+              if (header === null || headerError !== null) throw new InputError(`the first line of ${input.path} is not a CSV header${headerError ? ` (${headerError})` : ''}`);
+              const names: string[] = header;
+              if (!names.includes(input.key)) throw new InputError(`the CSV header has no column "${input.key}" (columns: ${names.join(', ')}); choose the key column with --key`);
+              // A repeated name would make one column silently shadow the other.
+              const repeated = names.find((name, i) => names.indexOf(name) !== i);
+              if (repeated !== undefined) throw new InputError(`the CSV header names column "${repeated}" more than once`);
+              spec.header = names;
+              bytes = end === -1 ? new Uint8Array(0) : copy(bytes.subarray(end));
+            }
+            pool = new Pool(workers, spec);
+          }
+          if (bytes.length > 0) yield { seq: seq++, bytes };
+        }
+        if (first) pool = new Pool(1, { ...spec, header: [input.key] });
+      };
+      await submitAll(tasks());
+    }
+  } finally {
+    await (pool as Pool | null)?.close();
+  }
+}
+
+/** Reports an error of {@link runChunks} (or of writing its output) and returns its exit code: 65 for bad input, 70 otherwise. */
+export function chunkError(err: unknown, io: CliIO): number {
+  if (err instanceof InputError || err instanceof RecordTooLong) {
+    io.stderr.write(`saltshard: ${err.message}\n`);
+    return EXIT.DATA;
+  }
+  // The reader of standard output went away (`| head`): nothing more to say, and nobody to say it to.
+  if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') return EXIT.OK;
+  io.stderr.write(`saltshard: ${describeError(err)}\n`);
+  return EXIT.SOFTWARE;
 }
 
 class InputError extends Error {}

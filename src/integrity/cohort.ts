@@ -1,0 +1,144 @@
+/**
+ * A cohort under two configs: per chunk, the pairs (old outcome, new outcome) of every flag with their subject
+ * counts and a few sample keys (in a worker); across chunks, the merged counts per flag and per running
+ * experiment (in the main thread).
+ * @module
+ */
+import type { BatchResult } from '../eval/batch.ts';
+import { type CohortFlag, type ExperimentDiff, type Matrix, SAMPLE_KEYS } from './diff.ts';
+
+/** What a subject got for a flag: variation key, allocation key and evaluation code. */
+export type OutcomeKey = [variationKey: string | null, allocationKey: string | null, code: string];
+
+/** One pair of a chunk: flag index, outcome before, outcome after, subjects, sample keys (when they differ). */
+export type PairRow = [j: number, before: OutcomeKey, after: OutcomeKey, count: number, samples: string[]];
+
+/** Counts the (before, after) outcome pairs of every flag of two batches over the same subjects and flags. */
+export function comparePairs(before: BatchResult, after: BatchResult): PairRow[] {
+  const nf = before.flagKeys.length;
+  const n = before.size;
+  const ca = before.outcomeIndexes();
+  const cb = after.outcomeIndexes();
+  const rows: PairRow[] = [];
+  for (let j = 0; j < nf; j++) {
+    const oa = Array.from({ length: before.outcomes(j) }, (_, k): OutcomeKey => {
+      const o = before.outcome(j, k);
+      return [o.variationKey, o.allocationKey, o.reason];
+    });
+    const ob = Array.from({ length: after.outcomes(j) }, (_, k): OutcomeKey => {
+      const o = after.outcome(j, k);
+      return [o.variationKey, o.allocationKey, o.reason];
+    });
+    const nb = ob.length;
+    const counts = new Uint32Array(oa.length * nb);
+    const changed = new Uint8Array(counts.length);
+    const samples: string[][] = [];
+    for (let a = 0; a < oa.length; a++) for (let b = 0; b < nb; b++) changed[a * nb + b] = oa[a][0] !== ob[b][0] || oa[a][1] !== ob[b][1] || oa[a][2] !== ob[b][2] ? 1 : 0;
+    for (let i = 0, c = j; i < n; i++, c += nf) {
+      const p = ca[c] * nb + cb[c];
+      if (changed[p] === 1 && counts[p] < SAMPLE_KEYS) (samples[p] ??= []).push(before.subjectKey(i));
+      counts[p]++;
+    }
+    counts.forEach((count, p) => {
+      if (count > 0) rows.push([j, oa[Math.floor(p / nb)], ob[p % nb], count, samples[p] ?? []]);
+    });
+  }
+  return rows;
+}
+
+/** Merges the pairs of every chunk; chunks come in input order, so the samples are the first keys of the input. */
+export class CohortTally {
+  subjects = 0;
+  readonly #flagKeys: readonly string[];
+  readonly #pairs: Map<string, { before: OutcomeKey; after: OutcomeKey; count: number; samples: string[] }>[];
+
+  constructor(flagKeys: readonly string[]) {
+    this.#flagKeys = flagKeys;
+    this.#pairs = flagKeys.map(() => new Map());
+  }
+
+  add(subjects: number, rows: readonly PairRow[]): void {
+    this.subjects += subjects;
+    for (const [j, before, after, count, samples] of rows) {
+      const id = JSON.stringify([before, after]);
+      const e = this.#pairs[j].get(id);
+      if (e === undefined) this.#pairs[j].set(id, { before, after, count, samples: samples.slice() });
+      else {
+        e.count += count;
+        for (const k of samples) if (e.samples.length < SAMPLE_KEYS) e.samples.push(k);
+      }
+    }
+  }
+
+  /** Counts of one flag over the cohort, or null when it was not evaluated. */
+  flag(flagKey: string): CohortFlag | null {
+    const j = this.#flagKeys.indexOf(flagKey);
+    if (j < 0) return null;
+    const out: CohortFlag = {
+      subjects: this.subjects, changedVariation: 0, changedAllocation: 0, changedCode: 0,
+      samples: { variation: [], allocation: [], code: [] }, matrix: { rows: [], cols: [], cells: [] },
+    };
+    const take = (into: string[], keys: string[]) => {
+      for (const k of keys) if (into.length < SAMPLE_KEYS && !into.includes(k)) into.push(k);
+    };
+    for (const p of this.#pairs[j].values()) {
+      if (p.before[0] !== p.after[0]) {
+        out.changedVariation += p.count;
+        take(out.samples.variation, p.samples);
+      }
+      if (p.before[1] !== p.after[1]) {
+        out.changedAllocation += p.count;
+        take(out.samples.allocation, p.samples);
+      }
+      if (p.before[2] !== p.after[2]) {
+        out.changedCode += p.count;
+        take(out.samples.code, p.samples);
+      }
+      addCell(out.matrix, p.before[0], p.after[0], p.count);
+    }
+    out.matrix = sorted(out.matrix);
+    return out;
+  }
+
+  /**
+   * A running experiment measured on the cohort: its subjects are those the old config put in its allocation; a
+   * subject is reassigned when the new config gives it another variation or another allocation (column null).
+   */
+  experiment(flagKey: string, e: ExperimentDiff): ExperimentDiff {
+    const j = this.#flagKeys.indexOf(flagKey);
+    if (j < 0) return e;
+    const matrix: Matrix = { rows: [], cols: [], cells: [] };
+    let total = 0;
+    let moved = 0;
+    for (const p of this.#pairs[j].values()) {
+      if (p.before[1] !== e.allocationKey) continue;
+      const col = p.after[1] === e.allocationKey ? p.after[0] : null;
+      addCell(matrix, p.before[0], col, p.count);
+      total += p.count;
+      if (col !== p.before[0]) moved += p.count;
+    }
+    return { ...e, reassignShare: total > 0 ? moved / total : 0, basis: 'cohort', matrix: sorted(matrix) };
+  }
+}
+
+function addCell(m: Matrix, row: string | null, col: string | null, count: number): void {
+  let r = m.rows.indexOf(row);
+  if (r < 0) {
+    r = m.rows.push(row) - 1;
+    m.cells.push(m.cols.map(() => 0));
+  }
+  let c = m.cols.indexOf(col);
+  if (c < 0) {
+    c = m.cols.push(col) - 1;
+    for (const cells of m.cells) cells.push(0);
+  }
+  m.cells[r][c] += count;
+}
+
+/** Rows and columns by variation key, null (no variation) last. */
+function sorted(m: Matrix): Matrix {
+  const order = (keys: (string | null)[]) => keys.map((_, i) => i).sort((a, b) => (keys[a] === null ? 1 : keys[b] === null ? -1 : keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+  const ro = order(m.rows);
+  const co = order(m.cols);
+  return { rows: ro.map((i) => m.rows[i]), cols: co.map((k) => m.cols[k]), cells: ro.map((i) => co.map((k) => m.cells[i][k])) };
+}
