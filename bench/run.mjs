@@ -287,6 +287,12 @@ try {
 } catch {
   out.push('## Exposure sinks', '', 'Not measured yet: run `node bench/sinks.mjs`.', '');
 }
+// Config-change impact figures come from bench/diff.mjs (saltshard diff --input on a cohort); folded in when present.
+try {
+  out.push('## Change impact on a cohort: `saltshard diff --input` (node bench/diff.mjs)', '', readFileSync(join(root, 'bench', 'diff-results.md'), 'utf8'));
+} catch {
+  out.push('## Change impact on a cohort', '', 'Not measured yet: run `node bench/diff.mjs`.', '');
+}
 writeFileSync(join(root, 'BENCHMARKS.md'), out.join('\n'));
 
 // ------------------------------------------------------------------ bench/ratios.svg (hand-written, log scale)
