@@ -8,6 +8,7 @@
 import process from 'node:process';
 import { ASSIGN_USAGE, assignCommand } from './cli/assign.ts';
 import { type CliIO, EXIT, EXIT_CODES_TEXT, usageError } from './cli/common.ts';
+import { AUDIT_USAGE, auditCommand } from './cli/audit.ts';
 import { DIFF_USAGE, diffCommand } from './cli/diff.ts';
 import { SQL_USAGE, sqlCommand } from './cli/sql.ts';
 import { SERVE_USAGE, serveCommand } from './cli/serve.ts';
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   sql: { usage: SQL_USAGE, run: sqlCommand },
   serve: { usage: SERVE_USAGE, run: serveCommand },
   diff: { usage: DIFF_USAGE, run: diffCommand },
+  audit: { usage: AUDIT_USAGE, run: auditCommand },
 };
 
 function usage(): string {

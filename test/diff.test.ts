@@ -1,27 +1,19 @@
 // `saltshard diff`: structural classification of config changes against Eppo's sdk-test-data config, edited.
 import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import process from 'node:process';
 import { compileConfig } from '../src/config/compile.ts';
 import { offlineInit } from '../src/mod.ts';
 import { diffConfigs } from '../src/integrity/diff.ts';
 import { expectedShares, jointShares } from '../src/integrity/shares.ts';
-import { ROOT, TEST_DATA, hasTestData, readText } from './support.ts';
+import { ROOT, TEST_DATA, hasTestData, readText, runCli } from './support.ts';
 
 const t = suite('diff');
 const dir = mkdtempSync(join(tmpdir(), 'saltshard-diff-'));
 
-/** Runs the CLI on this runtime: Node through bin/saltshard (compiled), Bun and Deno from source. */
-export function cli(args: string[], env: Record<string, string> = {}) {
-  const g = globalThis as { Bun?: unknown; Deno?: unknown };
-  const argv = g.Deno ? ['run', '-A', '--no-lock', join(ROOT, 'src', 'bin.ts'), ...args] : g.Bun ? [join(ROOT, 'src', 'bin.ts'), ...args] : [join(ROOT, 'bin', 'saltshard'), ...args];
-  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 << 20, env: { ...process.env, ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = runCli;
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
