@@ -25,7 +25,7 @@ export const AUDIT_USAGE = `  saltshard audit (--config FLAGS.json | --config-at
   --config FILE        the config the events should follow
   --config-at DIR      a config history: *.json files, each in force from the time in its name (ISO or epoch
                        ms) or else its createdAt; each event is checked against the config in force at its time
-  --format FMT         text (default), json, ndjson or markdown
+  --format FMT         text (default), json, ndjson, markdown, or html (one self-contained page with charts)
   --output FILE        write the report there (default standard output)`;
 
 interface Options {

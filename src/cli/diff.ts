@@ -26,7 +26,7 @@ export const DIFF_USAGE = `  saltshard diff --from OLD.json --to NEW.json [--inp
                        variation, allocation or code, with sample keys; experiments' shares are then measured
   --at TIME            ISO time (or epoch ms) to judge which experiments are running (and to evaluate the cohort at)
   --max-reassign PCT   the most of an experiment's subjects allowed to change variation, in % (default 0)
-  --format FMT         text (default), json, ndjson or markdown
+  --format FMT         text (default), json, ndjson, markdown, or html (one self-contained page with charts)
   --output FILE        write the report there (default standard output)`;
 
 interface Options {

@@ -10,7 +10,7 @@ import type { CompiledConfig, CompiledFlag } from '../config/compile.ts';
 import type { Attributes } from '../eval/reference.ts';
 import type { Check } from './diff.ts';
 import { expectedShares } from './shares.ts';
-import { srmTest } from './stats.ts';
+import { formatP, srmTest } from './stats.ts';
 
 /** The sample ratio mismatch threshold of the experimentation literature. */
 export const SRM_ALPHA = 0.001;
@@ -113,10 +113,14 @@ function versionAt(versions: readonly ConfigVersion[], ms: number): number {
   return k;
 }
 
-/** Attributes the rules of a flag read (and the event lacks) — by name, `id` being the subject key. */
-function missingAttributes(flag: CompiledFlag, attributes: Attributes | null): string[] {
+/**
+ * Attributes the rules of the logged allocation read (all allocations' when it is not in the flag) that the event
+ * lacks — by name, `id` being the subject key.
+ */
+function missingAttributes(flag: CompiledFlag, allocationKey: string | null, attributes: Attributes | null): string[] {
   const names = new Set<string>();
-  for (const a of flag.allocations) for (const r of a.rules) for (const c of r.conditions) names.add(c.attribute);
+  const logged = flag.allocations.filter((a) => a.key === allocationKey);
+  for (const a of logged.length ? logged : flag.allocations) for (const r of a.rules) for (const c of r.conditions) names.add(c.attribute);
   names.delete('id');
   return [...names].filter((n) => attributes === null || !Object.hasOwn(attributes, n) || attributes[n] == null);
 }
@@ -187,7 +191,7 @@ export class Auditor {
         return;
       }
     }
-    const missing = missingAttributes(flag, x.attributes);
+    const missing = missingAttributes(flag, x.allocation, x.attributes);
     if (missing.length > 0) this.#cause('attributes missing', x, r.variationKey, `the rules read ${missing.join(', ')}`);
     else if (r.allocationKey !== x.allocation) this.#cause('different allocation', x, r.variationKey, `now allocation ${r.allocationKey}`);
     else this.#cause('different variation', x, r.variationKey);
@@ -215,7 +219,7 @@ export class Auditor {
       const variations: VariationCount[] = keys.map((v) => ({ variation: v, expected: expected.get(v) ?? 0, observed: subjects ? (counts.get(v) ?? 0) / subjects : 0, count: counts.get(v) ?? 0 }));
       const srm = expected.size > 1 ? srmTest(variations.map((v) => v.count), variations.map((v) => v.expected)) : null;
       experiments.push({ experiment, flagKey: e.flagKey, allocationKey: e.allocationKey, events: e.events, subjects, duplicates, multiVariation, variations, srm });
-      if (srm) checks.push({ name: `srm ${experiment}`, ok: srm.pValue >= SRM_ALPHA, detail: `p = ${srm.pValue.toPrecision(4)} (${srm.method}, ${subjects} subjects; flagged below ${SRM_ALPHA})` });
+      if (srm) checks.push({ name: `srm ${experiment}`, ok: srm.pValue >= SRM_ALPHA, detail: `p = ${formatP(srm.pValue)} (${srm.method}, ${subjects} subjects; flagged below ${SRM_ALPHA})` });
       checks.push({ name: `duplicates ${experiment}`, ok: duplicates === 0, detail: `${duplicates} duplicate events of the same (subject, variation)` });
       checks.push({ name: `one variation per subject ${experiment}`, ok: multiVariation === 0, detail: `${multiVariation} subjects exposed to more than one variation` });
     }

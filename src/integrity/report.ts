@@ -6,8 +6,10 @@
  */
 import { type Check, type DiffReport, type Matrix, percent } from './diff.ts';
 import type { AuditReport } from './audit.ts';
+import { renderHtml } from './html.ts';
+import { formatP } from './stats.ts';
 
-export const REPORT_FORMATS = ['text', 'json', 'ndjson', 'markdown'] as const;
+export const REPORT_FORMATS = ['text', 'json', 'ndjson', 'markdown', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export type Report = DiffReport | AuditReport;
 
@@ -18,6 +20,8 @@ export function render(report: Report, format: ReportFormat): string {
       return `${JSON.stringify(report, null, 2)}\n`;
     case 'ndjson':
       return ndjson(report);
+    case 'html':
+      return renderHtml(report);
     case 'markdown':
       return report.kind === 'diff' ? diffText(report, true) : auditText(report, true);
     default:
@@ -113,9 +117,4 @@ function auditText(r: AuditReport, md: boolean): string {
     }
   }
   return `${out.join('\n')}\n`;
-}
-
-/** A p-value for people: 4 significant digits, scientific below 1e-4. */
-export function formatP(p: number): string {
-  return p === 0 ? '0' : p < 1e-4 ? p.toExponential(2) : p.toPrecision(4);
 }

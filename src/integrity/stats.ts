@@ -123,3 +123,8 @@ function exactMultinomial(x: readonly number[], p: readonly number[], n: number)
   walk(0, n, lf[n]);
   return Math.min(1, sum);
 }
+
+/** A p-value for people: 4 significant digits, scientific below 1e-4. */
+export function formatP(p: number): string {
+  return p === 0 ? '0' : p < 1e-4 ? p.toExponential(2) : p.toPrecision(4);
+}
