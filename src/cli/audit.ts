@@ -7,7 +7,7 @@ import { basename, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type AuditReport, Auditor, type ConfigVersion, type Exposure, toExposure } from '../integrity/audit.ts';
 import { REPORT_FORMATS, type ReportFormat, render } from '../integrity/report.ts';
-import { type CliIO, EXIT, parseCommand, usageError } from './common.ts';
+import { type CliIO, EXIT, describeError, parseCommand, usageError } from './common.ts';
 import { loadConfig, writeReport } from './diff.ts';
 
 /** Usage text of the command. */
@@ -98,7 +98,7 @@ export async function auditCommand(args: readonly string[], io: CliIO): Promise<
       }
     }
   } catch (err) {
-    io.stderr.write(`saltshard: cannot read exposures ${values.exposures}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    io.stderr.write(`saltshard: cannot read exposures ${values.exposures}: ${describeError(err)}\n`);
     return EXIT.NO_INPUT;
   }
   const report: AuditReport = {
@@ -114,7 +114,7 @@ function loadHistory(dir: string, io: CliIO): ConfigVersion[] | number {
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
   } catch (err) {
-    io.stderr.write(`saltshard: cannot read config history ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    io.stderr.write(`saltshard: cannot read config history ${dir}: ${describeError(err)}\n`);
     return EXIT.CONFIG;
   }
   if (files.length === 0) {

@@ -17,7 +17,7 @@ export const EXIT = { OK: 0, DATA: 65, USAGE: 64, NO_INPUT: 66, SOFTWARE: 70, CA
 /** The exit codes as `saltshard --help` and the README list them. */
 export const EXIT_CODES_TEXT = `Exit codes:
   0   success (every row written; also when a reader such as "head" closes the output early)
-  1   a check failed (diff: a running experiment would reassign more subjects than allowed)
+  1   a check failed (diff: a running experiment would reassign more subjects than allowed; audit: exposures that do not reproduce, duplicates, a sample ratio mismatch)
   64  bad usage: unknown, malformed, missing or repeated option (the message names it)
   65  some input rows or flags rejected (reported on stderr with their line numbers; the good ones are written)
   66  input not readable (missing file, permission denied)

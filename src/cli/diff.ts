@@ -7,7 +7,7 @@ import { type CompiledConfig, compileConfig } from '../config/compile.ts';
 import { type DiffReport, type FlagDiff, diffChecks, diffConfigs } from '../integrity/diff.ts';
 import { CohortTally } from '../integrity/cohort.ts';
 import { REPORT_FORMATS, type ReportFormat, render } from '../integrity/report.ts';
-import { type CliIO, EXIT, parseCommand, usageError } from './common.ts';
+import { type CliIO, EXIT, describeError, parseCommand, usageError } from './common.ts';
 import type { RunSpec } from './assign-core.ts';
 import { chunkError, chunkWorkers, defaultWorkers, parseTypes, pickFormat, prepareInput, runChunks } from './assign.ts';
 
@@ -148,7 +148,7 @@ export function loadConfig(path: string, io: CliIO): CompiledConfig | number {
     if (config.obfuscated) throw new Error(`${config.format}-format (obfuscated) configs hide the flag keys; use the SERVER-format config`);
     return config;
   } catch (err) {
-    io.stderr.write(`saltshard: cannot use config ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}\n`);
+    io.stderr.write(`saltshard: cannot use config ${path}: ${describeError(err)}\n`);
     return EXIT.CONFIG;
   }
 }
@@ -159,8 +159,10 @@ export function writeReport(text: string, output: string | undefined, io: CliIO,
     if (output) writeFileSync(output, text);
     else io.stdout.write(text);
   } catch (err) {
-    io.stderr.write(`saltshard: cannot write ${output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
-    return 73;
+    // The reader of standard output went away (`| head`): nothing more to say.
+    if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') return EXIT.OK;
+    io.stderr.write(`saltshard: cannot write ${output ?? 'standard output'}: ${describeError(err)}\n`);
+    return EXIT.CANT_CREATE;
   }
   return ok ? EXIT.OK : 1;
 }
