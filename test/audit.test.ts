@@ -37,7 +37,7 @@ function logged(config: string, n: number): AssignmentEvent[] {
 function audit(events: unknown[], args: string[]): { code: number | null; report: Json; stdout: string; stderr: string } {
   const file = join(dir, `events-${Math.random().toString(36).slice(2)}.ndjson`);
   writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
-  const r = runCli(['audit', '--exposures', file, '--format', 'json', ...args]);
+  const r = runCli(['audit', '--exposures', file, ...(args.includes('--format') ? [] : ['--format', 'json']), ...args]);
   let report: Json = null;
   try {
     report = JSON.parse(r.stdout);
@@ -107,7 +107,7 @@ t('audit: a swapped variation is a "different variation"; attributes stripped ar
   const stripped = events.filter(checkout).slice(100, 103);
   for (const e of stripped) e.subjectAttributes = {};
   events[500].featureFlag = 'no-such-flag';
-  const r = audit(events, ['--config', CONFIG, '--format', 'json']);
+  const r = audit(events, ['--config', CONFIG]);
   assert.equal(r.code, 1);
   assert.equal(cause(r.report, 'different variation'), 7);
   assert.equal(cause(r.report, 'attributes missing'), 3);
