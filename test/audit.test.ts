@@ -34,9 +34,14 @@ function logged(config: string, n: number): AssignmentEvent[] {
   return events;
 }
 
-function audit(events: unknown[], args: string[]): { code: number | null; report: Json; stdout: string; stderr: string } {
+/**
+ * Runs the audit on events written as NDJSON: as the client logged them (`full`), else with the fields an
+ * exposure table keeps (a seventh of the bytes, for speed).
+ */
+function audit(events: unknown[], args: string[], full = false): { code: number | null; report: Json; stdout: string; stderr: string } {
   const file = join(dir, `events-${Math.random().toString(36).slice(2)}.ndjson`);
-  writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+  const keep = (e: Json) => (full || typeof e !== 'object' || e === null ? e : { subject: e.subject, featureFlag: e.featureFlag, allocation: e.allocation, variation: e.variation, timestamp: e.timestamp, subjectAttributes: e.subjectAttributes });
+  writeFileSync(file, `${events.map((e) => JSON.stringify(keep(e))).join('\n')}\n`);
   const r = runCli(['audit', '--exposures', file, ...(args.includes('--format') ? [] : ['--format', 'json']), ...args]);
   let report: Json = null;
   try {
@@ -77,7 +82,7 @@ t('SRM p-values equal reference computations to 1e-9 (scipy.stats; exact enumera
 });
 
 t('audit: every event the client logged reproduces, no duplicates, no SRM; exit 0', () => {
-  const r = audit(EVENTS, ['--config', CONFIG]);
+  const r = audit(EVENTS, ['--config', CONFIG], true);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.equal(r.report.events, EVENTS.length);
   assert.equal(r.report.reproduced, EVENTS.length);
