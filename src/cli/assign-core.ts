@@ -83,13 +83,25 @@ export function outputFields(layout: Layout, flagKeys: readonly string[]): strin
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// A chunk's text keeps a leading U+FEFF: it is part of a key there (only the file's own BOM is dropped, in assign.ts).
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+/** Parquet strings decoded with every character kept (hyparquet's default decoder drops a leading U+FEFF). */
+const PARQUET_PARSERS = {
+  stringFromBytes: (bytes: Uint8Array | undefined) => bytes && decoder.decode(bytes),
+};
 
-/** The value as text in CSV and Parquet: strings as they are, JSON notation otherwise, null as null. */
-export function valueText(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  return typeof value === 'string' ? value : JSON.stringify(value);
+/**
+ * The value as text in CSV and Parquet: null unless assigned (reason MATCH); JSON flags' values as JSON text (so an
+ * assigned `null` is `null` and the string "123" is `"123"`); other strings as they are; numbers and booleans in
+ * JSON notation.
+ */
+export function valueText(row: Pick<AssignmentRow, 'reason' | 'variationType' | 'value'>): string | null {
+  if (row.reason !== 'MATCH') return null;
+  return typeof row.value === 'string' && row.variationType !== 'JSON' ? row.value : JSON.stringify(row.value);
 }
+
+/** A wide layout cell: the variation key when the subject is assigned one, null when it gets the default. */
+const wideCell = (o: Pick<AssignmentRow, 'reason' | 'variationKey'>): string | null => (o.reason === 'MATCH' ? o.variationKey : null);
 
 /** A CSV chunk as columns: subject keys (UTF-8, packed), and per attribute column its cells. */
 interface CsvColumns {
@@ -264,7 +276,7 @@ export class Processor {
     const p = this.#parquet;
     const rowStart = task.rowStart!;
     const rowEnd = task.rowEnd!;
-    const rows = await p.read({ file: p.file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, rowFormat: 'object' });
+    const rows = await p.read({ file: p.file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, rowFormat: 'object', parsers: PARQUET_PARSERS });
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
       const line = r + 1;
@@ -328,7 +340,7 @@ function wideColumns(result: BatchResult, cells: Uint16Array): OutputColumns {
   const c: OutputColumns = Object.create(null);
   c.subjectKey = Array.from({ length: n }, (_, i) => result.subjectKey(i));
   result.flagKeys.forEach((flagKey, j) => {
-    const keys = Array.from({ length: result.outcomes(j) }, (_, k) => result.outcome(j, k).variationKey);
+    const keys = Array.from({ length: result.outcomes(j) }, (_, k) => wideCell(result.outcome(j, k)));
     const column = new Array(n);
     for (let i = 0; i < n; i++) column[i] = keys[cells[i * nf + j]];
     c[flagKey] = column;
@@ -351,7 +363,7 @@ function parquetColumns(result: BatchResult, cells: Uint16Array): OutputColumns 
     c.flagKey[at] = row.flagKey;
     c.variationType[at] = row.variationType;
     c.variationKey[at] = row.variationKey;
-    c.value[at] = valueText(row.value);
+    c.value[at] = valueText(row);
     c.allocationKey[at] = row.allocationKey;
     c.reason[at] = row.reason;
     c.doLog[at] = row.doLog;
@@ -382,8 +394,8 @@ function textOutput(result: BatchResult, cells: Uint16Array, csv: boolean, wide:
     for (let k = 0; k < result.outcomes(j); k++) {
       const o = result.outcome(j, k);
       if (!wide) suffixes.push(csv ? csvSuffix(o) : `"${JSON.stringify({ subjectKey: '', ...o }).slice(16)}\n`);
-      else if (csv) suffixes.push(`,${csvField(o.variationKey ?? '')}${j === nf - 1 ? '\n' : ''}`);
-      else suffixes.push(`${j === 0 ? '"' : ''},${JSON.stringify(o.flagKey)}:${JSON.stringify(o.variationKey)}${j === nf - 1 ? '}\n' : ''}`);
+      else if (csv) suffixes.push(`,${csvField(wideCell(o) ?? '')}${j === nf - 1 ? '\n' : ''}`);
+      else suffixes.push(`${j === 0 ? '"' : ''},${JSON.stringify(o.flagKey)}:${JSON.stringify(wideCell(o))}${j === nf - 1 ? '}\n' : ''}`);
     }
   }
   const sfx = new Packer(suffixes.length, 256);
@@ -463,7 +475,7 @@ const csvKeyText = csvField;
 const jsonKeyText = (s: string): string => JSON.stringify(s).slice(1, -1);
 
 function csvSuffix(row: Omit<AssignmentRow, 'subjectKey'>): string {
-  return `,${csvField(row.flagKey)},${row.variationType ?? ''},${csvField(row.variationKey ?? '')},${csvField(valueText(row.value) ?? '')},${csvField(row.allocationKey ?? '')},${row.reason},${row.doLog}\n`;
+  return `,${csvField(row.flagKey)},${row.variationType ?? ''},${csvField(row.variationKey ?? '')},${csvField(valueText(row) ?? '')},${csvField(row.allocationKey ?? '')},${row.reason},${row.doLog}\n`;
 }
 
 /** A CSV cell without a declared type: a number when it round-trips exactly, true/false, else the text. */

@@ -306,16 +306,17 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
   flagKeys.forEach((flagKey, j) => {
     const table: OutcomeEntry[] = [];
     // Outcomes are told apart by (code, allocation, split), packed in one number: no string per cell.
-    const index = new Map<number, number>();
+    const index = new Map<number | string, number>();
     const intern = (e: Evaluation): number => {
       const a = e.allocation;
       const splitIndex = a && e.split ? a.splits.indexOf(e.split) : -1;
-      const id = CODE_ID[e.code] + 8 * ((a?.position ?? 0) * 0x10000 + splitIndex + 1);
+      // A failure that still names its variation (invalid JSON text, as Eppo's details report it) is told apart by key.
+      const id = a === null && e.variationKey !== null ? `${e.code}:${e.variationKey}` : CODE_ID[e.code] + 8 * ((a?.position ?? 0) * 0x10000 + splitIndex + 1);
       let k = index.get(id);
       if (k === undefined) {
         k = table.push({
           code: e.code,
-          variationKey: a ? e.variationKey : null,
+          variationKey: e.variationKey,
           allocationKey: a?.key ?? null,
           raw: e.code === 'MATCH' ? e.variation?.value : undefined,
           doLog: e.doLog,
