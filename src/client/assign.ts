@@ -89,7 +89,7 @@ export class Assigner {
       code: o.code,
       description: o.description,
       value: matched ? typedValue(o.flag as CompiledFlag, e.variation!.value) : null,
-      variationKey: e?.allocation ? e.variationKey : null,
+      variationKey: e?.variationKey ?? null, // kept for invalid JSON text, as in the details
       allocationKey: e?.allocation?.key ?? null,
       doLog: e?.doLog ?? false,
     };
