@@ -35,6 +35,7 @@ export const VARIATION_TYPES: readonly VariationType[] = ['STRING', 'INTEGER', '
 export class ConfigError extends Error {
   /** JSON path of the offending value, `$` for the document itself. */
   readonly path: string;
+  /** Creates the error with its message and the JSON path of the offending value. */
   constructor(message: string, path: string) {
     super(message);
     this.name = 'ConfigError';

@@ -48,38 +48,61 @@ export interface PrecomputedInput {
 
 /** A decoded flag: keys and values back in plain text, the value typed by `variationType`. */
 export interface DecodedPrecomputedFlag {
+  /** The allocation that assigned the variation. */
   allocationKey: string;
+  /** The assigned variation key. */
   variationKey: string;
+  /** Type of the flag value. */
   variationType: VariationType;
   /** INTEGER/NUMERIC → number, BOOLEAN → boolean, STRING and JSON → text (JSON stays unparsed, as Eppo ships it). */
   variationValue: string | number | boolean;
+  /** Extra fields to log with the assignment. */
   extraLogging: Record<string, string>;
+  /** Whether an exposure event should be logged. */
   doLog: boolean;
 }
 
 /** A decoded bandit draw; numeric action attributes are numbers again, categorical ones text. */
 export interface DecodedPrecomputedBandit {
+  /** The bandit key. */
   banditKey: string;
+  /** The chosen action key. */
   action: string;
+  /** Probability with which the action was drawn. */
   actionProbability: number;
+  /** Score gap between the best-scoring action and the chosen one. */
   optimalityGap: number;
+  /** Version of the bandit model that made the choice. */
   modelVersion: string;
+  /** The action's numeric attributes. */
   actionNumericAttributes: Record<string, number>;
+  /** The action's categorical attributes. */
   actionCategoricalAttributes: Record<string, string>;
 }
 
 /** A decoded precomputed envelope. Maps stay keyed as on the wire (`md5(salt + flagKey)` when obfuscated). */
 export interface DecodedPrecomputed {
+  /** Envelope version (1). */
   version: number;
+  /** The subject key. */
   subjectKey: string;
+  /** The subject's attributes, or null if absent. */
   subjectAttributes: ContextAttributes | null;
+  /** When the response was fetched (ISO), or null if absent. */
   fetchedAt: string | null;
+  /** When the response was created (ISO), '' if absent. */
   createdAt: string;
+  /** The response format ("PRECOMPUTED"), '' if absent. */
   format: string;
+  /** Whether the response was obfuscated (map keys hashed, keys and values encoded). */
   obfuscated: boolean;
+  /** Salt of the hashed map keys (used verbatim), '' if absent. */
   salt: string;
+  /** The environment, or null if absent. */
   environment: { name: string } | null;
+  /** The flags by wire key. */
   flags: Record<string, DecodedPrecomputedFlag>;
+  /** The bandits by wire key. */
   bandits: Record<string, DecodedPrecomputedBandit>;
 }
 

@@ -11,7 +11,9 @@ import type { BanditModelData, CategoricalCoefficient, NumericCoefficient } from
 
 /** Attributes split by how a bandit model uses them. */
 export interface ContextAttributes {
+  /** Attributes scored by numeric coefficients (finite numbers). */
   numericAttributes: Record<string, unknown>;
+  /** Attributes scored by categorical coefficients (matched by value). */
   categoricalAttributes: Record<string, unknown>;
 }
 

@@ -16,21 +16,33 @@ export interface BanditEvent {
   featureFlag: string;
   /** The bandit key. */
   bandit: string;
+  /** The subject key. */
   subject: string;
+  /** The chosen action key, or null when none was chosen. */
   action: string | null;
+  /** Probability with which the chosen action was drawn. */
   actionProbability: number | null;
+  /** Score gap between the best-scoring action and the chosen one. */
   optimalityGap: number | null;
+  /** Version of the bandit model that made the choice. */
   modelVersion: string;
+  /** The subject's numeric attributes. */
   subjectNumericAttributes: Record<string, unknown>;
+  /** The subject's categorical attributes. */
   subjectCategoricalAttributes: Record<string, unknown>;
+  /** The chosen action's numeric attributes. */
   actionNumericAttributes: Record<string, unknown>;
+  /** The chosen action's categorical attributes. */
   actionCategoricalAttributes: Record<string, unknown>;
+  /** SDK metadata (SDK name/version, language, obfuscation). */
   metaData: Record<string, unknown>;
+  /** Evaluation details of the flag, or null when not available. */
   evaluationDetails: FlagEvaluationDetails | null;
 }
 
 /** Receives bandit events. May return a promise; a throw or a rejection is caught and reported. */
 export interface BanditLogger {
+  /** Called with each bandit event to deliver. */
   logBanditAction(event: BanditEvent): void | Promise<unknown>;
 }
 

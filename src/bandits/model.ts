@@ -42,16 +42,23 @@ export interface BanditModelData {
 
 /** One bandit of the parameters response. */
 export interface BanditParameters {
+  /** The bandit key. */
   readonly banditKey: string;
+  /** Name of the model, or null if absent. */
   readonly modelName: string | null;
+  /** Version of the model; logged with each bandit event. */
   readonly modelVersion: string;
+  /** When the bandit was last updated (ISO), or null. */
   readonly updatedAt: string | null;
+  /** The model's parameters and coefficients. */
   readonly modelData: BanditModelData;
 }
 
 /** A validated bandit parameters response. */
 export interface BanditModels {
+  /** When the response was last updated (ISO), or null. */
   readonly updatedAt: string | null;
+  /** Name of the environment, or null if absent. */
   readonly environmentName: string | null;
   /** By the response's map key (which Eppo looks bandits up by). */
   readonly bandits: ReadonlyMap<string, BanditParameters>;

@@ -97,8 +97,11 @@ export interface BrokenFlag {
 
 /** One immutable config version. */
 export interface CompiledConfig {
+  /** The config `format` ("SERVER" when absent; "CLIENT" configs are obfuscated). */
   readonly format: string;
+  /** Whether flag keys and values are obfuscated (client configs). */
   readonly obfuscated: boolean;
+  /** Name of the environment the config belongs to. */
   readonly environmentName: string;
   /** `createdAt` of the config, Eppo's configPublishedAt. */
   readonly createdAt: string;

@@ -14,19 +14,29 @@ import { type RuleProgram, type SlotTarget, buildProgram } from './program.ts';
 
 /** One subject of a batch. */
 export interface BatchSubject {
+  /** The subject key. */
   subjectKey: string;
+  /** The subject attributes; none when null or absent. */
   subjectAttributes?: Attributes | null;
 }
 
 /** A row of a batch, as the CLI writes it. */
 export interface AssignmentRow {
+  /** The subject key. */
   subjectKey: string;
+  /** The flag key. */
   flagKey: string;
+  /** The flag's variation type, or null when the flag is unknown or broken. */
   variationType: VariationType | null;
+  /** The assigned variation key, or null when the default applies. */
   variationKey: string | null;
+  /** The assigned value, or the default. */
   value: unknown;
+  /** The allocation that matched, or null. */
   allocationKey: string | null;
+  /** Why this value was returned. */
   reason: FlagEvaluationCode;
+  /** Whether the allocation asks for an exposure event to be logged. */
   doLog: boolean;
 }
 
@@ -50,6 +60,7 @@ interface OutcomeEntry {
  * of each outcome index, so `valueTable(j)[outcomeColumn(j)[i]]` is subject `i`'s value.
  */
 export class BatchResult {
+  /** The flag keys, in flag-index order. */
   readonly flagKeys: readonly string[];
   /** Number of subjects. */
   readonly size: number;
@@ -64,6 +75,7 @@ export class BatchResult {
   readonly #valueTables: (readonly unknown[] | undefined)[] = [];
   readonly #values: (readonly unknown[] | undefined)[] = [];
 
+  /** Builds a result from the compact cells and per-flag outcome tables (internal; batches create it). */
   constructor(
     size: number,
     keyOf: (i: number) => string,
@@ -236,7 +248,9 @@ export interface BatchContext {
  * or undefined means the subject lacks it.
  */
 export interface ColumnarSubjects {
+  /** Subject keys as strings, or as UTF-8 bytes with per-subject start offsets and lengths. */
   keys: readonly string[] | { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array };
+  /** Attribute columns by name, one entry per subject. */
   columns?: Readonly<Record<string, ArrayLike<unknown>>>;
 }
 

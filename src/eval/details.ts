@@ -9,25 +9,41 @@ import type { Evaluation } from './reference.ts';
 
 /** One allocation's outcome; `orderPosition` is 1-based. */
 export interface AllocationEvaluation {
+  /** The allocation key. */
   key: string;
+  /** How this allocation was evaluated. */
   allocationEvaluationCode: AllocationEvaluationCode;
+  /** 1-based position of the allocation in the flag. */
   orderPosition: number;
 }
 
 /** Why a getter returned what it did. */
 export interface FlagEvaluationDetails {
+  /** Name of the environment of the config. */
   environmentName: string;
+  /** Outcome code of the evaluation. */
   flagEvaluationCode: FlagEvaluationCode;
+  /** Human-readable description of the outcome. */
   flagEvaluationDescription: string;
+  /** The assigned variation key, or null when the default was returned. */
   variationKey: string | null;
+  /** The assigned variation value, or null when none was assigned. */
   variationValue: unknown;
+  /** The bandit key, or null when no bandit was involved. */
   banditKey: string | null;
+  /** The bandit action chosen, or null. */
   banditAction: string | null;
+  /** When the config was fetched (ISO), Eppo's configFetchedAt. */
   configFetchedAt: string;
+  /** When the config was published (ISO), Eppo's configPublishedAt. */
   configPublishedAt: string;
+  /** The rule that matched, or null. */
   matchedRule: RuleWire | null;
+  /** The allocation that matched, or null. */
   matchedAllocation: AllocationEvaluation | null;
+  /** Allocations evaluated and not matched, in order. */
   unmatchedAllocations: AllocationEvaluation[];
+  /** Allocations not evaluated because an earlier one matched. */
   unevaluatedAllocations: AllocationEvaluation[];
 }
 
