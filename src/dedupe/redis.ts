@@ -11,11 +11,17 @@ import { type RespOptions, RespClient } from './resp.ts';
 
 /** Eppo's AssignmentCacheEntry: the (subject, flag) key and the (allocation, variation) value. */
 export interface AssignmentCacheEntry {
+  /** The subject the exposure was for. */
   subjectKey: string;
+  /** The flag evaluated. */
   flagKey: string;
+  /** The allocation that matched, if any. */
   allocationKey?: string;
+  /** The variation assigned, if any. */
   variationKey?: string;
+  /** The bandit, for bandit actions. */
   banditKey?: string;
+  /** The action chosen, for bandit actions. */
   actionKey?: string;
 }
 
@@ -35,15 +41,21 @@ export interface RedisAssignmentCacheOptions extends Omit<RespOptions, 'onState'
 
 /** Counters of a {@link RedisAssignmentCache}. */
 export interface RedisCacheStats {
-  /** Claims asked, won (log it), lost to another instance, answered by the local LRU, decided locally (Redis down or late). */
+  /** Claims asked. */
   claims: number;
+  /** Claims won: the exposure is logged by this instance. */
   won: number;
+  /** Claims lost: another instance already logged it. */
   sharedDuplicates: number;
+  /** Claims answered by the local LRU without asking Redis. */
   localDuplicates: number;
+  /** Claims decided locally because Redis was down or late. */
   fallbacks: number;
-  /** Of the fallbacks: Redis too slow (timeoutMs), and Redis unreachable or overloaded. */
+  /** Of the fallbacks: Redis too slow (timeoutMs). */
   timeouts: number;
+  /** Fallbacks because Redis was unreachable or overloaded. */
   unavailable: number;
+  /** Whether the Redis connection is up. */
   connected: boolean;
 }
 
@@ -62,6 +74,7 @@ export class RedisAssignmentCache {
   readonly #ttlMs: number;
   readonly #stats = { claims: 0, won: 0, sharedDuplicates: 0, localDuplicates: 0, fallbacks: 0 };
 
+  /** Connect to Redis (from `url`, or host and port) with a local LRU in front; throws RangeError on a bad `ttlMs`. */
   constructor(options: RedisAssignmentCacheOptions = {}) {
     const logger = options.logger ?? consoleLogger;
     const conn: RespOptions = { ...options, ...(options.url !== undefined ? fromUrl(options.url) : {}) };

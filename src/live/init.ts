@@ -19,6 +19,7 @@ import { ConfigSync } from './sync.ts';
 export interface InitOptions extends ClientOptions {
   /** The Eppo SDK key (also accepted as `sdkKey`). */
   apiKey?: string;
+  /** Alias of `apiKey`. */
   sdkKey?: string;
   /** Config server base URL; default Eppo's CDN, or the subdomain named in the SDK key. */
   baseUrl?: string;

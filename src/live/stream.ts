@@ -24,17 +24,23 @@ export interface ConfigSourceOption {
 
 /** Counters of the push connection. */
 export interface PushStatus {
+  /** The push mode in use. */
   mode: 'stream' | 'longpoll' | 'poll';
   /** True while a stream is open (or a long-poll is being answered). */
   connected: boolean;
-  /** Configs received by push, applied, and refused as older than the one in force. */
+  /** Configs received by push. */
   received: number;
+  /** Configs received by push that were applied. */
   applied: number;
+  /** Configs received by push refused as older than the one in force. */
   refusedOlder: number;
-  /** Connections (re)opened and failures of the connection. */
+  /** Connections (re)opened. */
   connects: number;
+  /** Failures of the connection. */
   failures: number;
+  /** Id of the last applied SSE event (sent back as `Last-Event-ID` on reconnect), or null. */
   lastEventId: string | null;
+  /** Message of the last connection failure, or null. */
   lastError: string | null;
 }
 

@@ -47,10 +47,13 @@ export interface SyncSettings {
 
 /** Counters and state, for health checks, metrics and tests. */
 export interface SyncStatus {
-  /** Requests made, successful (200 or 304) and failed. */
+  /** Requests made. */
   requests: number;
+  /** Successful requests (200 or 304). */
   successes: number;
+  /** Failed requests. */
   failures: number;
+  /** Failures since the last success. */
   consecutiveFailures: number;
   /** HTTP status of the last response (0 network error, 408 timeout), or null before any. */
   lastStatus: number | null;
@@ -60,6 +63,7 @@ export interface SyncStatus {
   lastError: string | null;
   /** Where the config in force came from. */
   source: 'none' | 'cache' | 'network';
+  /** True while a next poll is scheduled (false once stopped). */
   polling: boolean;
   /** The relay push connection, for clients with `configSource` (src/live/stream.ts). */
   push?: PushStatus;

@@ -64,6 +64,7 @@ export interface ServerApp {
   readonly app: Hono;
   /** `app.fetch`, bound. */
   fetch(request: Request): Response | Promise<Response>;
+  /** The Prometheus registry served at /metrics. */
   readonly metrics: Metrics;
   /** Config push to relay clients (SSE and long-poll). */
   readonly feed: ConfigFeed;

@@ -16,9 +16,13 @@ interface Histogram {
 
 /** A gauge computed when /metrics is scraped. */
 export interface GaugeSample {
+  /** Metric name. */
   name: string;
+  /** HELP text. */
   help: string;
+  /** Current value. */
   value: number;
+  /** Labels of the sample, if any. */
   labels?: Record<string, string>;
 }
 

@@ -48,6 +48,7 @@ export class ConfigFeed {
   /** Changes published, SSE messages written, and long-polls answered with a change. */
   readonly counters = { changes: 0, pushed: 0, longPollChanges: 0, longPollTimeouts: 0 };
 
+  /** Follow the client's config changes and start the SSE heartbeat. */
   constructor(client: SaltshardClient, options: FeedOptions = {}) {
     this.#client = client;
     this.#heartbeatMs = options.heartbeatMs ?? 15_000;

@@ -24,9 +24,11 @@ export interface ServeOptions extends AppOptions {
   drainTimeoutMs?: number;
   /** Close the client at the end of shutdown. Default true. */
   closeClient?: boolean;
-  /** Node only: time to receive all headers (default 10 000), a whole request (30 000), keep-alive idle (5 000). */
+  /** Node only: time to receive all headers. Default 10 000. */
   nodeHeadersTimeoutMs?: number;
+  /** Node only: time to receive a whole request. Default 30 000. */
   nodeRequestTimeoutMs?: number;
+  /** Node only: keep-alive idle timeout. Default 5 000. */
   nodeKeepAliveTimeoutMs?: number;
   /** Bun only: idle connection timeout in seconds (default 30, at most 255). */
   idleTimeoutSeconds?: number;
@@ -34,11 +36,15 @@ export interface ServeOptions extends AppOptions {
 
 /** A running server. */
 export interface RunningServer {
+  /** The runtime serving the app. */
   readonly runtime: 'bun' | 'deno' | 'node';
+  /** The hostname listened on. */
   readonly hostname: string;
+  /** The port listened on (the one picked when 0 was asked). */
   readonly port: number;
   /** `http://hostname:port`. */
   readonly url: string;
+  /** The app being served. */
   readonly app: ServerApp;
   /** Graceful shutdown; idempotent (later calls return the same promise). */
   shutdown(): Promise<void>;

@@ -62,6 +62,7 @@ export interface SinkStats {
   delivered: number;
   /** Events given up, by reason; never silently. */
   dropped: number;
+  /** Dropped events, by reason. */
   droppedBy: Record<DropReason, number>;
   /** Events waiting: memory, disk and in flight. */
   queued: number;
@@ -75,6 +76,7 @@ export interface SinkStats {
   retries: number;
   /** Batches acknowledged. */
   batches: number;
+  /** Message of the last delivery failure, or null. */
   lastError: string | null;
 }
 

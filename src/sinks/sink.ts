@@ -16,6 +16,7 @@ import { DeliveryQueue, type QueueOptions, type SendResult, type SinkStats, type
 export abstract class Sink implements AssignmentLogger, BanditLogger {
   readonly #queue: DeliveryQueue;
 
+  /** Start the delivery queue over `transport`, with `defaults` for the batch limits that `options` leaves unset. */
   protected constructor(transport: Transport, options: QueueOptions, defaults: { batchSize: number; maxBatchBytes: number; maxEventBytes: number }) {
     this.#queue = new DeliveryQueue(transport, options, defaults);
   }
@@ -78,11 +79,13 @@ export interface FileSinkOptions extends QueueOptions {
  * const client = await init({ apiKey, assignmentLogger: sink });
  */
 export class FileSink extends Sink {
+  /** Create a file sink; throws TypeError without a `path`. */
   constructor(options: FileSinkOptions) {
     if (typeof options?.path !== 'string' || options.path === '') throw new TypeError('FileSink needs a path');
     super(new FileTransport(options), options, { batchSize: 8192, maxBatchBytes: 8 * 2 ** 20, maxEventBytes: Infinity });
   }
 
+  /** Serialize the event as one JSON line. */
   protected line(event: AssignmentEvent | BanditEvent): string {
     return JSON.stringify(event);
   }
@@ -187,11 +190,13 @@ export interface SegmentSinkOptions extends HttpSinkOptions {
   url?: string | URL;
   /** Track event names. Defaults are the names Eppo's docs use: "Eppo Randomized Assignment" and "Eppo Bandit Action". */
   assignmentEventName?: string;
+  /** Track event name of bandit actions. Default "Eppo Bandit Action". */
   banditEventName?: string;
 }
 
 /** Options of {@link WebhookSink}. */
 export interface WebhookSinkOptions extends HttpSinkOptions {
+  /** Endpoint the JSON lines are posted to. */
   url: string | URL;
 }
 
@@ -217,6 +222,7 @@ export class SegmentSink extends HttpSink {
   readonly #assignmentName: string;
   readonly #banditName: string;
 
+  /** Create a Segment sink; throws TypeError without a `writeKey`. */
   constructor(options: SegmentSinkOptions) {
     if (typeof options?.writeKey !== 'string' || options.writeKey === '') throw new TypeError('SegmentSink needs a writeKey');
     const auth = `Basic ${Buffer.from(`${options.writeKey}:`).toString('base64')}`;
@@ -228,6 +234,7 @@ export class SegmentSink extends HttpSink {
     this.#banditName = options.banditEventName ?? 'Eppo Bandit Action';
   }
 
+  /** Serialize the event as a Segment `track` call. */
   protected line(event: AssignmentEvent | BanditEvent, kind: 'assignment' | 'bandit'): string {
     return JSON.stringify({
       type: 'track',
@@ -248,12 +255,14 @@ export class SegmentSink extends HttpSink {
  * const sink = new WebhookSink({ url: 'https://collector.internal/exposures', headers: { authorization: `Bearer ${token}` } });
  */
 export class WebhookSink extends HttpSink {
+  /** Create a webhook sink; throws TypeError without a `url`. */
   constructor(options: WebhookSinkOptions) {
     if (options?.url === undefined) throw new TypeError('WebhookSink needs a url');
     const transport = new HttpTransport(options.url, options, 'application/x-ndjson', {}, (lines) => `${lines.join('\n')}\n`);
     super(transport, options, { batchSize: 1000, maxBatchBytes: 4 * 2 ** 20, maxEventBytes: Infinity });
   }
 
+  /** Serialize the event with `type` and `messageId` added in front. */
   protected line(event: AssignmentEvent | BanditEvent, kind: 'assignment' | 'bandit'): string {
     const json = JSON.stringify(event);
     return `{"type":"${kind}","messageId":"${this.messageId()}"${json.length > 2 ? ',' : ''}${json.slice(1)}`;
