@@ -36,22 +36,35 @@ export type { ClientEvent } from './client/emitter.ts';
 
 /** What {@link SaltshardClient.getAssignmentDetail} returns (Eppo's `FlagEvaluation`). */
 export interface AssignmentDetail {
+  /** The requested flag key. */
   flagKey: string;
+  /** The configuration's format (`SERVER` or `CLIENT`), or empty before a config. */
   format: string;
+  /** The subject key evaluated. */
   subjectKey: string;
+  /** The subject attributes as passed. */
   subjectAttributes: Attributes;
+  /** The matched allocation's key, or null when none matched. */
   allocationKey: string | null;
+  /** The assigned variation (key and value), or null when the default was returned. */
   variation: { key: string; value: string | number | boolean } | null;
+  /** The matched split's `extraLogging` entries. */
   extraLogging: Record<string, string>;
+  /** Whether the matched allocation logs exposures. */
   doLog: boolean;
+  /** Why this value was returned (Eppo's evaluation details). */
   flagEvaluationDetails: FlagEvaluationDetails;
+  /** The flag's `entityId` from the configuration, or null. */
   entityId: number | null;
 }
 
 /** Eppo's `IContainerExperiment`. */
 export interface ContainerExperiment<T> {
+  /** The STRING flag whose value picks the entry. */
   flagKey: string;
+  /** The entry for `control`, and for any value that maps to no treatment entry. */
   controlVariationEntry: T;
+  /** The entries for `treatment-N`: the N-th (1-based). */
   treatmentVariationEntries: T[];
 }
 
@@ -82,6 +95,7 @@ export class SaltshardClient {
   #sync: ClientSync | null = null;
 
   /**
+   * A client with no configuration yet; load one before assignments return anything but defaults.
    * @param options logger, dedupe, clock and kernel choices.
    * @example const client = new SaltshardClient({ assignmentLogger });
    */
@@ -160,6 +174,7 @@ export class SaltshardClient {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `SaltshardClient ${JSON.stringify(this.toJSON())}`;
   }
+  /** Deno's inspector shows the same summary as `toJSON()`. */
   [Symbol.for('Deno.customInspect')](): string {
     return `SaltshardClient ${JSON.stringify(this.toJSON())}`;
   }

@@ -13,8 +13,11 @@ import type { ClientState } from './state.ts';
 
 /** What a `...Details` getter returns (Eppo's `IAssignmentDetails`). */
 export interface AssignmentDetails<T> {
+  /** The assigned value (or the default). */
   variation: T;
+  /** Always null: no bandit action on a flag getter. */
   action: null;
+  /** Why this value was returned (Eppo's evaluation details). */
   evaluationDetails: FlagEvaluationDetails;
 }
 

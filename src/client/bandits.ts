@@ -15,6 +15,7 @@ import type { ClientState } from './state.ts';
 
 /** What {@link SaltshardClient.getBanditAction} returns. */
 export interface BanditActionResult {
+  /** The assigned variation key (or the default). */
   variation: string;
   /** The chosen action, or null when no bandit ran. */
   action: string | null;
@@ -22,6 +23,7 @@ export interface BanditActionResult {
 
 /** What {@link SaltshardClient.getBanditActionDetails} returns. */
 export interface BanditActionDetails extends BanditActionResult {
+  /** Why this variation and action were returned (Eppo's evaluation details). */
   evaluationDetails: FlagEvaluationDetails;
 }
 

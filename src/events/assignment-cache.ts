@@ -11,19 +11,25 @@ import { callSandboxed } from './sandbox.ts';
 
 /** What an assignment cache keys on. */
 export interface AssignmentCacheKey {
+  /** The subject the event was for. */
   subjectKey: string;
+  /** The flag the event was for. */
   flagKey: string;
 }
 
 /** The value compared: the assignment's allocation and variation. */
 export interface VariationCacheValue {
+  /** The allocation the subject matched. */
   allocationKey: string;
+  /** The variation the subject was assigned. */
   variationKey: string;
 }
 
 /** The value compared for bandit draws: the bandit and the chosen action. */
 export interface BanditCacheValue {
+  /** The bandit that drew the action. */
   banditKey: string;
+  /** The action drawn. */
   actionKey: string;
 }
 
@@ -38,14 +44,19 @@ export type AssignmentCacheEntry = AssignmentCacheKey & AssignmentCacheValue;
  * stores it (replacing the key's previous value). Either may return a promise.
  */
 export interface AssignmentCache {
+  /** True when `entry`'s value is the one stored for its key (the event was already logged). */
   has(entry: AssignmentCacheEntry): boolean | Promise<boolean>;
+  /** Store `entry`'s value for its key, replacing any previous value. */
   set(entry: AssignmentCacheEntry): void | Promise<unknown>;
 }
 
 /** Eppo's `AsyncMap`, for custom caches over an asynchronous store. */
 export interface AsyncMap<K, V> {
+  /** The value stored for `key`, or undefined. */
   get(key: K): Promise<V | undefined>;
+  /** Store `value` for `key`. */
   set(key: K, value: V): Promise<void>;
+  /** Whether a value is stored for `key`. */
   has(key: K): Promise<boolean>;
 }
 
@@ -70,6 +81,7 @@ export class InMemoryAssignmentCache implements AssignmentCache {
   readonly #now: () => number;
   readonly #map = new Map<string, { value: string; at: number }>();
 
+  /** Build a cache holding at most `maxSize` entries, each for at most `ttlMs` milliseconds, timed by `now`. */
   constructor(maxSize = Number.POSITIVE_INFINITY, ttlMs = Number.POSITIVE_INFINITY, now: () => number = Date.now) {
     if (!(maxSize >= 0)) throw new RangeError('maxSize must be a non-negative number');
     if (!(ttlMs > 0)) throw new RangeError('timeout must be a positive number of milliseconds');
@@ -78,6 +90,7 @@ export class InMemoryAssignmentCache implements AssignmentCache {
     this.#now = now;
   }
 
+  /** True when `entry`'s value is the one stored, unexpired, for its key (refreshes its recency). */
   has(entry: AssignmentCacheEntry): boolean {
     const key = assignmentCacheKeyToString(entry);
     const stored = this.#map.get(key);
@@ -92,6 +105,7 @@ export class InMemoryAssignmentCache implements AssignmentCache {
     return stored.value === assignmentCacheValueToString(entry);
   }
 
+  /** Store `entry`'s value for its key, evicting the least recently used entry beyond `maxSize`. */
   set(entry: AssignmentCacheEntry): void {
     if (this.#max === 0) return;
     const key = assignmentCacheKeyToString(entry);
@@ -100,6 +114,7 @@ export class InMemoryAssignmentCache implements AssignmentCache {
     if (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value as string);
   }
 
+  /** The number of entries held (expired ones included until next looked up). */
   get size(): number {
     return this.#map.size;
   }

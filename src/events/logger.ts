@@ -9,6 +9,7 @@ import { type AssignmentCache, throughCustomCache } from './assignment-cache.ts'
 
 /** The exposure event a logger receives; `extraLogging` entries of the split are spread at the top level first. */
 export interface AssignmentEvent {
+  /** The split's `extraLogging` entries, spread at the top level. */
   [extra: string]: unknown;
   /** Allocation key. */
   allocation: string | null;
@@ -26,21 +27,29 @@ export interface AssignmentEvent {
   timestamp: string;
   /** Attributes as passed (without the implicit `id`). */
   subjectAttributes: Readonly<Record<string, unknown>>;
+  /** SDK name, language and version, and whether the config was obfuscated. */
   metaData: Readonly<Record<string, unknown>>;
+  /** Why this value was returned (Eppo's evaluation details). */
   evaluationDetails: FlagEvaluationDetails;
+  /** The flag's `entityId` from the configuration, or null. */
   entityId: number | null;
 }
 
 /** Receives exposure events. May return a promise; its rejection is caught and reported. */
 export interface AssignmentLogger {
+  /** Called once per exposure to be logged (after dedupe). */
   logAssignment(event: AssignmentEvent): void | Promise<unknown>;
 }
 
 /** The SDK's own diagnostics; the OpenFeature logger shape (info and debug optional). */
 export interface Logger {
+  /** Log an error. */
   error(...args: unknown[]): void;
+  /** Log a warning. */
   warn(...args: unknown[]): void;
+  /** Log information (optional). */
   info?(...args: unknown[]): void;
+  /** Log debug detail (optional). */
   debug?(...args: unknown[]): void;
 }
 
