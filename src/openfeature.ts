@@ -39,8 +39,11 @@ export { flatten } from './outcome.ts';
  * READY again on recovery.
  */
 export class SaltshardProvider implements Provider {
+  /** The provider's name as OpenFeature reports it (`saltshard`). */
   readonly metadata = { name: SDK_NAME } as const;
+  /** A server-side provider (dynamic context per evaluation). */
   readonly runsOn = 'server' as const;
+  /** READY, CONFIGURATION_CHANGED (with `flagsChanged`), STALE and ERROR events for the OpenFeature SDK. */
   readonly events: OpenFeatureEventEmitter = new OpenFeatureEventEmitter();
   readonly #client: SaltshardClient;
   readonly #owned: boolean;
@@ -48,6 +51,7 @@ export class SaltshardProvider implements Provider {
   #stale = false;
 
   /**
+   * Wraps an existing client (left open on close) or creates a live one from the options (closed on close).
    * @param source a saltshard client (offline or live), or the options to create a live one.
    */
   constructor(source: SaltshardClient | InitOptions) {
