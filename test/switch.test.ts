@@ -116,7 +116,8 @@ test('init warns once, naming options it does not know and Eppo options it ignor
   const fake = await startFakeEppo(configText(1));
   const warnings: string[] = [];
   const logger = { error: () => {}, warn: (...a: unknown[]) => void warnings.push(a.join(' ')) };
-  const options = { apiKey: 'k', baseUrl: fake.baseUrl, logger, pollingIntervalMs: 60_000, pollingIntervallMs: 5, numPollRequestRetries: 3 };
+  // Every option saltshard reads is known (maxResponseBytes was once warned about as unknown).
+  const options = { apiKey: 'k', baseUrl: fake.baseUrl, logger, pollingIntervalMs: 60_000, maxResponseBytes: 8 << 20, pollingIntervallMs: 5, numPollRequestRetries: 3 };
   try {
     const client = await saltshard.init(options as saltshard.InitOptions);
     client.stopPolling();

@@ -178,7 +178,7 @@ function sandboxedCache(cache: PersistentCache): PersistentCache {
 /** Every option saltshard reads (InitOptions and ClientOptions). */
 const KNOWN_OPTIONS = new Set([
   'apiKey', 'sdkKey', 'baseUrl', 'pollingIntervalMs', 'requestTimeoutMs', 'numInitialRequestRetries', 'throwOnFailedInitialization',
-  'pollAfterFailedInitialization', 'unauthorizedRetryMs', 'fetch', 'persistentCache', 'configSource',
+  'pollAfterFailedInitialization', 'maxResponseBytes', 'unauthorizedRetryMs', 'fetch', 'persistentCache', 'configSource',
   'assignmentLogger', 'logger', 'assignmentCacheSize', 'now', 'kernel', 'banditLogger',
 ]);
 
