@@ -2,7 +2,7 @@
 // runs under Node, Bun and Deno. It serves GET {base}/flag-config/v1/config?apiKey=… and, per request, follows a
 // programmable fault plan: a fixed fault, or a function of the request number and the request.
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { Socket } from 'node:net';
+import { type Socket, connect } from 'node:net';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -221,11 +221,17 @@ export async function startFakeEppo(config: string = configText(1)): Promise<Fak
 
 /** A port on 127.0.0.1 where nothing listens (connection refused). */
 export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  // A port below the kernel's ephemeral range (listen(0) never hands it out, so a fake server started by a
+  // concurrent test cannot take it over), outside the fetch spec's "bad ports", and checked to refuse.
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(false)));
+      socket.once('error', () => resolve(true));
+    });
+    if (refused) return port;
+  }
 }
 
 function etagOf(text: string): string {
