@@ -27,6 +27,7 @@ import { classifyOutcome, flatten, outcomeMetadata } from './outcome.ts';
 import { SDK_NAME } from './version.ts';
 
 export { flatten } from './outcome.ts';
+export type { Primitive } from './outcome.ts';
 
 /**
  * Resolves OpenFeature flags with Eppo semantics. `targetingKey` is the subject key; the other context fields

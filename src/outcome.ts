@@ -58,7 +58,8 @@ export function outcomeMetadata(d: FlagEvaluationDetails): Record<string, string
   return metadata;
 }
 
-type Primitive = string | number | boolean | null;
+/** An attribute value after {@link flatten}: a primitive or null. */
+export type Primitive = string | number | boolean | null;
 
 /** OpenFeature/OFREP context → Eppo attributes: primitives kept, dates as ISO text, objects flattened with dots. */
 export function flatten(context: Record<string, unknown>, prefix = '', out: Record<string, Primitive> = {}): Record<string, Primitive> {

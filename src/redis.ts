@@ -12,3 +12,4 @@
  */
 export { RedisAssignmentCache, dedupedLogger } from './dedupe/redis.ts';
 export type { AssignmentCacheEntry, RedisAssignmentCacheOptions, RedisCacheStats } from './dedupe/redis.ts';
+export type { RespOptions } from './dedupe/resp.ts';

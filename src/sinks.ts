@@ -12,6 +12,6 @@
  * const sink = new SegmentSink({ writeKey: process.env.SEGMENT_WRITE_KEY! });
  * const client = await init({ apiKey: process.env.EPPO_SDK_KEY!, assignmentLogger: sink });
  */
-export { FileSink, SegmentSink, Sink, WebhookSink } from './sinks/sink.ts';
+export { FileSink, HttpSink, SegmentSink, Sink, WebhookSink } from './sinks/sink.ts';
 export type { FileSinkOptions, HttpSinkOptions, SegmentSinkOptions, WebhookSinkOptions } from './sinks/sink.ts';
 export type { DropReason, QueueOptions, SinkStats } from './sinks/queue.ts';

@@ -68,4 +68,34 @@ t('deno check passes on every JSR entry point', () => {
   assert.equal(r.status, 0, `deno check ${files.join(' ')} failed:\n${r.stdout}${r.stderr}`);
 });
 
+/**
+ * Third-party types a public signature may name without deno doc documenting them: the Hono app of
+ * saltshard/server and the OpenFeature provider interface saltshard/openfeature implements (a user passes the
+ * provider to OpenFeature's own API, so its signatures must be OpenFeature's types, not look-alikes).
+ */
+const THIRD_PARTY_TYPES = new Set(['Hono', 'Provider', 'OpenFeatureEventEmitter', 'EvaluationContext', 'Logger', 'ResolutionDetails', 'JsonValue']);
+
+t('deno doc --lint: every public symbol of every JSR entry point is documented and names only public types', () => {
+  const deno = join(ROOT, 'node_modules', '.bin', 'deno');
+  if (!existsSync(deno)) {
+    console.log('SKIP deno doc --lint: node_modules/.bin/deno not installed');
+    return;
+  }
+  const files = Object.values(jsr.exports);
+  const r = spawnSync(deno, ['doc', '--lint', ...files], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const text = `${r.stdout}${r.stderr}`;
+  const problems: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^error\[([\w-]+)\]: (.*)$/.exec(lines[i]!);
+    if (!m) continue;
+    const at = lines.slice(i + 1, i + 4).find((l) => l.includes('-->'))?.trim() ?? '';
+    const privateRef = m[1] === 'private-type-ref' ? /references private type '([^']+)'/.exec(m[2]!) : null;
+    if (privateRef && THIRD_PARTY_TYPES.has(privateRef[1]!)) continue;
+    problems.push(`${m[1]}: ${m[2]} ${at}`);
+  }
+  assert.deepEqual(problems, [], `deno doc --lint ${files.join(' ')}: document each symbol with JSDoc and export every type a public signature names`);
+  assert.ok(r.status === 0 || /private-type-ref/.test(text), `deno doc --lint failed to run:\n${text.slice(0, 2000)}`);
+});
+
 t.run();

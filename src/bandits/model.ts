@@ -9,34 +9,49 @@ import { ConfigError } from '../errors.ts';
 
 /** A numeric coefficient: `coefficient · value`, or `missingValueCoefficient` when the value is not a finite number. */
 export interface NumericCoefficient {
+  /** Attribute the term reads. */
   readonly attributeKey: string;
+  /** Multiplies the attribute's value. */
   readonly coefficient: number;
+  /** Used instead when the value is not a finite number. */
   readonly missingValueCoefficient: number;
 }
 
 /** A categorical coefficient: `valueCoefficients[String(value)]`, or `missingValueCoefficient`. */
 export interface CategoricalCoefficient {
+  /** Attribute the term reads. */
   readonly attributeKey: string;
   /** Own entries of the wire object only (so `"constructor"` is never a coefficient). */
   readonly valueCoefficients: ReadonlyMap<string, number>;
+  /** Added when the attribute is absent or its value has no coefficient. */
   readonly missingValueCoefficient: number;
 }
 
 /** The coefficients of one action. */
 export interface ActionCoefficients {
+  /** The action these coefficients score. */
   readonly actionKey: string;
+  /** Constant term of the action's score. */
   readonly intercept: number;
+  /** Terms on the subject's numeric attributes. */
   readonly subjectNumericCoefficients: readonly NumericCoefficient[];
+  /** Terms on the subject's categorical attributes. */
   readonly subjectCategoricalCoefficients: readonly CategoricalCoefficient[];
+  /** Terms on the action's numeric attributes. */
   readonly actionNumericCoefficients: readonly NumericCoefficient[];
+  /** Terms on the action's categorical attributes. */
   readonly actionCategoricalCoefficients: readonly CategoricalCoefficient[];
 }
 
 /** A bandit's model data. */
 export interface BanditModelData {
+  /** Exploration parameter of the inverse-gap weighting. */
   readonly gamma: number;
+  /** Score of an action with no coefficients. */
   readonly defaultActionScore: number;
+  /** Least probability any action gets, before normalisation. */
   readonly actionProbabilityFloor: number;
+  /** Coefficients by action key. */
   readonly coefficients: ReadonlyMap<string, ActionCoefficients>;
 }
 

@@ -23,12 +23,19 @@ export interface AssignmentDetails<T> {
 
 /** What {@link Assigner.evaluate} returns. */
 export interface EvaluateResult {
+  /** The flag's variation type; null when the flag is unknown or broken. */
   variationType: VariationType | null;
+  /** Eppo's flag evaluation code (`MATCH`, `FLAG_UNRECOGNIZED_OR_DISABLED`, …). */
   code: FlagEvaluationCode;
+  /** Eppo's flag evaluation description, in words. */
   description: string;
+  /** The assigned value (parsed for JSON flags); undefined when the default applies. */
   value: unknown;
+  /** Key of the assigned variation, or null. */
   variationKey: string | null;
+  /** Key of the matched allocation, or null. */
   allocationKey: string | null;
+  /** Whether the matched allocation logs exposures. */
   doLog: boolean;
 }
 

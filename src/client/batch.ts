@@ -8,6 +8,7 @@ import type { ClientState } from './state.ts';
 
 /** Batch options: `log` `'dedupe'` (default) sends exposure events as the getters do, `'none'` sends none. */
 export interface BatchOptions {
+  /** `'dedupe'` (default): exposure events as the getters send them; `'none'`: no events. */
   log?: 'dedupe' | 'none';
 }
 

@@ -107,7 +107,10 @@ export interface CompiledConfig {
   readonly createdAt: string;
   /** When this snapshot was made (ISO), Eppo's configFetchedAt. */
   readonly fetchedAt: string;
-  /** By config key, in config order. */
+  /**
+   * By config key, in config order. The compiled form is internal and may change between versions.
+   * @ignore
+   */
   readonly flags: ReadonlyMap<string, CompiledFlag | BrokenFlag>;
   /** The validated document, for export and relaying. */
   readonly wire: ConfigWire;

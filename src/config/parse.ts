@@ -11,7 +11,9 @@ export type ParsedFlag = { ok: true; flag: FlagWire } | { ok: false; error: stri
 
 /** The validated document: its envelope, and each flag parsed on its own. */
 export interface ParsedConfig {
+  /** The document's envelope (flags as received). */
   readonly wire: ConfigWire;
+  /** Each flag checked on its own, by config key. */
   readonly flags: ReadonlyMap<string, ParsedFlag>;
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import * as v from 'valibot';
-import { VARIATION_TYPES } from '../errors.ts';
+import { VARIATION_TYPES, type VariationType } from '../errors.ts';
 
 /**
  * A schema issue in our own words: what was expected (from the schema) and the JSON type received — never the
@@ -181,13 +181,106 @@ function isAllocationWire(a: unknown): boolean {
   return true;
 }
 
-export type FlagWire = v.InferOutput<typeof FlagSchema>;
-export type AllocationWire = FlagWire['allocations'][number];
-export type RuleWire = NonNullable<AllocationWire['rules']>[number];
-export type ConditionWire = RuleWire['conditions'][number];
-export type SplitWire = AllocationWire['splits'][number];
-export type ShardWire = SplitWire['shards'][number];
-export type ConfigWire = v.InferOutput<typeof ConfigSchema>;
+/** One shard range of a split: subjects whose shard is in `[start, end)`. */
+export interface RangeWire {
+  /** First shard in the range. */
+  start: number;
+  /** One past the last shard in the range. */
+  end: number;
+}
+/** A salted hash of the subject key and the shard ranges that select it. */
+export interface ShardWire {
+  /** Salt prepended to the subject key before hashing. */
+  salt: string;
+  /** Ranges of shards (out of the flag's `totalShards`) in this shard. */
+  ranges: RangeWire[];
+}
+/** A variation and the shards (all of which must hold) that assign it. */
+export interface SplitWire {
+  /** Key of the variation this split assigns. */
+  variationKey: string;
+  /** Shards the subject must fall in, every one. */
+  shards: ShardWire[];
+  /** Extra fields copied into the assignment event. */
+  extraLogging?: Record<string, string> | null;
+}
+/** One targeting condition; fields the SDK does not name are kept as received. */
+export interface ConditionWire {
+  /** Subject attribute the condition reads. */
+  attribute: string;
+  /** Operator name (`MATCHES`, `ONE_OF`, `GTE`, …). */
+  operator: string;
+  /** Comparand, as received. */
+  value: unknown;
+  /** Any other field, kept as received. */
+  [extra: string]: unknown;
+}
+/** A rule: all its conditions must hold. Fields the SDK does not name are kept as received. */
+export interface RuleWire {
+  /** Conditions, all of which must hold. */
+  conditions: ConditionWire[];
+  /** Any other field, kept as received. */
+  [extra: string]: unknown;
+}
+/** An allocation: rules, an active window and the splits among variations. */
+export interface AllocationWire {
+  /** Allocation key, reported in details and events. */
+  key: string;
+  /** Rules of which at least one must hold (none: every subject). */
+  rules?: RuleWire[] | null;
+  /** Start of the active window (ISO 8601). */
+  startAt?: string | null;
+  /** End of the active window (ISO 8601). */
+  endAt?: string | null;
+  /** Splits tried in order. */
+  splits: SplitWire[];
+  /** Whether assignments from this allocation are logged (default true). */
+  doLog?: boolean | null;
+}
+/** A variation: its key and value as received. */
+export interface VariationWire {
+  /** Variation key. */
+  key: string;
+  /** Value, as received (a string for JSON flags in obfuscated formats). */
+  value: unknown;
+}
+/** One flag as received (eppo-spec §1). */
+export interface FlagWire {
+  /** Flag key (the map's key wins). */
+  key?: string | null;
+  /** Disabled flags return the default. */
+  enabled?: boolean | null;
+  /** Type of the flag's values. */
+  variationType: VariationType;
+  /** Variations by key. */
+  variations: Record<string, VariationWire>;
+  /** Allocations tried in order. */
+  allocations: AllocationWire[];
+  /** Number of shards the subject hash is reduced to. */
+  totalShards: number;
+  /** Eppo's numeric id of the flag. */
+  entityId?: number | null;
+}
+/** The whole UFC document as received; flags and bandits are checked one by one later. */
+export interface ConfigWire {
+  /** When the config was published. */
+  createdAt?: string | null;
+  /** `SERVER`, `CLIENT` (obfuscated) or `PRECOMPUTED`. */
+  format?: string | null;
+  /** Environment the config belongs to. */
+  environment?: { name: string } | null;
+  /** Flags by key, each checked by FlagSchema on its own. */
+  flags: Record<string, unknown>;
+  /** Bandit references by key, as received. */
+  banditReferences?: Record<string, unknown> | null;
+  /** Bandit models by key, as received. */
+  bandits?: Record<string, unknown> | null;
+}
+
+// The interfaces above are the schemas' outputs, exactly (checked by the compiler both ways).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _sameAsSchemas: [Same<FlagWire, v.InferOutput<typeof FlagSchema>>, Same<ConfigWire, v.InferOutput<typeof ConfigSchema>>] = [true, true];
+void _sameAsSchemas;
 
 /** Formats whose keys and values are hashed or base64-encoded (eppo-spec §3). */
 export const OBFUSCATED_FORMATS: ReadonlySet<string> = new Set(['CLIENT', 'PRECOMPUTED']);

@@ -16,10 +16,13 @@ export type CommandResult = { ok: true; value: RespValue } | { ok: false; reason
 
 /** Options of {@link RespClient}. */
 export interface RespOptions {
+  /** Redis host; default 127.0.0.1. */
   host?: string;
+  /** Redis port; default 6379. */
   port?: number;
   /** Sent as AUTH (with `username` when given) after each connect. */
   password?: string;
+  /** ACL user name sent with the password. */
   username?: string;
   /** A command unanswered for this long resolves `{ ok: false, reason: 'timeout' }`. Default 50 ms. */
   timeoutMs?: number;

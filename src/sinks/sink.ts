@@ -203,10 +203,11 @@ export interface WebhookSinkOptions extends HttpSinkOptions {
 let sinkCount = 0;
 
 /** A sink posting batches over HTTP; each event gets a messageId unique to this process's sink. */
-abstract class HttpSink extends Sink {
+export abstract class HttpSink extends Sink {
   readonly #prefix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}${(sinkCount++).toString(36)}-`;
   #seq = 0;
 
+  /** A message id unique to this process's sink, for the collector's dedupe. */
   protected messageId(): string {
     return this.#prefix + (this.#seq++).toString(36);
   }
