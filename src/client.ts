@@ -28,11 +28,13 @@ import { type ClientEvent, ClientEmitter } from './client/emitter.ts';
 import { Sandbox } from './events/sandbox.ts';
 import { type AssignmentCache, InMemoryAssignmentCache, checkCache } from './events/assignment-cache.ts';
 import type { FlagEvaluationDetails } from './eval/details.ts';
+import { type ISyncStore, MemoryOverrideStore, OverridePayloadParser, Overrides, type OverridesPayload, type Variation } from './client/overrides.ts';
 
 export type { AssignmentDetails } from './client/assign.ts';
 export type { ClientOptions } from './client/options.ts';
 export type { BanditActionDetails, BanditActionResult } from './client/bandits.ts';
 export type { ClientEvent } from './client/emitter.ts';
+export type { ISyncStore, OverridesPayload, Variation } from './client/overrides.ts';
 
 /** What {@link SaltshardClient.getAssignmentDetail} returns (Eppo's `FlagEvaluation`). */
 export interface AssignmentDetail {
@@ -81,6 +83,20 @@ export interface ClientSync {
   status(): SyncStatus;
 }
 
+/** What a client made by `withOverrides` shares with its original (set only while it is constructed). */
+let forking: ForkParts | null = null;
+interface ForkParts {
+  state: ClientState;
+  events: EventSink;
+  assign: Assigner;
+  batch: BatchRunner;
+  bandits: BanditRunner;
+  emitter: ClientEmitter;
+  sandbox: Sandbox;
+  sync: ClientSync | null;
+  overrideParser: OverridePayloadParser;
+}
+
 /**
  * A feature-flag client. Getters never throw: any problem returns the default, with the reason in the details.
  */
@@ -92,6 +108,7 @@ export class SaltshardClient {
   readonly #bandits: BanditRunner;
   readonly #emitter: ClientEmitter;
   readonly #sandbox: Sandbox;
+  readonly #overrideParser: OverridePayloadParser;
   #sync: ClientSync | null = null;
 
   /**
@@ -100,6 +117,21 @@ export class SaltshardClient {
    * @example const client = new SaltshardClient({ assignmentLogger });
    */
   constructor(options: ClientOptions = {}) {
+    if (forking !== null) {
+      // withOverrides(): everything shared but the assigner, which holds the overrides.
+      const p = forking;
+      forking = null;
+      this.#state = p.state;
+      this.#events = p.events;
+      this.#assign = p.assign;
+      this.#batch = p.batch;
+      this.#bandits = p.bandits;
+      this.#emitter = p.emitter;
+      this.#sandbox = p.sandbox;
+      this.#sync = p.sync;
+      this.#overrideParser = p.overrideParser;
+      return;
+    }
     checkOptions(options);
     // Every user callback goes through one sandbox (src/events/sandbox.ts); its logger never throws.
     this.#sandbox = new Sandbox(sdkLogger(options.logger));
@@ -110,6 +142,7 @@ export class SaltshardClient {
     this.#batch = new BatchRunner(this.#state, this.#assign);
     this.#bandits = new BanditRunner(this.#state, this.#assign, options.banditLogger, dedupeCapacity(options.assignmentCacheSize));
     this.#emitter = new ClientEmitter(this.#sandbox);
+    this.#overrideParser = new OverridePayloadParser(this.#state.now);
   }
 
   /** Which shard backend is active: `wasm`, or `js` when WebAssembly is unavailable or was turned off. */
@@ -245,6 +278,57 @@ export class SaltshardClient {
     this.#assign.graceful = graceful !== false;
   }
 
+  /**
+   * Eppo's override store: for a flag key it holds, every getter returns the stored variation's value, before and
+   * whatever the config says (flags it does not have included). Details: MATCH "Flag override applied", allocation
+   * `override-<variationKey>`; no exposure is logged. A store whose `get` throws is ignored for that call.
+   * @param store Eppo's `ISyncStore<Variation>`: `get(flagKey)` → `{ key, value }` or null, and `entries()`.
+   * @throws {TypeError} when `store` has no `get` method.
+   */
+  setOverrideStore(store: ISyncStore<Variation>): void {
+    this.#assign.overrides = new Overrides(store, this.#sandbox);
+  }
+
+  /** Remove the override store: the config decides again. */
+  unsetOverrideStore(): void {
+    this.#assign.overrides = null;
+  }
+
+  /** @internal The override store in force, or null (for `saltshard/testing`'s forced values, which layer on it). */
+  getOverrideStore(): ISyncStore<Variation> | null {
+    return this.#assign.overrides?.store ?? null;
+  }
+
+  /** Eppo's `getOverrideVariationKeys`: flag key → overriding variation key, for every override in force. */
+  getOverrideVariationKeys(): Record<string, string> {
+    return this.#assign.overrides?.variationKeys() ?? {};
+  }
+
+  /**
+   * Eppo's `withOverrides`: a client with these overrides that shares everything else with this one (config,
+   * polling, loggers, caches, listeners), for per-request overrides in a shared server. No overrides (undefined or
+   * `{}`): this client itself.
+   */
+  withOverrides(overrides: OverridesPayload | undefined): SaltshardClient {
+    if (!overrides || Object.keys(overrides).length === 0) return this;
+    const store = new Overrides(new MemoryOverrideStore(overrides), this.#sandbox);
+    forking = {
+      state: this.#state, events: this.#events, assign: this.#assign.fork(store), batch: this.#batch, bandits: this.#bandits,
+      emitter: this.#emitter, sandbox: this.#sandbox, sync: this.#sync, overrideParser: this.#overrideParser,
+    };
+    return new SaltshardClient();
+  }
+
+  /**
+   * Eppo's `parseOverrides`: the `x-eppo-overrides` header sent by Eppo's browser extension, checked as Eppo does
+   * (`{ browserExtensionKey, overrides }`) and its key validated with Eppo's endpoint (eppo.cloud; a valid key is
+   * remembered for 5 hours). Resolves to the overrides for {@link withOverrides}, or undefined for an empty payload.
+   * @throws {Error} "Unable to parse overridePayload: …" or "Unable to authorize key: …".
+   */
+  parseOverrides(payload: string | undefined): Promise<OverridesPayload | undefined> {
+    return this.#overrideParser.parse(payload);
+  }
+
   /** Log every exposure (Eppo's `disableAssignmentCache`). */
   disableAssignmentCache(): void {
     this.#events.setCache(0);
@@ -372,6 +456,14 @@ export class SaltshardClient {
     if (typeof subjectKey !== 'string' || subjectKey === '') throw new Error('Invalid argument: subjectKey cannot be blank');
     if (typeof flagKey !== 'string' || flagKey === '') throw new Error('Invalid argument: flagKey cannot be blank');
     const o = this.#assign.outcome(flagKey, subjectKey, subjectAttributes, expectedVariationType ?? null);
+    if (o.override !== undefined) {
+      // Eppo's override result: the stored variation, no format, no entity, no event.
+      const v = o.override.variation;
+      return {
+        flagKey, subjectKey, variation: v as AssignmentDetail['variation'], subjectAttributes, flagEvaluationDetails: o.override.details,
+        doLog: false, format: '', allocationKey: `override-${v.key}`, extraLogging: {}, entityId: null,
+      };
+    }
     const e = o.evaluation;
     const matched = e !== null && e.allocation !== null && e.variation !== null;
     return {
@@ -484,7 +576,7 @@ export class SaltshardClient {
    * @example client.getBanditAction('banner_bandit_flag', 'alice', { age: 25 }, ['nike', 'adidas'], 'default');
    */
   getBanditAction(flagKey: string, subjectKey: string, subjectAttributes: BanditSubjectAttributes | null | undefined, actions: BanditActions | null | undefined, defaultValue: string): BanditActionResult {
-    const { variation, action } = this.#bandits.actionDetails(flagKey, subjectKey, subjectAttributes, actions, defaultValue);
+    const { variation, action } = this.#bandits.actionDetails(flagKey, subjectKey, subjectAttributes, actions, defaultValue, this.#assign);
     return { variation, action };
   }
 
@@ -493,7 +585,7 @@ export class SaltshardClient {
    * a failure of the bandit part keeps the variation and reports BANDIT_ERROR. Never throws.
    */
   getBanditActionDetails(flagKey: string, subjectKey: string, subjectAttributes: BanditSubjectAttributes | null | undefined, actions: BanditActions | null | undefined, defaultValue: string): BanditActionDetails {
-    return this.#bandits.actionDetails(flagKey, subjectKey, subjectAttributes, actions, defaultValue);
+    return this.#bandits.actionDetails(flagKey, subjectKey, subjectAttributes, actions, defaultValue, this.#assign);
   }
 
   /**

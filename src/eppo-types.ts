@@ -30,5 +30,7 @@ export type IContainerExperiment<T> = ContainerExperiment<T>;
 export type FlagEvaluation = AssignmentDetail;
 /** Eppo's `AttributeType`: one attribute's value. */
 export type AttributeType = string | number | boolean | null | undefined;
+/** Eppo's `ISyncStore<T>` (what `setOverrideStore` takes) and `Variation` (what it holds). */
+export type { ISyncStore, Variation } from './client/overrides.ts';
 /** Eppo's `ILogger`-like application logger. */
 export type ILogger = Logger;

@@ -11,6 +11,8 @@ export type { AssignmentDetail, AssignmentDetails, ClientOptions, ContainerExper
 export { InMemoryAssignmentCache, assignmentCacheKeyToString, assignmentCacheValueToString } from './events/assignment-cache.ts';
 export type { AssignmentCache, AssignmentCacheEntry, AssignmentCacheKey, AssignmentCacheValue, AsyncMap, BanditCacheValue, VariationCacheValue } from './events/assignment-cache.ts';
 export * from './eppo-types.ts';
+export { MemoryOverrideStore } from './client/overrides.ts';
+export type { OverridesPayload } from './client/overrides.ts';
 export { compileConfig } from './config/compile.ts';
 export type { CompiledConfig, CompileOptions } from './config/compile.ts';
 export type { ParsedConfig, ParsedFlag } from './config/parse.ts';

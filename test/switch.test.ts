@@ -22,18 +22,42 @@ function comparable(output: ProgramOutput): unknown {
   return { lines: output.lines, events };
 }
 
+const VALIDATE_KEY_URL = 'https://eppo.cloud/api/flag-overrides/v1/validate-key';
+
+/**
+ * Eppo's key validation endpoint for `parseOverrides`, answered locally: `good-key` is valid, any other key gets a
+ * 401. Every other request goes to the real fetch. Returns the keys asked about and a restore function.
+ */
+function fakeKeyValidation(): { keys: string[]; restore: () => void } {
+  const realFetch = globalThis.fetch;
+  const keys: string[] = [];
+  globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (url !== VALIDATE_KEY_URL) return realFetch(input, init);
+    assert.is(init?.method, 'POST');
+    const { key } = JSON.parse(String(init?.body)) as { key: string };
+    keys.push(key);
+    return key === 'good-key' ? new Response('{}', { status: 200 }) : new Response('{}', { status: 401, statusText: 'Unauthorized' });
+  }) as typeof fetch;
+  return { keys, restore: () => void (globalThis.fetch = realFetch) };
+}
+
 test('a program written for @eppo/node-server-sdk gives identical output on saltshard with only the import changed', async () => {
   const fake = await startFakeEppo(configText(1));
   const quiet = { error: console.error, warn: console.warn };
+  const validation = fakeKeyValidation();
   try {
     // Eppo prints its own diagnostics for the blank-subject and type-mismatch calls; they are not output.
     console.error = () => {};
     console.warn = () => {};
     const theirs = comparable(await program(eppo as unknown as Parameters<typeof program>[0], fake.baseUrl));
+    const theirKeys = validation.keys.splice(0);
     fake.setConfig(configText(1));
     const ours = comparable(await program(saltshard, fake.baseUrl));
     console.error = quiet.error;
     console.warn = quiet.warn;
+    assert.equal(validation.keys, theirKeys, 'the same key validations (a valid key is cached)');
+    assert.equal(theirKeys, ['good-key', 'bad-key']);
     const a = theirs as { lines: unknown[]; events: unknown[] };
     const b = ours as { lines: unknown[]; events: unknown[] };
     const differing = a.lines.map((line, i) => [line, b.lines[i]]).filter(([x, y]) => JSON.stringify(x) !== JSON.stringify(y));
@@ -44,6 +68,7 @@ test('a program written for @eppo/node-server-sdk gives identical output on salt
   } finally {
     console.error = quiet.error;
     console.warn = quiet.warn;
+    validation.restore();
     await fake.close();
   }
 });

@@ -10,6 +10,7 @@ import { type FlagEvaluationDetails, evaluationDetails, noneDetails } from '../e
 import type { AssignmentEvent, EventSink } from '../events/logger.ts';
 import { SDK_NAME, SDK_VERSION } from '../version.ts';
 import type { ClientState } from './state.ts';
+import { type OverrideMatch, type Overrides, overrideTypeMismatch, overrideValue } from './overrides.ts';
 
 /** What a `...Details` getter returns (Eppo's `IAssignmentDetails`). */
 export interface AssignmentDetails<T> {
@@ -46,6 +47,8 @@ export interface Outcome {
   code: FlagEvaluationCode;
   description: string;
   evaluation: Evaluation | null;
+  /** Set when an override store decided the outcome (code MATCH, no evaluation). */
+  override?: OverrideMatch;
 }
 
 const EMPTY: Attributes = Object.freeze({});
@@ -56,10 +59,20 @@ export class Assigner {
   readonly #events: EventSink;
   /** Eppo's graceful failure mode: false makes assignment errors throw from the getters. */
   graceful = true;
+  /** Eppo's override store, consulted before the config; null (the usual case) costs one check per evaluation. */
+  overrides: Overrides | null = null;
 
   constructor(state: ClientState, events: EventSink) {
     this.#state = state;
     this.#events = events;
+  }
+
+  /** An assigner sharing this one's state and events, with its own overrides (for `withOverrides`). */
+  fork(overrides: Overrides | null): Assigner {
+    const copy = new Assigner(this.#state, this.#events);
+    copy.graceful = this.graceful;
+    copy.overrides = overrides;
+    return copy;
   }
 
   /** A getter's answer: the value or `defaultValue`, with the details when `withDetails`. Never throws. */
@@ -82,6 +95,9 @@ export class Assigner {
     if (o.code === 'MATCH' && e?.variation) {
       // A JSON "null" is a MATCH that still returns the default, as Eppo's `objectValue ?? default`.
       variation = typedValue(o.flag as CompiledFlag, e.variation.value) ?? defaultValue;
+    } else if (o.override !== undefined) {
+      o = this.#overridden(o, o.override, flagKey, type);
+      variation = o.code === 'MATCH' ? (o.override?.value ?? defaultValue) : defaultValue;
     } else if (!this.graceful && o.code === 'ASSIGNMENT_ERROR') {
       throw new Error(o.description.replace(/^Assignment Error: /, ''));
     }
@@ -89,9 +105,27 @@ export class Assigner {
     return { result: { variation, action: null, evaluationDetails: withDetails ? details(o) : (undefined as unknown as FlagEvaluationDetails) }, outcome: o };
   }
 
+  /** An override's typed value (in `override.value`), or TYPE_MISMATCH; an unparsable JSON text gives the default, as Eppo. */
+  #overridden(o: Outcome, m: OverrideMatch, flagKey: string, type: VariationType): Outcome {
+    let value: unknown;
+    try {
+      value = overrideValue(m.variation.value, type);
+    } catch (err) {
+      if (!this.graceful) throw err;
+      this.#state.logger.error(`Error getting assignment: ${(err as Error)?.message}`);
+      value = null;
+    }
+    if (value === undefined) return { ...o, code: 'TYPE_MISMATCH', override: { ...m, details: overrideTypeMismatch(m, flagKey, type) } };
+    return { ...o, override: { ...m, value } };
+  }
+
   /** Any flag whatever its type, without logging (see SaltshardClient.evaluate). */
   evaluate(flagKey: string, subjectKey: string, subjectAttributes?: Attributes | null): EvaluateResult {
     const o = this.outcome(flagKey, subjectKey, subjectAttributes, null);
+    if (o.override !== undefined) {
+      const v = o.override.variation;
+      return { variationType: null, code: 'MATCH', description: o.description, value: v.value, variationKey: v.key, allocationKey: `override-${v.key}`, doLog: false };
+    }
     const e = o.evaluation;
     const matched = o.code === 'MATCH' && e !== null && e.variation !== null;
     return {
@@ -110,6 +144,11 @@ export class Assigner {
     const argError = checkArguments(flagKey, subjectKey, attributes);
     if (argError !== null) return { config: null, flag: null, code: 'ASSIGNMENT_ERROR', description: `Assignment Error: Invalid argument: ${argError}`, evaluation: null };
     const state = this.#state;
+    if (this.overrides !== null) {
+      // Eppo consults the override store before the config: no type check, no enabled check, no event.
+      const override = this.overrides.match(state, flagKey as string);
+      if (override !== null) return { config: state.config, flag: null, code: 'MATCH', description: 'Flag override applied', evaluation: null, override };
+    }
     const config = state.config;
     const key = flagKey as string;
     let entry: CompiledFlag | BrokenFlag | undefined;
@@ -177,6 +216,7 @@ export class Assigner {
 
 /** The details of an outcome. */
 export function details(o: Outcome): FlagEvaluationDetails {
+  if (o.override !== undefined) return o.override.details;
   if (o.evaluation && o.config && o.flag) return evaluationDetails(o.config, o.flag, o.evaluation);
   return noneDetails(o.config, o.code, o.description, o.flag?.allocations);
 }

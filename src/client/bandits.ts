@@ -71,14 +71,14 @@ export class BanditRunner {
   }
 
   /** See {@link SaltshardClient.getBanditActionDetails}. Never throws. */
-  actionDetails(flagKey: string, subjectKey: string, subjectAttributes: BanditSubjectAttributes | null | undefined, actions: BanditActions | null | undefined, defaultValue: string): BanditActionDetails {
+  actionDetails(flagKey: string, subjectKey: string, subjectAttributes: BanditSubjectAttributes | null | undefined, actions: BanditActions | null | undefined, defaultValue: string, assigner: Assigner = this.#assigner): BanditActionDetails {
     const state = this.#state;
     const config = state.config;
     let variation = defaultValue;
     let action: string | null = null;
     let details = noneDetails(config, 'ASSIGNMENT_ERROR', 'Unexpected error getting assigned variation for bandit action');
     try {
-      const assigned = this.#assigner.value(flagKey, subjectKey, toFlatAttributes(subjectAttributes), defaultValue, 'STRING', true) as AssignmentDetails<string>;
+      const assigned = assigner.value(flagKey, subjectKey, toFlatAttributes(subjectAttributes), defaultValue, 'STRING', true) as AssignmentDetails<string>;
       variation = assigned.variation;
       details = assigned.evaluationDetails;
       // As Eppo: looked up by the value served, even when that is the default.
