@@ -29,12 +29,14 @@ import { Sandbox } from './events/sandbox.ts';
 import { type AssignmentCache, InMemoryAssignmentCache, checkCache } from './events/assignment-cache.ts';
 import type { FlagEvaluationDetails } from './eval/details.ts';
 import { type ISyncStore, MemoryOverrideStore, OverridePayloadParser, Overrides, type OverridesPayload, type Variation } from './client/overrides.ts';
+import { type ClientMetrics, sinkStats } from './client/metrics.ts';
 
 export type { AssignmentDetails } from './client/assign.ts';
 export type { ClientOptions } from './client/options.ts';
 export type { BanditActionDetails, BanditActionResult } from './client/bandits.ts';
 export type { ClientEvent } from './client/emitter.ts';
 export type { ISyncStore, OverridesPayload, Variation } from './client/overrides.ts';
+export type { ClientMetrics } from './client/metrics.ts';
 
 /** What {@link SaltshardClient.getAssignmentDetail} returns (Eppo's `FlagEvaluation`). */
 export interface AssignmentDetail {
@@ -137,7 +139,7 @@ export class SaltshardClient {
     this.#sandbox = new Sandbox(sdkLogger(options.logger));
     const logger = this.#sandbox.logger;
     this.#state = new ClientState(logger, options.now ?? Date.now, options.kernel === 'js' ? createJsKernel() : getKernel());
-    this.#events = new EventSink({ logger, assignmentLogger: options.assignmentLogger, assignmentCacheSize: options.assignmentCacheSize });
+    this.#events = new EventSink({ logger, assignmentLogger: options.assignmentLogger, assignmentCacheSize: options.assignmentCacheSize, counters: this.#state.counters });
     this.#assign = new Assigner(this.#state, this.#events);
     this.#batch = new BatchRunner(this.#state, this.#assign);
     this.#bandits = new BanditRunner(this.#state, this.#assign, options.banditLogger, dedupeCapacity(options.assignmentCacheSize));
@@ -185,6 +187,31 @@ export class SaltshardClient {
   /** Counters of the live source (requests, failures, last status, config source), or null for offline clients. */
   syncStatus(): SyncStatus | null {
     return this.#sync?.status() ?? null;
+  }
+
+  /**
+   * Per-process counters for operators, as a plain object: evaluations, defaults and errors served, batch cells,
+   * exposures (logged, deduped, dropped, failed, pending), the sink's queue when the assignment logger is a
+   * saltshard sink, `track()` delivery, the config's age and the poll failures. Counting costs the getters one
+   * integer increment. `saltshard serve` exposes the same on `/metrics`.
+   */
+  metrics(): ClientMetrics {
+    const c = this.#state.counters;
+    const config = this.#state.config;
+    const sync = this.#sync?.status() ?? null;
+    const loadedAt = config === null ? Number.NaN : Date.parse(config.fetchedAt);
+    const confirmedAt = Math.max(sync?.lastSuccessAt ?? 0, loadedAt);
+    return {
+      evaluations: c.evaluations,
+      defaults: c.defaults,
+      errors: c.errors,
+      batchEvaluations: c.batchEvaluations,
+      exposures: { logged: c.exposuresLogged, deduped: c.exposuresDeduped, dropped: c.exposuresDropped, failed: c.exposuresFailed, pending: this.#events.queued },
+      sink: sinkStats(this.#events.assignmentLogger),
+      tracking: null,
+      config: { loaded: config !== null, flags: config?.flags.size ?? 0, ageSeconds: config === null ? null : Math.max(0, (Date.now() - confirmedAt) / 1000), source: sync?.source ?? (config === null ? 'none' : 'offline') },
+      polling: sync === null ? null : { requests: sync.requests, failures: sync.failures, consecutiveFailures: sync.consecutiveFailures, lastStatus: sync.lastStatus },
+    };
   }
 
   /** Stop polling. The client keeps serving the config it has. */

@@ -11,6 +11,7 @@ import type { AssignmentEvent, EventSink } from '../events/logger.ts';
 import { SDK_NAME, SDK_VERSION } from '../version.ts';
 import type { ClientState } from './state.ts';
 import { type OverrideMatch, type Overrides, overrideTypeMismatch, overrideValue } from './overrides.ts';
+import type { Counters } from './metrics.ts';
 
 /** What a `...Details` getter returns (Eppo's `IAssignmentDetails`). */
 export interface AssignmentDetails<T> {
@@ -57,6 +58,7 @@ const EMPTY: Attributes = Object.freeze({});
 export class Assigner {
   readonly #state: ClientState;
   readonly #events: EventSink;
+  readonly #counters: Counters;
   /** Eppo's graceful failure mode: false makes assignment errors throw from the getters. */
   graceful = true;
   /** Eppo's override store, consulted before the config; null (the usual case) costs one check per evaluation. */
@@ -65,6 +67,7 @@ export class Assigner {
   constructor(state: ClientState, events: EventSink) {
     this.#state = state;
     this.#events = events;
+    this.#counters = state.counters;
   }
 
   /** An assigner sharing this one's state and events, with its own overrides (for `withOverrides`). */
@@ -98,8 +101,13 @@ export class Assigner {
     } else if (o.override !== undefined) {
       o = this.#overridden(o, o.override, flagKey, type);
       variation = o.code === 'MATCH' ? (o.override?.value ?? defaultValue) : defaultValue;
-    } else if (!this.graceful && o.code === 'ASSIGNMENT_ERROR') {
-      throw new Error(o.description.replace(/^Assignment Error: /, ''));
+      if (o.code !== 'MATCH') this.#counters.defaults++;
+    } else {
+      this.#counters.defaults++;
+      if (o.code === 'ASSIGNMENT_ERROR') {
+        this.#counters.errors++;
+        if (!this.graceful) throw new Error(o.description.replace(/^Assignment Error: /, ''));
+      }
     }
     if (e?.doLog && o.config && o.flag) this.log(flagKey, subjectKey, attributes ?? EMPTY, o.config, o.flag, e);
     return { result: { variation, action: null, evaluationDetails: withDetails ? details(o) : (undefined as unknown as FlagEvaluationDetails) }, outcome: o };
@@ -141,6 +149,7 @@ export class Assigner {
 
   /** Evaluate without logging; `type` null skips the type check. */
   outcome(flagKey: unknown, subjectKey: unknown, attributes: unknown, type: VariationType | null): Outcome {
+    this.#counters.evaluations++;
     const argError = checkArguments(flagKey, subjectKey, attributes);
     if (argError !== null) return { config: null, flag: null, code: 'ASSIGNMENT_ERROR', description: `Assignment Error: Invalid argument: ${argError}`, evaluation: null };
     const state = this.#state;

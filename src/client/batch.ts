@@ -24,14 +24,19 @@ export class BatchRunner {
 
   many(subjects: readonly BatchSubject[], flagKeys: readonly string[] | undefined, options: BatchOptions): BatchResult {
     if (!Array.isArray(subjects)) throw new TypeError('assignMany() needs an array of { subjectKey, subjectAttributes }');
-    return evaluateBatch(subjects, this.#flags(flagKeys, 'assignMany'), this.#context(options));
+    return this.#counted(evaluateBatch(subjects, this.#flags(flagKeys, 'assignMany'), this.#context(options)));
   }
 
   columns(subjects: ColumnarSubjects, flagKeys: readonly string[] | undefined, options: BatchOptions): BatchResult {
     if (typeof subjects !== 'object' || subjects === null || typeof subjects.keys !== 'object' || subjects.keys === null) {
       throw new TypeError('assignColumns() needs { keys, columns }');
     }
-    return evaluateColumns(subjects, this.#flags(flagKeys, 'assignColumns'), this.#context(options));
+    return this.#counted(evaluateColumns(subjects, this.#flags(flagKeys, 'assignColumns'), this.#context(options)));
+  }
+
+  #counted(result: BatchResult): BatchResult {
+    this.#state.counters.batchEvaluations += result.size * result.flagKeys.length;
+    return result;
   }
 
   #flags(flagKeys: readonly string[] | undefined, method: string): readonly string[] {

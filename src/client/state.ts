@@ -7,6 +7,7 @@ import type { BrokenFlag, CompiledConfig, CompiledFlag } from '../config/compile
 import { md5Hex } from '../config/encoding.ts';
 import type { Logger } from '../events/logger.ts';
 import type { ShardKernel } from '../wasm/kernel.ts';
+import { Counters } from './metrics.ts';
 
 /** Mutable shared state of one client; only the facade replaces `config`. */
 export class ClientState {
@@ -14,6 +15,8 @@ export class ClientState {
   readonly logger: Logger;
   readonly now: () => number;
   readonly kernel: ShardKernel;
+  /** Per-process counters (client.metrics()). */
+  readonly counters = new Counters();
   readonly #hashedKeys = new Map<string, string>();
 
   constructor(logger: Logger, now: () => number, kernel: ShardKernel) {

@@ -123,13 +123,13 @@ export class InMemoryAssignmentCache implements AssignmentCache {
 /**
  * Ask a user cache whether `entry` was logged; `deliver` runs when it was not (at once for a synchronous cache,
  * when the promise settles for an asynchronous one) and returns whether delivery succeeded, in which case the
- * entry is stored. Nothing thrown or rejected by the cache escapes.
+ * entry is stored; `onSeen` runs when the cache had it. Nothing thrown or rejected by the cache escapes.
  */
-export function throughCustomCache(cache: AssignmentCache, entry: AssignmentCacheEntry, logger: Logger, deliver: () => boolean): void {
+export function throughCustomCache(cache: AssignmentCache, entry: AssignmentCacheEntry, logger: Logger, deliver: () => boolean, onSeen?: () => void): void {
   let seen: unknown = false;
   const asked = callSandboxed(() => (seen = cache.has(entry)), logger, 'Custom assignment cache has()', () => {});
   const after = (wasLogged: unknown): void => {
-    if (wasLogged === true) return;
+    if (wasLogged === true) return onSeen?.();
     if (deliver()) callSandboxed(() => cache.set(entry), logger, 'Custom assignment cache set()', () => {});
   };
   if (!asked) return after(false);

@@ -6,6 +6,7 @@
 import type { FlagEvaluationDetails } from '../eval/details.ts';
 import { callSandboxed, safeLogger } from './sandbox.ts';
 import { type AssignmentCache, throughCustomCache } from './assignment-cache.ts';
+import { Counters } from '../client/metrics.ts';
 
 /** The exposure event a logger receives; `extraLogging` entries of the split are spread at the top level first. */
 export interface AssignmentEvent {
@@ -195,6 +196,8 @@ export interface EventSinkOptions {
   assignmentLogger?: AssignmentLogger | null;
   /** Dedupe capacity; 0 or false turns dedupe off. Default 50 000, as Eppo's node SDK. */
   assignmentCacheSize?: number | false;
+  /** Where exposures logged, deduped, dropped and failed are counted (client.metrics()). */
+  counters?: Counters;
 }
 
 /** Delivers events once per new (subject, flag) → (allocation, variation), sandboxing the user's logger. */
@@ -206,9 +209,11 @@ export class EventSink {
   #custom: AssignmentCache | null = null;
   readonly #queue: AssignmentEvent[] = [];
   #warnedQueueFull = false;
+  readonly #counters: Counters;
 
   constructor(options: EventSinkOptions) {
     this.#logger = safeLogger(options.logger);
+    this.#counters = options.counters ?? new Counters();
     this.#assignmentLogger = options.assignmentLogger ?? null;
     const size = options.assignmentCacheSize;
     this.#cache = new DedupeCache(dedupeCapacity(size));
@@ -221,16 +226,16 @@ export class EventSink {
    */
   wants(flagKey: string, subjectKey: string, value: string): boolean {
     // A user's cache (useCustomAssignmentCache) decides in send(); the built-in one here.
-    const deduped = this.#custom === null;
-    // Nobody to receive it: no dedupe bookkeeping either.
-    if (this.#assignmentLogger === null && this.#queue.length >= MAX_QUEUED_EVENTS) {
-      if (!this.#warnedQueueFull && !(deduped && this.#cache.has(flagKey, subjectKey, value))) {
-        this.#logger.warn(`No assignment logger set; dropping events beyond ${MAX_QUEUED_EVENTS}`);
-        this.#warnedQueueFull = true;
-      }
+    if (this.#custom === null && this.#cache.has(flagKey, subjectKey, value)) {
+      this.#counters.exposuresDeduped++;
       return false;
     }
-    return !(deduped && this.#cache.has(flagKey, subjectKey, value));
+    // Nobody to receive it: no dedupe bookkeeping either.
+    if (this.#assignmentLogger === null && this.#queue.length >= MAX_QUEUED_EVENTS) {
+      this.#dropped();
+      return false;
+    }
+    return true;
   }
 
   /** Deliver (or queue) an event that {@link wants} accepted, and remember the assignment as logged. */
@@ -255,6 +260,11 @@ export class EventSink {
     for (const event of queued) this.#call(assignmentLogger, event, null, '', '');
   }
 
+  /** The assignment logger in force, or null. */
+  get assignmentLogger(): AssignmentLogger | null {
+    return this.#assignmentLogger;
+  }
+
   /**
    * Choose the dedupe: a capacity for the built-in cache (0: none, Infinity: never evicts), or a user's
    * {@link AssignmentCache} (sync or async). Entries of the previous cache are dropped.
@@ -273,10 +283,13 @@ export class EventSink {
     throughCustomCache(cache, entry, this.#logger, () => {
       const target = this.#assignmentLogger;
       if (target !== null) return this.#call(target, event, null, '', '');
-      if (this.#queue.length >= MAX_QUEUED_EVENTS) return false;
+      if (this.#queue.length >= MAX_QUEUED_EVENTS) {
+        this.#dropped();
+        return false;
+      }
       this.#queue.push(event);
       return true;
-    });
+    }, () => this.#counters.exposuresDeduped++);
   }
 
   /** Number of events waiting for a logger. */
@@ -286,9 +299,24 @@ export class EventSink {
 
   /** Call the logger; a rejection later forgets the pair (when `flagKey` is given) so it is logged again. */
   #call(target: AssignmentLogger, event: AssignmentEvent, flagKey: string | null, subjectKey: string, value: string): boolean {
-    return callSandboxed(() => target.logAssignment(event), this.#logger, 'Assignment logger', () => {
+    const counters = this.#counters;
+    const ok = callSandboxed(() => target.logAssignment(event), this.#logger, 'Assignment logger', () => {
+      // A rejection: counted as failed (its call was counted as logged when it returned).
+      counters.exposuresLogged--;
+      counters.exposuresFailed++;
       if (flagKey !== null) this.#cache.forget(flagKey, subjectKey, value);
     });
+    if (ok) counters.exposuresLogged++;
+    else counters.exposuresFailed++;
+    return ok;
+  }
+
+  #dropped(): void {
+    this.#counters.exposuresDropped++;
+    if (!this.#warnedQueueFull) {
+      this.#logger.warn(`No assignment logger set; dropping events beyond ${MAX_QUEUED_EVENTS}`);
+      this.#warnedQueueFull = true;
+    }
   }
 }
 

@@ -26,7 +26,7 @@ import { safeLogger } from '../events/sandbox.ts';
 import type { SyncStatus } from '../live/sync.ts';
 import { classifyOutcome, flatten, outcomeMetadata } from '../outcome.ts';
 import { SDK_VERSION } from '../version.ts';
-import { Metrics } from './metrics.ts';
+import { Metrics, clientSamples } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { ConfigFeed, registerPushRoutes } from './push.ts';
 
@@ -261,7 +261,7 @@ export function createApp(options: AppOptions): ServerApp {
     return c.json({ status: 'ready', flags: config?.flags.size ?? 0, environment: config?.environmentName ?? '' });
   });
 
-  app.get('/metrics', (c) => c.body(metrics.render([...configGauges(client, now, readiness().ready, 3 * pollingIntervalMs), ...feedGauges(feed)]), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  app.get('/metrics', (c) => c.body(metrics.render([...configGauges(client, now, readiness().ready, 3 * pollingIntervalMs), ...feedGauges(feed), ...clientSamples(client.metrics())]), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
 
   const openapi = JSON.stringify(openApiDocument(SDK_VERSION));
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'Content-Type': 'application/json; charset=utf-8' }));

@@ -4,6 +4,7 @@
  * time. Label values come from fixed sets (route templates, status codes, reasons), so cardinality is bounded.
  * @module
  */
+import type { ClientMetrics } from '../client/metrics.ts';
 
 /** Histogram buckets in seconds. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -14,10 +15,12 @@ interface Histogram {
   count: number;
 }
 
-/** A gauge computed when /metrics is scraped. */
+/** A gauge (or a counter kept elsewhere, e.g. by the client) read when /metrics is scraped. */
 export interface GaugeSample {
-  /** Metric name. */
+  /** Metric name (a counter's ends in `_total`). */
   name: string;
+  /** Exposition type; default gauge. */
+  type?: 'gauge' | 'counter';
   /** HELP text. */
   help: string;
   /** Current value. */
@@ -75,13 +78,43 @@ export class Metrics {
       if (!seen.has(g.name)) {
         seen.add(g.name);
         out.push(`# HELP ${g.name} ${g.help}`);
-        out.push(`# TYPE ${g.name} gauge`);
+        out.push(`# TYPE ${g.name} ${g.type ?? 'gauge'}`);
       }
       const labels = g.labels ? `{${Object.entries(g.labels).map(([k, v]) => `${k}="${esc(v)}"`).join(',')}}` : '';
       out.push(`${g.name}${labels} ${Number.isFinite(g.value) ? g.value : 'NaN'}`);
     }
     return `${out.join('\n')}\n`;
   }
+}
+
+/** The client's own counters (`client.metrics()`) as samples; config age and polls are rendered by the server already. */
+export function clientSamples(m: ClientMetrics): GaugeSample[] {
+  const counter = (name: string, help: string, value: number, labels?: Record<string, string>): GaugeSample => ({ name, help, value, labels, type: 'counter' });
+  const out: GaugeSample[] = [
+    counter('saltshard_client_evaluations_total', 'Single-flag evaluations by the client (getters, details, OFREP).', m.evaluations),
+    counter('saltshard_client_defaults_total', 'Getter calls that returned the default value (outcome other than MATCH).', m.defaults),
+    counter('saltshard_client_assignment_errors_total', 'Getter calls that ended in ASSIGNMENT_ERROR.', m.errors),
+    counter('saltshard_client_batch_evaluations_total', 'Subject x flag cells evaluated in batches.', m.batchEvaluations),
+  ];
+  const exposuresHelp = 'Exposure events by outcome: logged (handed to the logger), deduped, dropped (no logger, queue full), failed (the logger threw or rejected).';
+  for (const outcome of ['logged', 'deduped', 'dropped', 'failed'] as const) out.push(counter('saltshard_exposures_total', exposuresHelp, m.exposures[outcome], { outcome }));
+  out.push({ name: 'saltshard_exposures_pending', help: 'Exposure events waiting for an assignment logger to be set.', value: m.exposures.pending });
+  const sink = m.sink;
+  if (sink !== null) {
+    out.push(
+      { name: 'saltshard_sink_queue_depth', help: 'Events waiting in the exposure sink: memory, disk and in flight.', value: sink.queued },
+      { name: 'saltshard_sink_spilled', help: 'Events of the sink queue waiting on disk.', value: sink.spilled },
+      counter('saltshard_sink_delivered_total', 'Events the sink destination acknowledged.', sink.delivered),
+      counter('saltshard_sink_retries_total', 'Failed sink deliveries that were retried.', sink.retries),
+    );
+    for (const [reason, n] of Object.entries(sink.droppedBy)) out.push(counter('saltshard_sink_dropped_total', 'Events the sink gave up, by reason.', n, { reason }));
+  }
+  const t = m.tracking;
+  if (t !== null) {
+    for (const outcome of ['accepted', 'delivered', 'dropped'] as const) out.push(counter('saltshard_tracked_events_total', 'track() events by outcome.', t[outcome], { outcome }));
+    out.push({ name: 'saltshard_tracked_events_queued', help: 'track() events waiting for delivery.', value: t.queued });
+  }
+  return out;
 }
 
 function esc(value: string): string {
