@@ -15,7 +15,7 @@ import { type CompiledConfig, compileConfig } from '../config/compile.ts';
 import type { Logger } from '../events/logger.ts';
 import { type ChunkResult, type ColumnType, type InputFormat, type Layout, type OutputColumns, type OutputFormat, Processor, type RunSpec, type Task, outputFields } from './assign-core.ts';
 import { type CliIO, EXIT, describeError, parseCommand, usageError } from './common.ts';
-import { csvField, lastCsvBoundary, parseCsv } from './csv.ts';
+import { RecordChunker, csvField, parseCsv } from './csv.ts';
 
 /** Usage text of the command. */
 export const ASSIGN_USAGE = `  saltshard assign (--config FLAGS.json | --api-key KEY) --input FILE|- [--output FILE] [options]
@@ -446,44 +446,22 @@ const textEncoder = new TextEncoder();
 
 /** Cut a byte stream into chunks of at least CHUNK_BYTES that end at a record boundary (the last may not). */
 async function* byteChunks(input: AsyncIterable<Uint8Array | string>, csv: boolean, onRead: (n: number) => void): AsyncGenerator<Uint8Array> {
-  let pieces: Uint8Array[] = [];
-  let size = 0;
+  const chunker = new RecordChunker(csv, CHUNK_BYTES);
   for await (const c of input) {
     const piece = typeof c === 'string' ? textEncoder.encode(c) : c;
     onRead(piece.length);
-    pieces.push(piece);
-    size += piece.length;
-    if (size < CHUNK_BYTES) continue;
-    const data = concat(pieces, size);
-    const end = csv ? lastCsvBoundary(data) : data.lastIndexOf(10) + 1;
-    if (end <= 0) {
-      if (size > MAX_RECORD_BYTES) throw new RecordTooLong(`a record longer than ${MAX_RECORD_BYTES >> 20} MB (no line break${csv ? ' outside quotes' : ''}); is the input format right?`);
-      pieces = [data];
-      continue;
-    }
-    yield copy(data.subarray(0, end));
-    const rest = data.subarray(end);
-    pieces = rest.length ? [rest] : [];
-    size = rest.length;
+    const chunk = chunker.push(piece);
+    if (chunk !== null) yield chunk;
+    else if (chunker.pending > MAX_RECORD_BYTES) throw new RecordTooLong(`a record longer than ${MAX_RECORD_BYTES >> 20} MB (no line break${csv ? ' outside quotes' : ''}); is the input format right?`);
   }
-  if (size > 0) yield copy(concat(pieces, size));
+  const last = chunker.finish();
+  if (last !== null) yield last;
 }
 
 /** A copy with its own ArrayBuffer (Buffer#slice shares memory), so it can be transferred to a worker. */
 function copy(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length);
   out.set(bytes);
-  return out;
-}
-
-function concat(pieces: Uint8Array[], size: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 
