@@ -28,6 +28,7 @@ import { type ClientEvent, ClientEmitter } from './client/emitter.ts';
 import { Sandbox } from './events/sandbox.ts';
 import { type AssignmentCache, InMemoryAssignmentCache, checkCache } from './events/assignment-cache.ts';
 import type { FlagEvaluationDetails } from './eval/details.ts';
+import { type EvaluationHook, Hooks, checkHooks } from './client/hooks.ts';
 import { type ISyncStore, MemoryOverrideStore, OverridePayloadParser, Overrides, type OverridesPayload, type Variation } from './client/overrides.ts';
 import { type ClientMetrics, sinkStats } from './client/metrics.ts';
 
@@ -36,6 +37,7 @@ export type { ClientOptions } from './client/options.ts';
 export type { BanditActionDetails, BanditActionResult } from './client/bandits.ts';
 export type { ClientEvent } from './client/emitter.ts';
 export type { ISyncStore, OverridesPayload, Variation } from './client/overrides.ts';
+export type { EvaluationHook, HookContext, HookEvaluationDetails } from './client/hooks.ts';
 export type { ClientMetrics } from './client/metrics.ts';
 
 /** What {@link SaltshardClient.getAssignmentDetail} returns (Eppo's `FlagEvaluation`). */
@@ -354,6 +356,28 @@ export class SaltshardClient {
    */
   parseOverrides(payload: string | undefined): Promise<OverridesPayload | undefined> {
     return this.#overrideParser.parse(payload);
+  }
+
+  /**
+   * Add evaluation hooks (OpenFeature's shape: `before`, `after`, `error`, `finally`) run around every typed getter,
+   * details getter, bandit variation and OpenFeature resolution of this client. `before` may return attributes to
+   * add for that evaluation. Hooks run sandboxed: one that throws or rejects is reported to the logger and skipped.
+   * A `withOverrides` copy keeps the hooks registered when it was made.
+   * @throws {TypeError} when a hook has none of the four methods.
+   */
+  addHooks(...hooks: EvaluationHook[]): void {
+    const list = [...(this.#assign.hooks?.list ?? []), ...checkHooks(hooks)];
+    this.#assign.hooks = list.length > 0 ? new Hooks(list, this.#sandbox) : null;
+  }
+
+  /** The hooks registered, in order. */
+  getHooks(): readonly EvaluationHook[] {
+    return this.#assign.hooks?.list ?? [];
+  }
+
+  /** Remove every hook (getters are back to their cost without hooks). */
+  clearHooks(): void {
+    this.#assign.hooks = null;
   }
 
   /** Log every exposure (Eppo's `disableAssignmentCache`). */

@@ -13,6 +13,7 @@ export type { AssignmentCache, AssignmentCacheEntry, AssignmentCacheKey, Assignm
 export * from './eppo-types.ts';
 export { MemoryOverrideStore } from './client/overrides.ts';
 export type { OverridesPayload } from './client/overrides.ts';
+export type { EvaluationHook, HookContext, HookEvaluationDetails } from './client/hooks.ts';
 export { compileConfig } from './config/compile.ts';
 export type { CompiledConfig, CompileOptions } from './config/compile.ts';
 export type { ParsedConfig, ParsedFlag } from './config/parse.ts';

@@ -11,6 +11,7 @@ import type { AssignmentEvent, EventSink } from '../events/logger.ts';
 import { SDK_NAME, SDK_VERSION } from '../version.ts';
 import type { ClientState } from './state.ts';
 import { type OverrideMatch, type Overrides, overrideTypeMismatch, overrideValue } from './overrides.ts';
+import type { Hooks } from './hooks.ts';
 import type { Counters } from './metrics.ts';
 
 /** What a `...Details` getter returns (Eppo's `IAssignmentDetails`). */
@@ -63,6 +64,8 @@ export class Assigner {
   graceful = true;
   /** Eppo's override store, consulted before the config; null (the usual case) costs one check per evaluation. */
   overrides: Overrides | null = null;
+  /** Evaluation hooks; null (no hooks) costs one check per getter call. */
+  hooks: Hooks | null = null;
 
   constructor(state: ClientState, events: EventSink) {
     this.#state = state;
@@ -75,6 +78,7 @@ export class Assigner {
     const copy = new Assigner(this.#state, this.#events);
     copy.graceful = this.graceful;
     copy.overrides = overrides;
+    copy.hooks = this.hooks;
     return copy;
   }
 
@@ -85,6 +89,11 @@ export class Assigner {
 
   /** {@link value} plus the outcome it came from. */
   resolve(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, withDetails: boolean): { result: AssignmentDetails<unknown>; outcome: Outcome } {
+    if (this.hooks !== null) return this.hooks.around(flagKey, subjectKey, attributes, defaultValue, type, (a) => this.#resolve(flagKey, subjectKey, a, defaultValue, type, true));
+    return this.#resolve(flagKey, subjectKey, attributes, defaultValue, type, withDetails);
+  }
+
+  #resolve(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, withDetails: boolean): { result: AssignmentDetails<unknown>; outcome: Outcome } {
     let o: Outcome;
     try {
       o = this.outcome(flagKey, subjectKey, attributes, type);

@@ -1,0 +1,124 @@
+/**
+ * Evaluation hooks with OpenFeature's hook shape (`before`, `after`, `error`, `finally`) around every typed getter
+ * (values and details, bandit variations, the OpenFeature provider's resolutions). Each hook runs in the client's
+ * sandbox: a hook that throws or rejects is reported to the client's logger and skipped; it never changes what the
+ * getter returns, nor throws into the caller. A client without hooks pays one null check per getter call.
+ * @module
+ */
+import type { VariationType } from '../errors.ts';
+import type { FlagEvaluationDetails } from '../eval/details.ts';
+import type { Attributes } from '../eval/reference.ts';
+import type { Sandbox } from '../events/sandbox.ts';
+import type { AssignmentDetails, Outcome } from './assign.ts';
+
+/** What every stage of a hook receives about the evaluation (frozen). */
+export interface HookContext {
+  /** The requested flag key. */
+  readonly flagKey: string;
+  /** The getter's variation type (`getStringAssignment` → STRING, …). */
+  readonly flagValueType: VariationType;
+  /** The default the caller passed. */
+  readonly defaultValue: unknown;
+  /** The subject key. */
+  readonly subjectKey: string;
+  /** The subject attributes, with what `before` hooks added (in `after`, `error` and `finally`). */
+  readonly subjectAttributes: Attributes;
+}
+
+/** What `after` and `finally` receive: the getter's answer and Eppo's evaluation details. */
+export interface HookEvaluationDetails {
+  /** The requested flag key. */
+  readonly flagKey: string;
+  /** The value the getter returns (the default when nothing matched). */
+  readonly value: unknown;
+  /** The variation key, or null when the default was returned. */
+  readonly variant: string | null;
+  /** Why (Eppo's evaluation details: code, description, allocations). */
+  readonly evaluationDetails: FlagEvaluationDetails;
+}
+
+/** An evaluation hook (OpenFeature's shape); every stage is optional and synchronous (returned promises are not awaited). */
+export interface EvaluationHook {
+  /** Before the evaluation; may return attributes to add to the subject's for this evaluation. */
+  before?(context: HookContext): Attributes | void | undefined;
+  /** After an evaluation that did not fail (MATCH, no allocation matched, disabled flag). */
+  after?(context: HookContext, details: HookEvaluationDetails): unknown;
+  /** After an evaluation that failed (ASSIGNMENT_ERROR, TYPE_MISMATCH, a flag the config lacks, or a throw in strict mode). */
+  error?(context: HookContext, error: Error & { code?: string }): unknown;
+  /** Last, always; `details` is undefined when the getter throws (strict mode). */
+  finally?(context: HookContext, details: HookEvaluationDetails | undefined): unknown;
+}
+
+type Resolved = { result: AssignmentDetails<unknown>; outcome: Outcome };
+
+/** The hooks of one client, in registration order. */
+export class Hooks {
+  readonly list: readonly EvaluationHook[];
+  readonly #sandbox: Sandbox;
+
+  constructor(list: readonly EvaluationHook[], sandbox: Sandbox) {
+    this.list = list;
+    this.#sandbox = sandbox;
+  }
+
+  /**
+   * Run `evaluate` inside the hooks: `before` in registration order, then `after` or `error`, then `finally`,
+   * in reverse order (as OpenFeature).
+   */
+  around(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, evaluate: (attributes: Attributes | null | undefined) => Resolved): Resolved {
+    const sandbox = this.#sandbox;
+    const list = this.list;
+    let ctx: HookContext = Object.freeze({ flagKey, flagValueType: type, defaultValue, subjectKey, subjectAttributes: attributes ?? {} });
+    let merged = attributes;
+    for (const hook of list) {
+      if (typeof hook.before !== 'function') continue;
+      const added = sandbox.value('Evaluation hook before', () => hook.before!(ctx), undefined);
+      if (isAttributes(added)) {
+        merged = { ...merged, ...added };
+        ctx = Object.freeze({ ...ctx, subjectAttributes: merged });
+      }
+    }
+    let r: Resolved;
+    try {
+      r = evaluate(merged);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.#stage('error', (h) => h.error?.(ctx, error));
+      this.#stage('finally', (h) => h.finally?.(ctx, undefined));
+      throw err;
+    }
+    const d = r.result.evaluationDetails;
+    const details: HookEvaluationDetails = Object.freeze({ flagKey, value: r.result.variation, variant: d.variationKey, evaluationDetails: d });
+    const code = d.flagEvaluationCode;
+    if (code === 'ASSIGNMENT_ERROR' || code === 'TYPE_MISMATCH' || (code === 'FLAG_UNRECOGNIZED_OR_DISABLED' && r.outcome.flag === null)) {
+      const error: Error & { code?: string } = new Error(d.flagEvaluationDescription);
+      error.code = code;
+      this.#stage('error', (h) => h.error?.(ctx, error));
+    } else {
+      this.#stage('after', (h) => h.after?.(ctx, details));
+    }
+    this.#stage('finally', (h) => h.finally?.(ctx, details));
+    return r;
+  }
+
+  #stage(stage: 'after' | 'error' | 'finally', call: (hook: EvaluationHook) => unknown): void {
+    const list = this.list;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const hook = list[i];
+      if (typeof hook[stage] === 'function') this.#sandbox.run(`Evaluation hook ${stage}`, () => call(hook));
+    }
+  }
+}
+
+/** Hooks as given to `addHooks`: objects with at least one stage. */
+export function checkHooks(hooks: readonly unknown[]): EvaluationHook[] {
+  for (const h of hooks) {
+    const ok = h !== null && typeof h === 'object' && ['before', 'after', 'error', 'finally'].some((s) => typeof (h as Record<string, unknown>)[s] === 'function');
+    if (!ok) throw new TypeError('addHooks() takes hooks: objects with before, after, error and/or finally methods');
+  }
+  return hooks as EvaluationHook[];
+}
+
+function isAttributes(value: unknown): value is Attributes {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { then?: unknown }).then !== 'function';
+}
