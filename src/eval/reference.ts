@@ -31,6 +31,14 @@ export interface Evaluation {
 export type Attributes = Readonly<Record<string, unknown>>;
 
 const isEnumerableOwn = Object.prototype.propertyIsEnumerable;
+/** The shared `unmatched` of evaluations where no allocation missed (never mutated: {@link miss} copies it). */
+const NONE_UNMATCHED: AllocationEvaluationCode[] = [];
+
+function miss(unmatched: AllocationEvaluationCode[], code: AllocationEvaluationCode): AllocationEvaluationCode[] {
+  if (unmatched === NONE_UNMATCHED) return [code];
+  unmatched.push(code);
+  return unmatched;
+}
 const hashedNames = new Map<string, string>();
 
 /**
@@ -50,36 +58,39 @@ export function evaluateFlag(
   kernel: Pick<ShardKernel, 'shard'>,
   obfuscated: boolean,
 ): Evaluation {
-  const unmatched: AllocationEvaluationCode[] = [];
+  // Allocated only when an allocation misses (most evaluations match the first one they reach).
+  let unmatched: AllocationEvaluationCode[] = NONE_UNMATCHED;
+  memoCount = 0;
   try {
-    let lookup: ((name: string) => unknown) | null = null;
+    // Obfuscated configs name attributes by md5: the subject's attributes by hashed name, built on the first rule.
+    let byHash: Map<string, unknown> | null = null;
     for (const allocation of flag.allocations) {
       if (nowMs < allocation.startMs) {
-        unmatched.push('BEFORE_START_TIME');
+        unmatched = miss(unmatched, 'BEFORE_START_TIME');
         continue;
       }
       if (nowMs > allocation.endMs) {
-        unmatched.push('AFTER_END_TIME');
+        unmatched = miss(unmatched, 'AFTER_END_TIME');
         continue;
       }
       let matchedRule: Rule | null = null;
       if (allocation.rules.length > 0) {
-        lookup ??= obfuscated ? hashedLookup(subjectKey, attributes) : plainLookup(subjectKey, attributes);
+        if (obfuscated) byHash ??= hashedAttributes(subjectKey, attributes);
         for (const rule of allocation.rules) {
-          if (matchesRule(rule, lookup, obfuscated)) {
+          if (matchesRule(rule, subjectKey, attributes, byHash)) {
             matchedRule = rule;
             break;
           }
         }
         if (matchedRule === null) {
-          unmatched.push('FAILING_RULE');
+          unmatched = miss(unmatched, 'FAILING_RULE');
           continue;
         }
       }
       for (const split of allocation.splits) {
         if (matchesShards(split, subjectKey, flag.totalShards, kernel)) return splitEvaluation(flag, allocation, split, matchedRule, subjectKey, unmatched);
       }
-      unmatched.push('TRAFFIC_EXPOSURE_MISS');
+      unmatched = miss(unmatched, 'TRAFFIC_EXPOSURE_MISS');
     }
     return {
       code: 'DEFAULT_ALLOCATION_NULL',
@@ -152,7 +163,7 @@ function matchesShards(split: Split, subjectKey: string, totalShards: number, ke
   if (split.hashesSubject && !isWellFormed(subjectKey)) encodeURIComponent(subjectKey);
   for (const shard of split.shards) {
     if (!shard.saltWellFormed) encodeURIComponent(shard.salt);
-    const n = kernel.shard(shard.saltDash, subjectKey, totalShards);
+    const n = shardOf(shard.saltDash, subjectKey, totalShards, kernel);
     const r = shard.ranges;
     let hit = false;
     for (let i = 0; i < r.length; i += 2) {
@@ -166,15 +177,32 @@ function matchesShards(split: Split, subjectKey: string, totalShards: number, ke
   return true;
 }
 
-// `{ id: subjectKey, ...attributes }`: own enumerable keys only, so `constructor` or `__proto__` are plain names.
-function plainLookup(subjectKey: string, attributes: Attributes): (name: string) => unknown {
-  return (name) => (isEnumerableOwn.call(attributes, name) ? attributes[name] : name === 'id' ? subjectKey : undefined);
+// The subject's shard per salt within one evaluation (reset by evaluateFlag): the splits of an experiment share
+// its traffic salt, so a subject in the second of two arms costs 2 md5 instead of 4. Salts are interned per config.
+const MEMO = 4;
+const memoSalts: (Uint8Array | null)[] = [null, null, null, null];
+const memoShards = new Float64Array(MEMO);
+let memoCount = 0;
+
+function shardOf(saltDash: Uint8Array, subjectKey: string, totalShards: number, kernel: Pick<ShardKernel, 'shard'>): number {
+  for (let i = 0; i < memoCount; i++) if (memoSalts[i] === saltDash) return memoShards[i]!;
+  const n = kernel.shard(saltDash, subjectKey, totalShards);
+  const at = memoCount < MEMO ? memoCount++ : 0;
+  memoSalts[at] = saltDash;
+  memoShards[at] = n;
+  return n;
 }
 
-function hashedLookup(subjectKey: string, attributes: Attributes): (name: string) => unknown {
+// `{ id: subjectKey, ...attributes }`: own enumerable keys only, so `constructor` or `__proto__` are plain names.
+function attribute(name: string, subjectKey: string, attributes: Attributes, byHash: Map<string, unknown> | null): unknown {
+  if (byHash !== null) return byHash.get(name);
+  return isEnumerableOwn.call(attributes, name) ? attributes[name] : name === 'id' ? subjectKey : undefined;
+}
+
+function hashedAttributes(subjectKey: string, attributes: Attributes): Map<string, unknown> {
   const byHash = new Map<string, unknown>([[hashName('id'), subjectKey]]);
   for (const name of Object.keys(attributes)) byHash.set(hashName(name), attributes[name]);
-  return (hash) => byHash.get(hash);
+  return byHash;
 }
 
 /** md5 hex of an attribute name, as obfuscated configs name attributes (memoized). */
@@ -190,10 +218,10 @@ export function hashName(name: string): string {
 
 // Eppo evaluates every condition of a rule (`map`, then `includes(false)`), so an error in a later condition
 // surfaces even when an earlier one failed; rules themselves short-circuit (`some`).
-function matchesRule(rule: Rule, lookup: (name: string) => unknown, obfuscated: boolean): boolean {
+function matchesRule(rule: Rule, subjectKey: string, attributes: Attributes, byHash: Map<string, unknown> | null): boolean {
   let all = true;
   for (const condition of rule.conditions) {
-    if (!matchesCondition(condition, lookup(condition.attribute), obfuscated)) all = false;
+    if (!matchesCondition(condition, attribute(condition.attribute, subjectKey, attributes, byHash), byHash !== null)) all = false;
   }
   return all;
 }

@@ -1,0 +1,106 @@
+// The getter's hot path: the dedupe table against a plain LRU model at sizes where its hash table grows, wraps and
+// shifts entries back on eviction; and the shard memo (the splits of one allocation hash each salt once).
+import { suite } from 'uvu';
+import * as assert from 'node:assert/strict';
+import { DedupeCache } from '../src/events/logger.ts';
+import { compileConfig } from '../src/mod.ts';
+import type { CompiledFlag } from '../src/config/compile.ts';
+import { evaluateFlag } from '../src/eval/reference.ts';
+import { createJsKernel } from '../src/wasm/kernel.ts';
+import { mulberry32 } from './gen-config.ts';
+
+const t = suite('getter-path');
+
+/** A Map in recency order (oldest first) is an LRU: re-inserting moves a key to the end. */
+function lruModel(max: number) {
+  const m = new Map<string, string>();
+  return {
+    has(key: string, value: string): boolean {
+      const v = m.get(key);
+      if (v === undefined) return false;
+      m.delete(key);
+      m.set(key, v);
+      return v === value;
+    },
+    set(key: string, value: string): void {
+      if (max === 0) return;
+      m.delete(key);
+      m.set(key, value);
+      if (m.size > max) m.delete(m.keys().next().value as string);
+    },
+    forget(key: string, value: string): void {
+      if (m.get(key) === value) m.set(key, '');
+    },
+    get size() {
+      return m.size;
+    },
+  };
+}
+
+t('DedupeCache = an LRU model with thousands of pairs (table growth, eviction, backward-shift deletion), and Infinity never evicts', () => {
+  for (const [max, subjects, steps] of [[3000, 5000, 60_000], [1500, 1700, 40_000], [Number.POSITIVE_INFINITY, 20_000, 60_000], [0, 10, 1000]] as const) {
+    const rng = mulberry32(max === Number.POSITIVE_INFINITY ? 1 : max + 3);
+    const rand = (n: number) => Math.floor(rng() * n);
+    const cache = new DedupeCache(max);
+    const model = lruModel(max);
+    for (let step = 0; step < steps; step++) {
+      const flag = `flag-${rand(3)}`;
+      const subject = `user-${rand(subjects)}`;
+      const key = `${flag}|${subject}`;
+      const value = `alloc;v${rand(2)}`;
+      const op = rand(20);
+      if (op === 0) {
+        cache.forget(flag, subject, value);
+        model.forget(key, value);
+        continue;
+      }
+      const want = model.has(key, value);
+      assert.equal(cache.has(flag, subject, value), want, `max ${max} step ${step}: has ${key}=${value}`);
+      if (!want) {
+        cache.set(flag, subject, value);
+        model.set(key, value);
+      }
+      if (op === 1) {
+        // set() of another pair than the one probed.
+        const other = `user-${rand(subjects)}`;
+        cache.set('flag-0', other, 'alloc;v0');
+        model.set(`flag-0|${other}`, 'alloc;v0');
+      }
+    }
+    assert.equal(cache.size, model.size, `max ${max}: size`);
+  }
+});
+
+t('the splits of an experiment hash the traffic salt once per evaluation: 2 md5 per subject, not up to 4', () => {
+  const split = (variationKey: string, start: number, end: number) => ({
+    variationKey,
+    shards: [{ salt: 'exp-traffic', ranges: [{ start: 0, end: 8000 }] }, { salt: 'exp-split', ranges: [{ start, end }] }],
+  });
+  const config = compileConfig({
+    format: 'SERVER', createdAt: '2026-01-01T00:00:00.000Z', environment: { name: 't' },
+    flags: {
+      exp: {
+        key: 'exp', enabled: true, variationType: 'STRING', totalShards: 10000,
+        variations: { a: { key: 'a', value: 'a' }, b: { key: 'b', value: 'b' }, c: { key: 'c', value: 'c' } },
+        allocations: [{ key: 'x', splits: [split('a', 0, 3333), split('b', 3333, 6666), split('c', 6666, 10000)], doLog: true }],
+      },
+    },
+  });
+  const flag = config.flags.get('exp') as CompiledFlag;
+  const js = createJsKernel();
+  let calls = 0;
+  const counting = { shard: (salt: Uint8Array, key: string, total: number) => (calls++, js.shard(salt, key, total)) };
+  const seen = new Map<string | null, number>();
+  for (let i = 0; i < 3000; i++) {
+    calls = 0;
+    const e = evaluateFlag(flag, `subject-${i}`, {}, Date.now(), counting, false);
+    const plain = evaluateFlag(flag, `subject-${i}`, {}, Date.now(), js, false);
+    assert.equal(e.variationKey, plain.variationKey);
+    assert.ok(calls <= 2, `subject-${i}: ${calls} md5 calls`);
+    seen.set(e.variationKey, (seen.get(e.variationKey) ?? 0) + 1);
+  }
+  // Every arm and the traffic miss occur, so the memo was exercised on the later arms.
+  assert.deepEqual([...seen.keys()].sort(), ['a', 'b', 'c', null].sort());
+});
+
+t.run();
