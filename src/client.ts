@@ -572,8 +572,9 @@ export class SaltshardClient {
 
   /**
    * Listen for client events: `configurationChanged` (a new config is in force; detail: flag keys whose definition
-   * changed), `syncFailed` (a fetch failed; detail: our message), `syncRecovered` (a fetch succeeded after failures).
-   * Listeners run sandboxed: a throw or a rejected promise goes to `logger.error`, never to the caller. Returns a function that removes the listener.
+   * changed), `change:<flagKey>` (that flag was added, removed or redefined; detail: the flag key), `syncFailed` (a
+   * fetch failed; detail: our message), `syncRecovered` (a fetch succeeded after failures). A config with the same
+   * flags (a poll without ETag) emits nothing. Listeners run sandboxed: a throw or a rejected promise goes to `logger.error`, never to the caller. Returns a function that removes the listener.
    */
   on(event: ClientEvent, listener: (detail: unknown) => void): () => void {
     return this.#emitter.on(event, listener);
