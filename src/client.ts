@@ -31,6 +31,7 @@ import type { FlagEvaluationDetails } from './eval/details.ts';
 import { type EvaluationHook, Hooks, checkHooks } from './client/hooks.ts';
 import { type ISyncStore, MemoryOverrideStore, OverridePayloadParser, Overrides, type OverridesPayload, type Variation } from './client/overrides.ts';
 import { type ClientMetrics, sinkStats } from './client/metrics.ts';
+import type { EventDispatcher } from './events/tracking.ts';
 
 export type { AssignmentDetails } from './client/assign.ts';
 export type { ClientOptions } from './client/options.ts';
@@ -114,6 +115,8 @@ export class SaltshardClient {
   readonly #sandbox: Sandbox;
   readonly #overrideParser: OverridePayloadParser;
   #sync: ClientSync | null = null;
+  #tracker: EventDispatcher | null = null;
+  #warnedTrack = false;
 
   /**
    * A client with no configuration yet; load one before assignments return anything but defaults.
@@ -210,7 +213,7 @@ export class SaltshardClient {
       batchEvaluations: c.batchEvaluations,
       exposures: { logged: c.exposuresLogged, deduped: c.exposuresDeduped, dropped: c.exposuresDropped, failed: c.exposuresFailed, pending: this.#events.queued },
       sink: sinkStats(this.#events.assignmentLogger),
-      tracking: null,
+      tracking: this.#tracker?.stats() ?? null,
       config: { loaded: config !== null, flags: config?.flags.size ?? 0, ageSeconds: config === null ? null : Math.max(0, (Date.now() - confirmedAt) / 1000), source: sync?.source ?? (config === null ? 'none' : 'offline') },
       polling: sync === null ? null : { requests: sync.requests, failures: sync.failures, consecutiveFailures: sync.consecutiveFailures, lastStatus: sync.lastStatus },
     };
@@ -221,9 +224,40 @@ export class SaltshardClient {
     this.#sync?.stop();
   }
 
-  /** Stop polling and release timers; same as stopPolling (no other resources are held). */
-  close(): void {
+  /**
+   * Stop polling and deliver the `track()` events still queued, within `eventTracking.closeTimeoutMs` (5 s); what is
+   * left then is counted as dropped (`metrics().tracking`). Never rejects.
+   */
+  async close(): Promise<void> {
     this.stopPolling();
+    await this.#tracker?.close().catch(() => {});
+  }
+
+  /** @internal Attach the dispatcher behind {@link track} (init's `eventTracking` option). */
+  attachEventDispatcher(dispatcher: EventDispatcher): void {
+    this.#tracker = dispatcher;
+  }
+
+  /**
+   * Eppo's `track(type, payload)`: queue an event `{ uuid, timestamp, type, payload }` for delivery to Eppo's ingestion
+   * endpoint in batches, with retries (init option `eventTracking: { enabled: true }`). Returns at once and never
+   * throws; an event over 4096 characters or not serializable is dropped and counted. Without event tracking the
+   * event is discarded (one warning).
+   */
+  track(type: string, payload: Record<string, unknown>): void {
+    const tracker = this.#tracker;
+    if (tracker !== null) return tracker.dispatch(type, payload);
+    if (!this.#warnedTrack) this.#state.logger.warn('track(): event tracking is not enabled (init option eventTracking: { enabled: true }); events are discarded');
+    this.#warnedTrack = true;
+  }
+
+  /**
+   * Eppo's `setContext(key, value)`: a value sent as `context[key]` with every later batch of `track()` events (null
+   * sends null). No effect without event tracking, as Eppo.
+   * @throws {TypeError} for an object or array value; {RangeError} when the context would exceed 2048 characters.
+   */
+  setContext(key: string, value: string | number | boolean | null): void {
+    this.#tracker?.attachContext(key, value);
   }
 
   /** What `JSON.stringify(client)` shows: a summary, never the SDK key. */

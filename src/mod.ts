@@ -22,6 +22,8 @@ export type { KernelBackend } from './wasm/kernel.ts';
 export type { BatchOptions } from './client/batch.ts';
 export type { EvaluateResult } from './client/assign.ts';
 export type { ClientEvent } from './client/emitter.ts';
+export type { ClientMetrics } from './client/metrics.ts';
+export type { ContextValue, EventTrackingOptions, TrackingStats } from './events/tracking.ts';
 export type { FetchLike } from './live/fetcher.ts';
 export { parseConfig } from './config/parse.ts';
 export { ConfigError } from './errors.ts';

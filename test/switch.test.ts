@@ -137,18 +137,18 @@ test('configurationChanged fires only when the flags changed, with the changed k
   assert.equal(seen, [['config-version']]);
 });
 
-test('init warns once, naming options it does not know and Eppo options it ignores', async () => {
+test('init warns once, naming options it does not know (Eppo options it implements are known)', async () => {
   const fake = await startFakeEppo(configText(1));
   const warnings: string[] = [];
   const logger = { error: () => {}, warn: (...a: unknown[]) => void warnings.push(a.join(' ')) };
   // Every option saltshard reads is known (maxResponseBytes was once warned about as unknown).
-  const options = { apiKey: 'k', baseUrl: fake.baseUrl, logger, pollingIntervalMs: 60_000, maxResponseBytes: 8 << 20, pollingIntervallMs: 5, numPollRequestRetries: 3 };
+  const options = { apiKey: 'k', baseUrl: fake.baseUrl, logger, pollingIntervalMs: 60_000, maxResponseBytes: 8 << 20, pollingIntervallMs: 5, numPollRequestRetries: 3, eventTracking: { enabled: false, batchSise: 10 } };
   try {
     const client = await saltshard.init(options as saltshard.InitOptions);
     client.stopPolling();
     assert.equal(warnings.filter((w) => w.includes('option')), [
       'init(): unknown option ignored: pollingIntervallMs',
-      'init(): Eppo option not supported by saltshard yet, ignored: numPollRequestRetries',
+      'init(): unknown eventTracking option ignored: batchSise',
     ]);
   } finally {
     await fake.close();

@@ -14,6 +14,7 @@ import { configBaseUrl, configUrl } from './endpoint.ts';
 import { ConfigPush, type ConfigSourceOption, newerOnly, relayBaseUrl } from './stream.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES, type FetchLike } from './fetcher.ts';
 import { ConfigSync } from './sync.ts';
+import { EVENT_TRACKING_OPTIONS, EventDispatcher, type EventTrackingOptions, ingestionUrlFromKey } from '../events/tracking.ts';
 
 /** Options of {@link init} and {@link createClient}. */
 export interface InitOptions extends ClientOptions {
@@ -29,6 +30,13 @@ export interface InitOptions extends ClientOptions {
   requestTimeoutMs?: number;
   /** Extra initial attempts before giving up on the first fetch. Default 1. */
   numInitialRequestRetries?: number;
+  /**
+   * Eppo's option: polling stops for good after `1 + numPollRequestRetries` failed polls in a row (Eppo's default 7).
+   * Unset (saltshard's default), polling never stops: it backs off and recovers within one interval of the server's return.
+   */
+  numPollRequestRetries?: number;
+  /** Eppo's event tracking for `client.track()`: off unless `enabled: true` (see src/events/tracking.ts). */
+  eventTracking?: EventTrackingOptions;
   /** `init` rejects when the first fetch fails and no cached config exists. Default true. */
   throwOnFailedInitialization?: boolean;
   /**
@@ -145,6 +153,7 @@ function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSyn
     pollingIntervalMs: positive('pollingIntervalMs', options.pollingIntervalMs, 30_000),
     requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs, 5_000),
     numInitialRequestRetries: count('numInitialRequestRetries', options.numInitialRequestRetries, 1),
+    numPollRequestRetries: options.numPollRequestRetries === undefined ? null : count('numPollRequestRetries', options.numPollRequestRetries, 7),
     pollAfterFailedInitialization: options.pollAfterFailedInitialization !== false,
     unauthorizedRetryMs: positive('unauthorizedRetryMs', options.unauthorizedRetryMs, 300_000),
     maxResponseBytes: byteCount('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES),
@@ -152,7 +161,41 @@ function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSyn
     skipPoll: push === null ? undefined : () => push.connected,
     scrub: (text) => client.sandbox.scrub(text),
   });
+  const tracker = eventDispatcher(options.eventTracking, apiKey, logger, fetchFn);
+  if (tracker !== null) client.attachEventDispatcher(tracker);
   return { client, sync, push };
+}
+
+/** The dispatcher for `eventTracking` (null unless enabled and a URL is known); invalid settings throw, naming them. */
+function eventDispatcher(tracking: EventTrackingOptions | undefined, apiKey: string, logger: Logger, fetchFn: FetchLike): EventDispatcher | null {
+  if (tracking == null) return null;
+  if (typeof tracking !== 'object') throw new TypeError('eventTracking must be an object, e.g. { enabled: true }');
+  const unknown = Object.keys(tracking).filter((k) => !EVENT_TRACKING_OPTIONS.includes(k));
+  if (unknown.length > 0) logger.warn(`init(): unknown eventTracking option${unknown.length > 1 ? 's' : ''} ignored: ${unknown.join(', ')}`);
+  if (tracking.enabled !== true) return null;
+  const settings: EventTrackingOptions = {
+    batchSize: integer('eventTracking.batchSize', tracking.batchSize, 1000),
+    deliveryIntervalMs: positive('eventTracking.deliveryIntervalMs', tracking.deliveryIntervalMs, 10_000),
+    maxQueueSize: integer('eventTracking.maxQueueSize', tracking.maxQueueSize, 10_000),
+    maxRetries: count('eventTracking.maxRetries', tracking.maxRetries, 3),
+    maxRetryDelayMs: positive('eventTracking.maxRetryDelayMs', tracking.maxRetryDelayMs, 30_000),
+    retryIntervalMs: positive('eventTracking.retryIntervalMs', tracking.retryIntervalMs, 5_000),
+    closeTimeoutMs: positive('eventTracking.closeTimeoutMs', tracking.closeTimeoutMs, 5_000),
+  };
+  let url = ingestionUrlFromKey(apiKey);
+  if (tracking.ingestionUrl !== undefined) {
+    try {
+      url = new URL(String(tracking.ingestionUrl)).href;
+    } catch {
+      throw new TypeError('eventTracking.ingestionUrl is not a valid URL');
+    }
+    if (!/^https?:$/.test(new URL(url).protocol)) throw new TypeError('eventTracking.ingestionUrl must be http(s)');
+  }
+  if (url === null) {
+    logger.warn('init(): eventTracking is enabled, but the SDK key names no event ingestion host and no eventTracking.ingestionUrl is given: track() events are discarded');
+    return null;
+  }
+  return new EventDispatcher(apiKey, url, settings, logger, ((input: string, init: RequestInit) => fetchFn(input, init)) as unknown as typeof fetch);
 }
 
 /** A user's cache whose failures (throws, rejections, unprintable values) reach the sync as plain Errors it reports. */
@@ -179,24 +222,25 @@ function sandboxedCache(cache: PersistentCache): PersistentCache {
 const KNOWN_OPTIONS = new Set([
   'apiKey', 'sdkKey', 'baseUrl', 'pollingIntervalMs', 'requestTimeoutMs', 'numInitialRequestRetries', 'throwOnFailedInitialization',
   'pollAfterFailedInitialization', 'maxResponseBytes', 'unauthorizedRetryMs', 'fetch', 'persistentCache', 'configSource',
+  'numPollRequestRetries', 'eventTracking',
   'assignmentLogger', 'logger', 'assignmentCacheSize', 'now', 'kernel', 'banditLogger',
 ]);
 
-/** Eppo options saltshard accepts but does not act on yet. */
-const IGNORED_EPPO_OPTIONS = new Set(['numPollRequestRetries', 'eventTracking']);
-
-/** One warning naming every option saltshard does not know, and one naming Eppo options it ignores; never silence. */
+/** One warning naming every option saltshard does not know; never silence. */
 function warnUnknownOptions(options: object, logger: Logger): void {
-  const keys = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
-  const ignored = keys.filter((k) => IGNORED_EPPO_OPTIONS.has(k));
-  const unknown = keys.filter((k) => !IGNORED_EPPO_OPTIONS.has(k));
+  const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
   if (unknown.length > 0) logger.warn(`init(): unknown option${unknown.length > 1 ? 's' : ''} ignored: ${unknown.join(', ')}`);
-  if (ignored.length > 0) logger.warn(`init(): Eppo option${ignored.length > 1 ? 's' : ''} not supported by saltshard yet, ignored: ${ignored.join(', ')}`);
 }
 
 function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds`);
+  return value;
+}
+
+function integer(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
   return value;
 }
 

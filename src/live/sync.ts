@@ -34,6 +34,8 @@ export interface SyncSettings {
   pollingIntervalMs: number;
   requestTimeoutMs: number;
   numInitialRequestRetries: number;
+  /** Eppo's `numPollRequestRetries`: stop polling after `1 + n` consecutive failed polls; null never stops (the default). */
+  numPollRequestRetries?: number | null;
   pollAfterFailedInitialization: boolean;
   unauthorizedRetryMs: number;
   cache: PersistentCache | null;
@@ -83,6 +85,8 @@ export class ConfigSync {
   #warnedAuth = false;
   #lastWarnAt = 0;
   #warnedCacheWrite = false;
+  /** Failed scheduled polls in a row (start attempts and refresh() calls are not counted, as in Eppo's poller). */
+  #pollFailures = 0;
 
   constructor(target: ConfigTarget, settings: SyncSettings) {
     this.#target = target;
@@ -236,10 +240,23 @@ export class ConfigSync {
       this.#timer = null;
       if (this.#s.skipPoll?.()) return this.#schedule(null);
       // Whatever happens in one poll, the next one is scheduled (an unexpected failure waits a full interval).
-      this.#once().then((outcome) => this.#schedule(outcome), () => this.#schedule(null));
+      this.#once().then((outcome) => this.#afterPoll(outcome), () => this.#schedule(null));
     }, Math.min(MAX_TIMER_MS, this.#nextDelay(last)));
     // A poller alone must not keep a script alive.
     (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Schedule the next poll, unless `numPollRequestRetries` is set and that many retries have failed. */
+  #afterPoll(outcome: FetchOutcome): void {
+    const limit = this.#s.numPollRequestRetries;
+    if (outcome.kind !== 'error') this.#pollFailures = 0;
+    else if (limit != null && ++this.#pollFailures >= 1 + limit) {
+      if (this.#stopped) return;
+      this.#status.polling = false;
+      this.#s.logger.error(`Config polling stopped after ${this.#pollFailures} failed polls in a row (numPollRequestRetries: ${limit}); serving the last config until fetchFlagConfigurations() succeeds`);
+      return;
+    }
+    this.#schedule(outcome);
   }
 
   #nextDelay(last: FetchOutcome | null): number {

@@ -10,8 +10,9 @@ import { onTermination } from './signals.ts';
 
 /** The outcome of one delivery attempt. */
 export type SendResult =
-  | { ok: true }
+  | { ok: true; requeue?: readonly string[] }
   | { ok: false; retry: boolean; message: string; retryAfterMs?: number | null };
+// `requeue`: lines of an acknowledged batch the destination reported as not ingested; they go back to the queue.
 
 /** Where batches go (a file, an HTTP collector). */
 export interface Transport {
@@ -43,6 +44,11 @@ export interface QueueOptions {
   retryBaseMs?: number;
   /** Default 30 000 ms. */
   retryMaxMs?: number;
+  /**
+   * Failed retries of one batch before it goes back to the end of the queue, to be tried again with the next
+   * delivery round (`flushIntervalMs` later). Default: no limit (a batch is retried until delivered or closed).
+   */
+  maxRetries?: number;
   /** How long close() (and SIGTERM) may spend delivering. Default 5000 ms. */
   closeTimeoutMs?: number;
   /** Close (flushing) on SIGTERM and SIGINT, then let the signal end the process as it would have. Default true. */
@@ -98,12 +104,15 @@ export class DeliveryQueue {
   readonly #flushMs: number;
   readonly #retryBase: number;
   readonly #retryMax: number;
+  readonly #maxRetries: number;
   readonly #closeMs: number;
   readonly #spill: Spill;
   #mem: string[] = [];
   #memHead = 0;
   #inFlight: Batch | null = null;
   #running = false;
+  /** Set when the last batch went back to the queue after maxRetries: the run pauses until the next round. */
+  #deferred = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #idle: (() => void)[] = [];
   #closed = false;
@@ -126,6 +135,9 @@ export class DeliveryQueue {
     this.#flushMs = positive('flushIntervalMs', options.flushIntervalMs ?? 1000);
     this.#retryBase = positive('retryBaseMs', options.retryBaseMs ?? 200);
     this.#retryMax = positive('retryMaxMs', options.retryMaxMs ?? 30_000);
+    const maxRetries = options.maxRetries ?? Infinity;
+    if (!(maxRetries === Infinity || (Number.isInteger(maxRetries) && maxRetries >= 0))) throw new RangeError(`Sink option maxRetries must be a non-negative integer, got ${String(maxRetries)}`);
+    this.#maxRetries = maxRetries;
     this.#closeMs = positive('closeTimeoutMs', options.closeTimeoutMs ?? 5000);
     this.#spill = new Spill(options.spillDir === undefined ? null : options.spillDir, options.maxSpillBytes ?? 256 * 2 ** 20, this.#batchSize, this.#maxBatchBytes);
     if (options.flushOnSignal !== false) this.#unsubscribe = onTermination(() => this.close());
@@ -242,13 +254,18 @@ export class DeliveryQueue {
         await this.#deliver(batch);
         this.#inFlight = null;
         if (batch.spilled !== null) this.#spill.done(batch.spilled);
+        if (this.#deferred) break;
         // Partial batches wait for the timer unless someone flushes or closes.
         if (this.#idle.length === 0 && !this.#closed && this.#mem.length - this.#memHead < this.#batchSize && !this.#spill.active) break;
       }
     } finally {
       this.#running = false;
+      const deferred = this.#deferred;
+      this.#deferred = false;
       if (this.#pending() === 0 || this.#abort.signal.aborted) for (const resolve of this.#idle.splice(0)) resolve();
-      else if (this.#idle.length > 0 || this.#closed) this.#kick();
+      else if (deferred) {
+        if (this.#timer === null) this.#arm();
+      } else if (this.#idle.length > 0 || this.#closed) this.#kick();
       else if (this.#pending() > 0 && this.#timer === null) this.#arm();
     }
   }
@@ -285,8 +302,14 @@ export class DeliveryQueue {
         result = { ok: false, retry: true, message: message(err) };
       }
       if (result.ok) {
-        this.#stats.delivered += batch.lines.length;
+        const again = result.requeue?.length ?? 0;
+        this.#stats.delivered += batch.lines.length - again;
         this.#stats.batches++;
+        if (again > 0) {
+          // Tried again with the next delivery round, as after maxRetries.
+          this.#mem.push(...result.requeue!);
+          this.#deferred = !this.#closed;
+        }
         return;
       }
       this.#stats.lastError = result.message;
@@ -297,6 +320,13 @@ export class DeliveryQueue {
       if (this.#abort.signal.aborted) {
         // close() ran out of time: the batch goes back to the front so it is persisted or counted.
         this.#mem.splice(this.#memHead, 0, ...batch.lines);
+        return;
+      }
+      if (attempt >= this.#maxRetries && !this.#closed) {
+        // Given up for this round (closing retries until the deadline instead): back to the end of the queue, tried again with the next delivery round.
+        this.#logger.debug?.(`Sink delivery failed after ${attempt} retries (${result.message}); batch re-queued`);
+        this.#mem.push(...batch.lines);
+        this.#deferred = true;
         return;
       }
       this.#stats.retries++;
