@@ -667,6 +667,16 @@ export class SaltshardClient {
   }
 
   /**
+   * Eppo's `getBestAction`: the highest-scoring action of the flag's (first) bandit for these attributes — no
+   * variation assigned, no random draw, no event logged, so it has no effect on the bandit's training (for when the
+   * outcome cannot be measured, e.g. crawlers). `defaultAction` when the flag has no loaded bandit or no actions.
+   * @example client.getBestAction('banner_bandit_flag', { age: 25, country: 'UK' }, ['nike', 'adidas'], 'default');
+   */
+  getBestAction(flagKey: string, subjectAttributes: BanditSubjectAttributes | null | undefined, actions: BanditActions | null | undefined, defaultAction: string): string {
+    return this.#bandits.bestAction(flagKey, subjectAttributes, actions, defaultAction);
+  }
+
+  /**
    * {@link getBanditAction} with the evaluation details: `banditKey` and `banditAction` are set when a bandit ran;
    * a failure of the bandit part keeps the variation and reports BANDIT_ERROR. Never throws.
    */

@@ -6,7 +6,7 @@ import type { CompiledConfig } from '../config/compile.ts';
 import { noneDetails } from '../eval/details.ts';
 import type { FlagEvaluationDetails } from '../eval/details.ts';
 import { type BanditModels, type BanditParameters, type BanditVariation, indexBanditReferences, parseBanditModels } from '../bandits/model.ts';
-import { type BanditActions, type BanditSubjectAttributes, evaluateBandit, normalizeActions, toContextAttributes, toFlatAttributes } from '../bandits/evaluate.ts';
+import { type BanditActions, type BanditSubjectAttributes, evaluateBandit, normalizeActions, scoreActions, toContextAttributes, toFlatAttributes, topAction } from '../bandits/evaluate.ts';
 import { type BanditLogger, BanditEventSink } from '../bandits/events.ts';
 import { SDK_NAME, SDK_VERSION } from '../version.ts';
 import type { AssignmentCache } from '../events/assignment-cache.ts';
@@ -118,12 +118,34 @@ export class BanditRunner {
     return { variation, action, evaluationDetails: details };
   }
 
+  /**
+   * See {@link SaltshardClient.getBestAction}: the top-scored action of the flag's first bandit (Eppo's choice of
+   * bandit), with no draw, no assignment and no event; `defaultAction` when there is none. Never throws.
+   */
+  bestAction(flagKey: string, subjectAttributes: BanditSubjectAttributes | null | undefined, actions: BanditActions | null | undefined, defaultAction: string): string {
+    try {
+      const config = this.#state.config;
+      const first = config === null ? undefined : this.#references(config, flagKey)?.[0];
+      const bandit = first === undefined ? undefined : this.#models?.bandits.get(first.key);
+      if (bandit === undefined) return defaultAction;
+      return topAction(scoreActions(toContextAttributes(subjectAttributes), normalizeActions(actions), bandit.modelData))?.action ?? defaultAction;
+    } catch (err) {
+      this.#state.logger.error('Error determining the best bandit action', err instanceof Error ? err.message : String(err));
+      return defaultAction;
+    }
+  }
+
   /** The bandit serving `variation` of `flagKey` (first matching reference), or null. */
   banditFor(config: CompiledConfig | null, flagKey: string, variation: string): BanditParameters | null {
     const models = this.#models;
     if (config === null || models === null) return null;
-    if (this.#index?.config !== config) this.#index = { config, index: indexBanditReferences(config.wire.banditReferences) };
-    const ref = this.#index.index.get(flagKey)?.find((v) => v.variationValue === variation);
+    const ref = this.#references(config, flagKey)?.find((v) => v.variationValue === variation);
     return ref ? (models.bandits.get(ref.key) ?? null) : null;
+  }
+
+  /** The config's bandit references of `flagKey`, in config order. */
+  #references(config: CompiledConfig, flagKey: string): readonly BanditVariation[] | undefined {
+    if (this.#index?.config !== config) this.#index = { config, index: indexBanditReferences(config.wire.banditReferences) };
+    return this.#index.index.get(flagKey);
   }
 }
