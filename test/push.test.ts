@@ -185,6 +185,48 @@ t('resumable: Last-Event-ID equal to the current version sends no config; anothe
   client.close();
 });
 
+t('openapi.json documents /v1/config/stream and /v1/config/poll, and every answer they give is a documented one', async () => {
+  const client = createClient({ apiKey: 'k', baseUrl: 'http://127.0.0.1:1/api', numInitialRequestRetries: 0, logger: captureLogger().logger });
+  const server = createApp({ client, token: 'relay-token-0123456789', pushHeartbeatMs: 50, pollingIntervalMs: 60_000 });
+  const doc = await (await server.fetch(new Request('http://x/openapi.json'))).json() as { paths: Record<string, { get: any }> };
+  const stream = doc.paths['/v1/config/stream']?.get;
+  const poll = doc.paths['/v1/config/poll']?.get;
+  assert.ok(stream && poll, 'both push routes are documented');
+  const params = (op: any) => op.parameters.map((p: any) => `${p.in}:${p.name}`).sort();
+  assert.deepEqual(params(stream), ['header:Last-Event-ID', 'query:apiKey', 'query:lastEventId']);
+  assert.deepEqual(params(poll), ['header:If-None-Match', 'query:apiKey', 'query:etag', 'query:waitMs']);
+  assert.ok(stream.responses['200'].content['text/event-stream'], 'SSE media type');
+  assert.ok(poll.responses['200'].content['application/json'] && poll.responses['304'], 'long-poll 200 and 304');
+  const documented = (op: any, res: Response, route: string) => assert.ok(op.responses[String(res.status)], `${route} answered ${res.status}, which is not documented`);
+  const auth = { authorization: 'Bearer relay-token-0123456789' };
+  // No config yet: the long-poll answers 503 (documented), a wrong token 401 (documented).
+  const unready = await server.fetch(new Request('http://x/v1/config/poll?waitMs=0', { headers: auth }));
+  documented(poll, unready, 'poll');
+  assert.equal(unready.status, 503);
+  const refused = await server.fetch(new Request('http://x/v1/config/stream?apiKey=wrong'));
+  documented(stream, refused, 'stream');
+  assert.equal(refused.status, 401);
+  client.setConfiguration(configText(1));
+  const etag = server.feed.current()!.etag;
+  const open = await server.fetch(new Request(`http://x/v1/config/stream?apiKey=relay-token-0123456789&lastEventId=${encodeURIComponent('"old"')}`));
+  documented(stream, open, 'stream');
+  assert.equal(open.headers.get('content-type')?.split(';')[0], 'text/event-stream');
+  assert.equal(open.headers.get('cache-control'), stream.responses['200'].headers['Cache-Control'].schema.const);
+  const reader = open.body!.getReader();
+  let text = '';
+  while (!text.includes('}\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+  assert.match(text, new RegExp(`^retry: \\d+\n\nid: ${etag}\nevent: config\ndata: \\{.*\\}\n\n`));
+  await reader.cancel();
+  for (const [headers, query, status] of [[auth, '?waitMs=50', 200], [{ ...auth, 'if-none-match': etag }, '?waitMs=50', 304], [{}, `?apiKey=relay-token-0123456789&etag=${encodeURIComponent(etag)}&waitMs=50`, 304]] as const) {
+    const res = await server.fetch(new Request(`http://x/v1/config/poll${query}`, { headers }));
+    documented(poll, res, 'poll');
+    assert.equal(res.status, status);
+    assert.equal(res.headers.get('etag'), etag);
+  }
+  server.beginShutdown();
+  await client.close();
+});
+
 t('upstream outage: the relay keeps serving its last good config to streams and polls; /readyz says stale', async () => {
   const r = await relay(2, 'stream', { upstreamMs: 100 });
   try {

@@ -119,6 +119,50 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      '/v1/config/stream': {
+        get: {
+          operationId: 'configStream',
+          summary: 'Config push by Server-Sent Events: the UFC config now (unless the client has it) and each change as it happens',
+          description:
+            'A `text/event-stream` that stays open. It starts with `retry: 500` (the reconnection delay, ms). Each config is one message: `id: <etag>`, `event: config`, `data: <UFC JSON on one line>`. ' +
+            'A reconnecting client sends its last id (`Last-Event-ID`, or `lastEventId`) and is sent the current config only when it differs. ' +
+            'A comment line (`: ping`) every heartbeat interval (15 s by default) keeps proxies from closing an idle stream. The stream ends at server shutdown; reconnect.',
+          tags: ['Relay'],
+          parameters: [
+            { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'The id (ETag) of the last config the client received.' },
+            { name: 'lastEventId', in: 'query', required: false, schema: { type: 'string' }, description: 'Same as Last-Event-ID, for clients that cannot set headers.' },
+            { name: 'apiKey', in: 'query', required: false, schema: { type: 'string' }, description: 'The server token, when it has one (or send a Bearer header).' },
+          ],
+          responses: {
+            '200': {
+              description: 'The event stream.',
+              headers: { 'Cache-Control': { schema: { type: 'string', const: 'no-cache, no-transform' } } },
+              content: { 'text/event-stream': { schema: { type: 'string', description: 'Server-Sent Events: `id: <etag>\\nevent: config\\ndata: <UFC JSON>\\n\\n` per config; `: ping` comments between.' } } },
+            },
+            '401': unauthorized,
+            '503': error('PROVIDER_NOT_READY: shutting down.'),
+          },
+        },
+      },
+      '/v1/config/poll': {
+        get: {
+          operationId: 'configLongPoll',
+          summary: 'Config push by long-poll, for runtimes without streaming bodies: held until the config differs from the one the client has',
+          tags: ['Relay'],
+          parameters: [
+            { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'The ETag of the config the client has; without it the current config is answered at once.' },
+            { name: 'etag', in: 'query', required: false, schema: { type: 'string' }, description: 'Same as If-None-Match.' },
+            { name: 'waitMs', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 25000 }, description: 'Longest wait before 304 (capped by the server, 30 000 ms by default).' },
+            { name: 'apiKey', in: 'query', required: false, schema: { type: 'string' }, description: 'The server token, when it has one (or send a Bearer header).' },
+          ],
+          responses: {
+            '200': { description: 'A config other than the one named: UFC JSON, with its ETag.', headers: { ETag: { schema: { type: 'string' } } }, content: json({ type: 'object', required: ['flags'] }) },
+            '304': { description: 'No change within waitMs; ask again with the same ETag.', headers: { ETag: { schema: { type: 'string' } } } },
+            '401': unauthorized,
+            '503': error('PROVIDER_NOT_READY: no configuration loaded yet, or shutting down (Retry-After: 1).'),
+          },
+        },
+      },
       '/healthz': { get: { operationId: 'healthz', summary: 'Liveness', tags: ['Operations'], security: [{}], responses: { '200': { description: 'Alive.', content: json({ type: 'object', properties: { status: { const: 'ok' } } }) } } } },
       '/readyz': {
         get: {
