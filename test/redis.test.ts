@@ -121,5 +121,61 @@ t('4 processes, same subjects: 0 cross-process duplicates while Redis is up; Red
   }
 });
 
+t('through Eppo\'s useCustomAssignmentCache: two clients share dedupe in Redis (each exposure logged once), getters never wait; Redis killed: local dedupe', async () => {
+  if (!hasRedis) return;
+  const { port, proc } = await startRedis();
+  const quiet = { error() {}, warn() {}, info() {}, debug() {} };
+  const config = readFileSync(join(ROOT, 'examples', 'flags.json'), 'utf8');
+  // A generous bound: this test is about sharing, not timing (getters never wait for it either way).
+  const caches = [0, 1].map(() => new RedisAssignmentCache({ port, timeoutMs: 2_000, logger: quiet }));
+  const logs: string[][] = [[], []];
+  const clients = caches.map((cache, i) => {
+    const client = offlineInit({ flagsConfiguration: config, logger: quiet, assignmentLogger: { logAssignment: (e) => void logs[i].push(`${e.featureFlag}|${e.subject}|${e.variation}`) } });
+    client.useCustomAssignmentCache(cache);
+    return client;
+  });
+  const decided = (n: number) => clients.every((c) => c.metrics().exposures.logged + c.metrics().exposures.deduped === n);
+  try {
+    await waitFor('both caches connected', () => caches.every((c) => c.stats().connected), 5_000);
+    const N = 300;
+    let getterMs = 0;
+    // Blocks of 50 subjects; the client that goes first alternates per block, so each wins about half the claims.
+    for (let b = 0; b < N / 50; b++) {
+      for (const c of b % 2 === 0 ? clients : [...clients].reverse()) {
+        for (let s = b * 50; s < (b + 1) * 50; s++) {
+          const t0 = performance.now();
+          c.getJSONAssignment('onboarding-copy', `user-${s}`, {}, {});
+          getterMs += performance.now() - t0;
+        }
+        await sleep(5);
+      }
+    }
+    await waitFor('every claim decided', () => decided(N), 10_000);
+    const all = [...logs[0], ...logs[1]];
+    assert.equal(all.length, N, `each exposure logged once across the two clients (${logs[0].length} + ${logs[1].length})`);
+    assert.equal(new Set(all).size, N);
+    assert.ok(logs[0].length > 0 && logs[1].length > 0, 'both clients won claims');
+    assert.equal(caches[0].stats().sharedDuplicates + caches[1].stats().sharedDuplicates, N, 'the other client\'s claim was refused by Redis');
+    // Repeats are answered by each cache's local LRU, without Redis.
+    for (const c of clients) c.getJSONAssignment('onboarding-copy', 'user-0', {}, {});
+    await waitFor('repeat decided', () => decided(N + 1), 5_000);
+    assert.equal(logs[0].length + logs[1].length, N);
+    figures.customCache = { subjects: N, logged: [logs[0].length, logs[1].length], getterMsPerCall: +(getterMs / (2 * N)).toFixed(4) };
+    // Redis dies: claims fail at once and fall back to each process's own dedupe; getters keep answering.
+    proc.kill('SIGKILL');
+    await waitFor('disconnect seen', () => caches.every((c) => !c.stats().connected), 5_000);
+    for (const c of clients) {
+      assert.deepEqual(c.getJSONAssignment('onboarding-copy', 'late-1', {}, { fallback: true }) !== undefined, true);
+      c.getJSONAssignment('onboarding-copy', 'late-1', {}, {});
+    }
+    await waitFor('fallback decided', () => decided(N + 3), 5_000);
+    assert.deepEqual(logs.map((l) => l.filter((x) => x.includes('|late-1|')).length), [1, 1], 'each logs once locally while Redis is down');
+    assert.ok(caches.every((c) => c.stats().fallbacks >= 1));
+  } finally {
+    for (const c of caches) c.close();
+    proc.kill('SIGKILL');
+  }
+});
+
 t.after(() => console.log('figures', JSON.stringify(figures)));
 t.run();
