@@ -262,32 +262,49 @@ t('semver patterns: the anchored regex answers exactly what npm-semver parsing a
   assert.ok(checked > 10000 && held > checked / 20, `${checked} checked, ${held} held`);
 });
 
-t('regex subset: translations and refusals per engine', () => {
-  const ok = (src: string, flavor: Parameters<typeof toSqlRegex>[1]) => {
-    const r = toSqlRegex(src, flavor);
-    assert.ok(r.ok, `${src} on ${flavor}: ${r.ok ? '' : r.reason}`);
+t('regex: translations per engine and text mode, refusals by named reason', () => {
+  type Args = Parameters<typeof toSqlRegex>;
+  const ok = (src: string, flavor: Args[1], mode: Args[2]) => {
+    const r = toSqlRegex(src, flavor, mode);
+    assert.ok(r.ok, `${src} on ${flavor}/${mode}: ${r.ok ? '' : r.reason}`);
     return r.pattern;
   };
-  const no = (src: string, flavor: Parameters<typeof toSqlRegex>[1], why: RegExp) => {
-    const r = toSqlRegex(src, flavor);
-    assert.ok(!r.ok, `${src} on ${flavor} should be refused`);
-    assert.match(r.reason, why);
+  const no = (src: string, flavor: Args[1], mode: Args[2], kind: string, why?: RegExp) => {
+    const r = toSqlRegex(src, flavor, mode);
+    assert.ok(!r.ok, `${src} on ${flavor}/${mode} should be refused`);
+    assert.equal(r.kind, kind, r.reason);
+    if (why) assert.match(r.reason, why);
   };
-  assert.equal(ok('^a.b$', 're2'), '^a[^\\x{A}\\x{D}\\x{2028}\\x{2029}]b$');
-  assert.equal(ok('^a.b$', 'java'), '^a[^\\x0a\\x0d\\u2028\\u2029]b\\z');
-  assert.equal(ok('^a.b$', 'joni'), '\\Aa[^\\x0a\\x0d\\u2028\\u2029]b\\z');
-  assert.equal(ok('[[:alpha:]]', 're2'), '[\\x{5B}\\x{3A}alpha\\x{3A}]\\]');
-  assert.equal(ok('(?:ab)+?x{2}', 'posix'), '(ab)+x{2}');
-  assert.equal(ok('\\u00e9|é', 're2'), '\\x{E9}|\\x{E9}');
-  no('(?=a)', 're2', /lookaround/);
-  no('(a)\\1', 're2', /\\1/);
-  no('a$', 'posix', /\$/);
-  no('.', 'posix', /"\."/);
-  no('\\bUS\\b', 'java', /word boundaries/);
-  no('\\s', 'joni', /\\s/);
-  no('🤗', 're2', /Basic Multilingual Plane/);
-  no('[^]', 're2', /\[\^\]/);
-  no('a{', 're2', /not a quantifier/);
+  // Unit views: surrogate units are the code points U+F0000 + (unit - 0xD800).
+  assert.equal(ok('^a.b$', 're2', 'units'), '^a[^\\x{A}\\x{D}\\x{2028}\\x{2029}]b$');
+  assert.equal(ok('\\uD83E\\uDD17', 're2', 'units'), '\\x{F003E}\\x{F0517}');
+  assert.equal(ok('\\uD83E\\uDD17', 'postgres', 'units'), '\\U000F003E\\U000F0517');
+  assert.equal(ok('[[:alpha:]]', 're2', 'units'), '[\\x{3A}\\x{5B}ahlp]\\]');
+  assert.equal(ok('\\u00e9|é', 're2', 'units'), '\\x{E9}|\\x{E9}');
+  assert.ok(ok('[\\S]+@', 're2', 'units').startsWith('[^\\x{9}-\\x{D}'));
+  assert.equal(ok('ban\\k', 're2', 'units'), 'bank');
+  assert.equal(ok('(x|\\01)+', 're2', 'units'), '(?:x|\\x{1})+');
+  assert.equal(ok('[a-\\d]+x', 'postgres', 'units'), '[\\u002D0-9a]+x');
+  assert.equal(ok('[\\s\\S]', 'postgres', 'units'), '.');
+  assert.equal(ok('x{300}', 'postgres', 'units'), 'x{255}x{45}');
+  assert.match(ok('\\bUS\\b', 'postgres', 'units'), /^\(\?:\(\?<=\[0-9A-Za-z_\]\)/);
+  // Text as code points (dialects not executed here): only what cannot depend on UTF-16 units.
+  assert.equal(ok('a.*b$', 'java', 'codepoints'), 'a[^\\x0A\\x0D\\u2028\\u2029]*b\\z');
+  assert.equal(ok('^a.+b$', 'joni', 'codepoints'), '\\Aa[^\\x0A\\x0D\\u2028\\u2029]+b\\z');
+  assert.equal(ok('^.+@x\\.com$', 're2', 'codepoints'), '^[^\\x{A}\\x{D}\\x{2028}\\x{2029}]+@x\\.com$');
+  assert.equal(ok('(?:ab)+?x{2}', 'posix', 'codepoints'), '(ab)+x{2}');
+  const units = 'regex answer depends on UTF-16 units of non-BMP text';
+  for (const src of ['^..$', 'a.b', '\\uD83E', '.+.+', '\\B', '[^a]{2}', '\\b.+', '(?:.*a)+']) no(src, 're2', 'codepoints', units);
+  // Decimal text of an integer has no astral characters.
+  assert.equal(ok('^..$', 'java', 'bmp'), '^[^\\x0A\\x0D\\u2028\\u2029][^\\x0A\\x0D\\u2028\\u2029]\\z');
+  const syntax = 'regex construct the engine lacks';
+  no('(a)\\1', 're2', 'units', 'regex backreference');
+  no('(?<n>a)\\k<n>', 'postgres', 'units', 'regex backreference');
+  no('(?=a)', 're2', 'units', 'regex lookaround');
+  no('(?<!a)b', 'postgres', 'units', 'regex lookaround');
+  no('a$', 'posix', 'codepoints', syntax, /\$/);
+  no('\\bUS\\b', 'java', 'codepoints', syntax, /word boundaries/);
+  no('(?:x{1000}){30}', 're2', 'units', 'regex too large for the engine');
 });
 
 t('refusals name the flag and the reason; obfuscated configs are unusable', () => {
@@ -364,6 +381,49 @@ t('CLI: exit 0 when everything compiles, 65 with refusals on stderr, 78 for an u
     m = memoryIO();
     assert.equal(await main(args, m.io), 64, args.join(' '));
   }
+});
+
+t('CLI: --flag (repeatable) and --flags-file select any flag key, in the order given; refusals counted per reason', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'saltshard-sql-flags-'));
+  const keys = ['a,b', 'say "hi"', "it's", 'back\\slash`tick', '🤗 emoji', 'line\nbreak', 'plain'];
+  const flag = (key: string, i: number): Record<string, unknown> => ({ key, enabled: true, variationType: 'STRING', totalShards: 10, variations: { [`v${i}`]: { key: `v${i}`, value: `value of ${key}` } }, allocations: [{ key: 'all', doLog: true, splits: [{ variationKey: `v${i}`, shards: [] }] }] });
+  const cfg = { createdAt: '2024-01-01T00:00:00Z', format: 'SERVER', environment: { name: 't' }, flags: Object.fromEntries(keys.map((k, i) => [k, flag(k, i)])) };
+  cfg.flags['(a)\\1'] = { ...flag('(a)\\1', 9), allocations: [{ key: 'r', doLog: true, rules: [{ conditions: [{ attribute: 'email', operator: 'MATCHES', value: '(a)\\1' }] }], splits: [{ variationKey: 'v9', shards: [] }] }] };
+  const cfgFile = join(dir, 'flags.json');
+  writeFileSync(cfgFile, JSON.stringify(cfg));
+  const jsonList = join(dir, 'keys.json');
+  writeFileSync(jsonList, JSON.stringify(['line\nbreak', '🤗 emoji']));
+  const lineList = join(dir, 'keys.txt');
+  writeFileSync(lineList, "it's\r\nback\\slash`tick\n\n");
+  const want = ['plain', 'a,b', 'say "hi"', 'line\nbreak', '🤗 emoji'];
+  let m = memoryIO();
+  assert.equal(await main(['sql', '--dialect', 'duckdb', '--config', cfgFile, '--flags', 'plain', '--flag', 'a,b', '--flag', 'say "hi"', '--flags-file', jsonList], m.io), 0, m.err.join(''));
+  const sql = m.out.join('');
+  m = memoryIO();
+  assert.equal(await main(['sql', '--dialect', 'duckdb', '--config', cfgFile, '--flags-file', lineList, '--flag', "it's"], m.io), 0, m.err.join(''));
+  const sql2 = m.out.join('');
+  if (con) {
+    await con.run(`CREATE TABLE subjects AS SELECT * FROM (VALUES ('s1'), ('s2')) AS t(subject_key)`);
+    const rows = (await con.runAndReadAll(sql)).getRowObjectsJson();
+    assert.deepEqual(Object.keys(rows[0]), ['subject_key', ...want.flatMap((k) => [`${k}__variation_key`, `${k}__value`, `${k}__allocation_key`, `${k}__reason`])]);
+    for (const k of want) assert.equal(rows[1][`${k}__value`], `value of ${k}`, JSON.stringify(rows[1]));
+    const rows2 = (await con.runAndReadAll(sql2)).getRowObjectsJson();
+    assert.deepEqual(Object.keys(rows2[0]).filter((c) => c.endsWith('__reason')), ["it's__reason", 'back\\slash`tick__reason']);
+    await con.run('DROP TABLE subjects');
+  }
+  // A refused flag is named (escaped) with its reason, and the summary counts refusals per reason.
+  m = memoryIO();
+  assert.equal(await main(['sql', '--dialect', 'duckdb', '--config', cfgFile, '--flag', '(a)\\1', '--flag', 'line\nbreak'], m.io), 65);
+  const err = m.err.join('');
+  assert.match(err, /flag "\(a\)\\\\1" refused: MATCHES on attribute "email" \(string column\): pattern \/\(a\)\\1\/: backreferences/);
+  assert.match(err, /1 flag\(s\) compiled, 1 refused \(duckdb\): 1 regex backreference\n$/);
+  m = memoryIO();
+  assert.equal(await main(['sql', '--dialect', 'duckdb', '--config', cfgFile, '--flag', 'a'], m.io), 64);
+  assert.match(m.err.join(''), /no flag "a" in the config/);
+  m = memoryIO();
+  assert.equal(await main(['sql', '--dialect', 'duckdb', '--config', cfgFile, '--flags-file', join(dir, 'missing.txt')], m.io), 66);
 });
 
 t.run();

@@ -19,10 +19,10 @@
 export class NotLinear extends Error {}
 
 /** Sorted, disjoint, inclusive UTF-16 unit ranges: [lo0, hi0, lo1, hi1, ...]. */
-type Ranges = number[];
+export type Ranges = number[];
 
-type Assertion = 'start' | 'end' | 'boundary' | 'notBoundary';
-type Node =
+export type Assertion = 'start' | 'end' | 'boundary' | 'notBoundary';
+export type Node =
   | { t: 'unit'; set: Ranges }
   | { t: 'seq'; items: Node[] }
   | { t: 'alt'; items: Node[] }
@@ -79,7 +79,7 @@ const isHex = (s: string) => /^[0-9A-Fa-f]+$/.test(s);
 const QUANTIFIER = /\{(\d+)(?:(,)(\d*))?\}/y;
 
 /** Recursive-descent parser of a valid non-`u` ECMAScript pattern into the AST above. */
-class Parser {
+export class Parser {
   i = 0;
   readonly captures: number;
   readonly named: boolean;

@@ -8,11 +8,11 @@
  * What SQL cannot express exactly is refused per flag with a reason, never approximated.
  * @module
  */
-import type { CompiledConfig, CompiledFlag, Condition, Rule, Split } from '../config/compile.ts';
+import type { Allocation, CompiledConfig, CompiledFlag, Condition, Rule, Split } from '../config/compile.ts';
 import { isWellFormed } from '../config/encoding.ts';
 import type { VariationType } from '../errors.ts';
 import { DIALECTS, type Dialect, type DialectName, type SqlType } from './dialects.ts';
-import { toSqlRegex } from './regex.ts';
+import { REGEX_REFUSALS, toSqlRegex } from './regex.ts';
 import { semverPattern } from './semver.ts';
 
 /** How an attribute column is typed in the input table (JS value it stands for). */
@@ -43,7 +43,25 @@ export interface SqlOptions {
   readonly unsupported?: ReadonlyMap<string, string>;
   /** Write the result into this new table (`CREATE TABLE … AS SELECT`); dots separate parts, as for `table`. */
   readonly materialize?: string;
+  /**
+   * The result's shape. `columns` (default): per input row its key column and four columns per flag (FlagColumns).
+   * `long` and `wide`: exactly the rows and columns of `saltshard assign --layout long|wide` written as CSV or
+   * Parquet (see {@link CLI_LONG_COLUMNS}), in no particular order; rows with a NULL or empty key, which assign
+   * rejects, are left out.
+   */
+  readonly layout?: SqlLayout;
 }
+
+/** Result shapes of {@link compileSql}. */
+export const SQL_LAYOUTS = ['columns', 'long', 'wide'] as const;
+export type SqlLayout = (typeof SQL_LAYOUTS)[number];
+
+/**
+ * Columns of the `long` layout, as `saltshard assign` names them: value is text as in its CSV and Parquet output
+ * (null unless MATCH; strings as they are, JSON values as JSON text, numbers and booleans in JSON notation), doLog a
+ * boolean, variationType null for a flag the SDK cannot read.
+ */
+export const CLI_LONG_COLUMNS = ['subjectKey', 'flagKey', 'variationType', 'variationKey', 'value', 'allocationKey', 'reason', 'doLog'] as const;
 
 /** Output column names of one compiled flag. */
 export interface FlagColumns {
@@ -57,8 +75,8 @@ export interface SqlResult {
   readonly sql: string;
   /** Compiled flags and their output columns, in output order. */
   readonly compiled: ReadonlyMap<string, FlagColumns>;
-  /** Flags left out, with why. */
-  readonly refused: readonly { readonly flag: string; readonly reason: string }[];
+  /** Flags left out, with why: `kind` names the reason (counted per kind by `saltshard sql`), `reason` details it. */
+  readonly refused: readonly { readonly flag: string; readonly kind: string; readonly reason: string }[];
 }
 
 /** Bad options: unknown flag names, bad identifiers. */
@@ -66,7 +84,11 @@ export class SqlUsageError extends Error {}
 /** The config cannot be compiled at all (obfuscated). */
 export class SqlConfigError extends Error {}
 
-class Refusal extends Error {}
+class Refusal extends Error {
+  constructor(readonly kind: string, message: string) {
+    super(message);
+  }
+}
 
 const T = 'TRUE';
 const F = 'FALSE';
@@ -100,11 +122,15 @@ interface Outcome {
   readonly allocationKey: string | null;
   /** SQL literal of the typed value, or null. */
   readonly value: string | null;
+  /** The value as `saltshard assign` writes it in CSV and Parquet (null unless MATCH). */
+  readonly text: string | null;
+  /** The allocation's doLog where the SDK reports it (MATCH, or a value of the wrong type), else false. */
+  readonly doLog: boolean;
 }
 
-const ERROR: Outcome = { reason: 'ASSIGNMENT_ERROR', variationKey: null, allocationKey: null, value: null };
-const DEFAULT: Outcome = { reason: 'DEFAULT_ALLOCATION_NULL', variationKey: null, allocationKey: null, value: null };
-const DISABLED: Outcome = { reason: 'FLAG_UNRECOGNIZED_OR_DISABLED', variationKey: null, allocationKey: null, value: null };
+const ERROR: Outcome = { reason: 'ASSIGNMENT_ERROR', variationKey: null, allocationKey: null, value: null, text: null, doLog: false };
+const DEFAULT: Outcome = { reason: 'DEFAULT_ALLOCATION_NULL', variationKey: null, allocationKey: null, value: null, text: null, doLog: false };
+const DISABLED: Outcome = { reason: 'FLAG_UNRECOGNIZED_OR_DISABLED', variationKey: null, allocationKey: null, value: null, text: null, doLog: false };
 
 /** Column names of a flag's outputs. */
 export function flagColumns(flagKey: string): FlagColumns {
@@ -137,43 +163,50 @@ export function compileSql(config: CompiledConfig, options: SqlOptions): SqlResu
   const keys = [...new Set(options.flags ?? config.flags.keys())];
   for (const k of keys) if (!config.flags.has(k)) throw new SqlUsageError(`no flag ${JSON.stringify(k)} in the config`);
 
-  const hashes = new Map<string, string>(); // `${total}\u0000${saltDash}` → alias
+  // Expressions computed once per row beside the input columns (shards, unit views), by id → alias.
+  const hashes = new Map<string, string>();
   const hashIds: string[] = [];
   const hashExprs: string[] = [];
+  const derived = (id: string, prefix: string, expr: () => string) => {
+    let alias = hashes.get(id);
+    if (alias === undefined) {
+      alias = d.ident(`${prefix}${hashes.size}`);
+      hashes.set(id, alias);
+      hashIds.push(id);
+      hashExprs.push(`${expr()} AS ${alias}`);
+    }
+    return `h.${alias}`;
+  };
   const key = `h.${d.ident(keyColumn)}`;
   const ctx: Ctx = {
     d,
     key,
     columns,
     unsupported: options.unsupported ?? new Map(),
-    shard(saltDash, total) {
-      const id = `${total}\u0000${saltDash}`;
-      let alias = hashes.get(id);
-      if (alias === undefined) {
-        alias = d.ident(`saltshard_h${hashes.size}`);
-        hashes.set(id, alias);
-        hashIds.push(id);
-        hashExprs.push(`${d.shard(d.str(saltDash), `t.${d.ident(keyColumn)}`, total)} AS ${alias}`);
-      }
-      return `h.${alias}`;
-    },
+    shard: (saltDash, total) => derived(`${total}\u0000${saltDash}`, 'saltshard_h', () => d.shard(d.str(saltDash), `t.${d.ident(keyColumn)}`, total)),
+    unitView: (source) => derived(`u\u0000${source}`, 'saltshard_u', () => d.unitView!(source)),
   };
 
+  const layout = options.layout ?? 'columns';
+  // Output columns named after a flag, per layout.
+  const outNames = (flagKey: string) => (layout === 'columns' ? Object.values(flagColumns(flagKey)) : layout === 'wide' ? [flagKey] : []);
   const compiled = new Map<string, FlagColumns>();
-  const taken = new Set<string>([keyColumn.toLowerCase()]);
-  const refused: { flag: string; reason: string }[] = [];
+  const taken = new Set<string>(layout === 'columns' ? [keyColumn.toLowerCase()] : layout === 'wide' ? ['subjectkey'] : []);
+  const refused: { flag: string; kind: string; reason: string }[] = [];
   const branchCols: string[] = [];
   const outputCols: string[] = [];
+  const longParts: string[] = [];
+  const k = d.ident(keyColumn);
   for (const flagKey of keys) {
     const entry = config.flags.get(flagKey)!;
     const mark = hashExprs.length;
     let outcomes: Outcome[];
     let caseSql: string;
     try {
-      if (!isWellFormed(flagKey)) throw new Refusal('the flag key has a lone surrogate');
+      if (!isWellFormed(flagKey)) throw new Refusal('lone surrogate', 'the flag key has a lone surrogate');
       // Several engines match identifiers case-insensitively even when quoted (DuckDB, BigQuery, Spark).
-      const clash = Object.values(flagColumns(flagKey)).find((n) => taken.has(n.toLowerCase()));
-      if (clash !== undefined) throw new Refusal(`output column ${JSON.stringify(clash)} collides with another output column (compared case-insensitively)`);
+      const clash = outNames(flagKey).find((n) => taken.has(n.toLowerCase()));
+      if (clash !== undefined) throw new Refusal('output column clash', `output column ${JSON.stringify(clash)} collides with another output column (compared case-insensitively)`);
       const blank = `(${key} IS NULL OR ${key} = '')`;
       outcomes = [DEFAULT];
       const branches: { when: string; outcome: Outcome }[] = [{ when: blank, outcome: ERROR }];
@@ -183,7 +216,7 @@ export function compileSql(config: CompiledConfig, options: SqlOptions): SqlResu
       caseSql = caseOf(branches, outcomes);
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
-      refused.push({ flag: flagKey, reason: err.message });
+      refused.push({ flag: flagKey, kind: err.kind, reason: err.message });
       // Drop hash columns only this flag asked for.
       for (const id of hashIds.splice(mark)) hashes.delete(id);
       hashExprs.length = mark;
@@ -193,7 +226,7 @@ export function compileSql(config: CompiledConfig, options: SqlOptions): SqlResu
     const branchAlias = d.ident(`saltshard_f${n}`);
     branchCols.push(`    ${caseSql} AS ${branchAlias}`);
     const names = flagColumns(flagKey);
-    for (const n of Object.values(names)) taken.add(n.toLowerCase());
+    for (const n of outNames(flagKey)) taken.add(n.toLowerCase());
     compiled.set(flagKey, names);
     const type = entry.kind === 'flag' ? SQL_TYPE[entry.variationType] : 'string';
     const pick = (f: (o: Outcome) => string | null, t: SqlType) => {
@@ -201,33 +234,61 @@ export function compileSql(config: CompiledConfig, options: SqlOptions): SqlResu
       if (arms.length === 0) return `CAST(NULL AS ${d.type(t)})`;
       return `CASE s.${branchAlias}${arms.map(([i, v]) => ` WHEN ${i} THEN ${v}`).join('')} ELSE NULL END`;
     };
-    outputCols.push(
-      `  ${pick((o) => (o.variationKey === null ? null : d.str(o.variationKey)), 'string')} AS ${d.ident(names.variationKey)}`,
-      `  ${pick((o) => o.value, type)} AS ${d.ident(names.value)}`,
-      `  ${pick((o) => (o.allocationKey === null ? null : d.str(o.allocationKey)), 'string')} AS ${d.ident(names.allocationKey)}`,
-      `  ${pick((o) => d.str(o.reason), 'string')} AS ${d.ident(names.reason)}`,
-    );
+    const text = (x: string | null) => (x === null ? null : d.str(x));
+    if (layout === 'columns') {
+      outputCols.push(
+        `  ${pick((o) => text(o.variationKey), 'string')} AS ${d.ident(names.variationKey)}`,
+        `  ${pick((o) => o.value, type)} AS ${d.ident(names.value)}`,
+        `  ${pick((o) => text(o.allocationKey), 'string')} AS ${d.ident(names.allocationKey)}`,
+        `  ${pick((o) => d.str(o.reason), 'string')} AS ${d.ident(names.reason)}`,
+      );
+    } else if (layout === 'wide') {
+      outputCols.push(`  ${pick((o) => (o.reason === 'MATCH' ? text(o.variationKey) : null), 'string')} AS ${d.ident(flagKey)}`);
+    } else {
+      const [sk, fk, vt, vk, v, ak, r, dl] = CLI_LONG_COLUMNS.map((c) => d.ident(c));
+      longParts.push([
+        `SELECT s.${k} AS ${sk}, ${d.str(flagKey)} AS ${fk}, ${entry.kind === 'flag' ? d.str(entry.variationType) : `CAST(NULL AS ${d.type('string')})`} AS ${vt},`,
+        `  ${pick((o) => text(o.variationKey), 'string')} AS ${vk},`,
+        `  ${pick((o) => text(o.text), 'string')} AS ${v},`,
+        `  ${pick((o) => text(o.allocationKey), 'string')} AS ${ak},`,
+        `  ${pick((o) => d.str(o.reason), 'string')} AS ${r},`,
+        `  ${outcomes.some((o) => o.doLog) ? `CASE s.${branchAlias}${outcomes.map((o, i) => ` WHEN ${i} THEN ${o.doLog ? T : F}`).join('')} ELSE FALSE END` : F} AS ${dl}`,
+        'FROM s',
+      ].join('\n'));
+    }
   }
 
   const qualified = (name: string) => name.split('.').map((p) => d.ident(p)).join('.');
   const tableSql = qualified(table);
-  const k = d.ident(keyColumn);
-  const lines = [
-    `-- saltshard sql --dialect ${d.name}: ${compiled.size} flag(s) compiled, ${refused.length} refused.`,
-    `-- Allocation windows resolved as of ${new Date(atMs).toISOString()}. Config createdAt ${config.createdAt || '(none)'}.`,
-    `-- Per flag: <flag>__variation_key, <flag>__value, <flag>__allocation_key, <flag>__reason (as client.evaluate).`,
-    ...(options.materialize === undefined ? [] : [d.createTableAs(qualified(options.materialize))]),
-    'SELECT',
-    [`  s.${k} AS ${k}`, ...outputCols].join(',\n'),
-    'FROM (',
+  // Per input row its key and the outcome index of every flag.
+  const inner = [
     `  SELECT h.${k}${branchCols.length ? ',\n' : ''}${branchCols.join(',\n')}`,
     '  FROM (',
     `    SELECT t.*${hashExprs.map((e) => `,\n      ${e}`).join('')}`,
     `    FROM ${tableSql} AS t`,
+    // assign rejects a subject without a key.
+    ...(layout === 'columns' ? [] : [`    WHERE t.${k} IS NOT NULL AND t.${k} <> ''`]),
     '  ) AS h',
-    ') AS s',
   ];
-  return { sql: `${lines.join('\n')}\n`, compiled, refused };
+  const header = [
+    `-- saltshard sql --dialect ${d.name}: ${compiled.size} flag(s) compiled, ${refused.length} refused.`,
+    `-- Allocation windows resolved as of ${new Date(atMs).toISOString()}. Config createdAt ${config.createdAt || '(none)'}.`,
+    layout === 'columns'
+      ? `-- Per flag: <flag>__variation_key, <flag>__value, <flag>__allocation_key, <flag>__reason (as client.evaluate).`
+      : `-- The rows and columns of saltshard assign --layout ${layout} (CSV or Parquet output), in no particular order.`,
+    ...(options.materialize === undefined ? [] : [d.createTableAs(qualified(options.materialize))]),
+  ];
+  let body: string[];
+  if (layout === 'long') {
+    if (longParts.length === 0) {
+      const cols = CLI_LONG_COLUMNS.slice(1).map((c) => `CAST(NULL AS ${d.type(c === 'doLog' ? 'boolean' : 'string')}) AS ${d.ident(c)}`);
+      longParts.push(`SELECT s.${k} AS ${d.ident('subjectKey')}, ${cols.join(', ')}\nFROM s\nWHERE 1 = 0`);
+    }
+    body = ['WITH s AS (', ...inner, ')', longParts.join('\nUNION ALL\n')];
+  } else {
+    body = ['SELECT', [`  s.${k} AS ${layout === 'wide' ? d.ident('subjectKey') : k}`, ...outputCols].join(',\n'), 'FROM (', ...inner, ') AS s'];
+  }
+  return { sql: `${[...header, ...body].join('\n')}\n`, compiled, refused };
 }
 
 interface Ctx {
@@ -237,6 +298,8 @@ interface Ctx {
   readonly columns: ReadonlyMap<string, ColumnType> | null;
   readonly unsupported: ReadonlyMap<string, string>;
   shard(saltDash: string, total: number): string;
+  /** The dialect's unit view of an input column (`t.<column>`), computed once per row. */
+  unitView(source: string): string;
 }
 
 function caseOf(branches: readonly { when: string; outcome: Outcome }[], outcomes: Outcome[]): string {
@@ -260,7 +323,7 @@ function caseOf(branches: readonly { when: string; outcome: Outcome }[], outcome
 }
 
 function checkText(text: string, what: string): string {
-  if (!isWellFormed(text)) throw new Refusal(`${what} has a lone surrogate (not representable in SQL text)`);
+  if (!isWellFormed(text)) throw new Refusal('lone surrogate', `${what} has a lone surrogate (not representable in SQL text)`);
   return text;
 }
 
@@ -282,7 +345,7 @@ function flagBranches(flag: CompiledFlag, atMs: number, ctx: Ctx): { when: strin
     }
     for (const split of allocation.splits) {
       const when = and([rules, splitPredicate(split, flag.totalShards, ctx)]);
-      out.push({ when, outcome: splitOutcome(flag, allocation.key, split, ctx) });
+      out.push({ when, outcome: splitOutcome(flag, allocation, split, ctx) });
     }
   }
   return out;
@@ -306,14 +369,17 @@ function splitPredicate(split: Split, total: number, ctx: Ctx): string {
   return and(shards);
 }
 
-function splitOutcome(flag: CompiledFlag, allocationKey: string, split: Split, ctx: Ctx): Outcome {
+function splitOutcome(flag: CompiledFlag, allocation: Allocation, split: Split, ctx: Ctx): Outcome {
   const v = split.variation;
   if (v === undefined) return ERROR;
   checkText(v.key, `variation ${JSON.stringify(v.key)}`);
-  if (!v.typeOk) return { reason: 'ASSIGNMENT_ERROR', variationKey: v.key, allocationKey, value: null };
+  if (!v.typeOk) return { reason: 'ASSIGNMENT_ERROR', variationKey: v.key, allocationKey: allocation.key, value: null, text: null, doLog: allocation.doLog };
   // Eppo's details keep the variation key of a JSON value that does not parse.
-  if (v.jsonError !== null) return { reason: 'ASSIGNMENT_ERROR', variationKey: v.key, allocationKey: null, value: null };
-  return { reason: 'MATCH', variationKey: v.key, allocationKey, value: literal(flag.variationType, v.value, v.key, ctx.d) };
+  if (v.jsonError !== null) return { reason: 'ASSIGNMENT_ERROR', variationKey: v.key, allocationKey: null, value: null, text: null, doLog: false };
+  const value = literal(flag.variationType, v.value, v.key, ctx.d);
+  // assign's valueText(): strings as they are, JSON re-serialized from its parsed value, numbers and booleans as JSON.
+  const text = flag.variationType === 'STRING' ? (v.value as string) : JSON.stringify(flag.variationType === 'JSON' ? JSON.parse(v.value as string) : v.value);
+  return { reason: 'MATCH', variationKey: v.key, allocationKey: allocation.key, value, text, doLog: allocation.doLog };
 }
 
 function literal(type: VariationType, value: string | number | boolean, variationKey: string, d: Dialect): string {
@@ -328,7 +394,7 @@ function literal(type: VariationType, value: string | number | boolean, variatio
       return d.double(value as number);
     case 'INTEGER': {
       const n = BigInt(value as number);
-      if (n > INT64_MAX || n < INT64_MIN) throw new Refusal(`the value of variation ${JSON.stringify(variationKey)} does not fit a 64-bit integer`);
+      if (n > INT64_MAX || n < INT64_MIN) throw new Refusal('integer beyond 64 bits', `the value of variation ${JSON.stringify(variationKey)} does not fit a 64-bit integer`);
       return d.bigint(n);
     }
   }
@@ -346,13 +412,17 @@ function compileRule(rule: Rule, ctx: Ctx): Predicate {
   return { pred: and(conds.map((c) => c.pred)), err: or(conds.map((c) => c.err)) };
 }
 
-function column(name: string, ctx: Ctx): { x: string; type: ColumnType } | null {
+/** An attribute's column: `x` as seen from the hashed row, `source` from the input row. */
+function column(name: string, ctx: Ctx): { x: string; source: string; type: ColumnType } | null {
   const kind = ctx.unsupported.get(name);
-  if (kind !== undefined) throw new Refusal(`a condition on attribute ${JSON.stringify(name)}: its column type ${kind} has no exact comparison with the SDK's`);
+  if (kind !== undefined) throw new Refusal('column type without exact comparison', `a condition on attribute ${JSON.stringify(name)}: its column type ${kind} has no exact comparison with the SDK's`);
   const own = ctx.columns === null ? (name === 'id' ? undefined : 'string') : ctx.columns.get(name);
-  if (own !== undefined) return { x: `h.${ctx.d.ident(checkText(name, `attribute ${JSON.stringify(name)}`))}`, type: own };
+  if (own !== undefined) {
+    const id = ctx.d.ident(checkText(name, `attribute ${JSON.stringify(name)}`));
+    return { x: `h.${id}`, source: `t.${id}`, type: own };
+  }
   // The implicit `id` attribute is the subject key unless the table has an `id` column.
-  if (name === 'id') return { x: ctx.key, type: 'string' };
+  if (name === 'id') return { x: ctx.key, source: `t.${ctx.key.slice(2)}`, type: 'string' };
   return null;
 }
 
@@ -404,20 +474,28 @@ function compileCondition(c: Condition, wireValue: unknown, ctx: Ctx): Predicate
     case 'NOT_MATCHES': {
       const re = c.regex;
       if (re.kind === 'invalid') return { pred: F, err: notNull };
-      if (re.kind === 'unsupported') return { pred: F, err: F }; // the SDK's condition is false (regex.ts)
+      const source = wireValue === undefined ? '(?:)' : String(wireValue);
       let found: string;
       if (type === 'boolean') {
-        // String(true) / String(false): the SDK's own matcher decides at generation time.
-        const t = re.test('true');
-        const f = re.test('false');
+        // String(true) / String(false): the reference engine decides at generation time (five units: no backtracking
+        // to fear; a pattern the SDK refuses to run, e.g. with a backreference, is still answered as Eppo answers it).
+        const native = new RegExp(source);
+        const t = native.test('true');
+        const f = native.test('false');
         found = t && f ? T : t ? x : f ? not(x) : F;
       } else if (type === 'double') {
-        throw new Refusal(`${c.op} on ${where}: JS String(number) and SQL casts differ for fractions and exponents; declare it integer or string`);
+        throw new Refusal('regex on a double column', `${c.op} on ${where}: JS String(number) and SQL casts differ for fractions and exponents; declare it integer or string`);
       } else {
-        const source = wireValue === undefined ? '(?:)' : String(wireValue);
-        const t = toSqlRegex(source, d.regex);
-        if (!t.ok) throw new Refusal(`${c.op} on ${where}: ${t.reason} not expressible exactly in ${d.name}`);
-        found = d.regexSearch(type === 'integer' ? d.intToString(x) : x, t.pattern);
+        // Integers are ASCII text. A string is searched as it is when the answer cannot depend on UTF-16 code units,
+        // else as units where the dialect can rewrite it so (see regex.ts).
+        let subject = type === 'integer' ? d.intToString(x) : x;
+        let t = toSqlRegex(source, d.regex, type === 'integer' ? 'bmp' : 'codepoints');
+        if (!t.ok && t.kind === REGEX_REFUSALS.units && d.unitView) {
+          t = toSqlRegex(source, d.regex, 'units');
+          subject = ctx.unitView(col.source);
+        }
+        if (!t.ok) throw new Refusal(t.kind, `${c.op} on ${where}: ${t.reason}; not expressible exactly in ${d.name}`);
+        found = d.regexSearch(subject, t.pattern);
       }
       return { pred: and([notNull, c.op === 'MATCHES' ? found : not(found)]), err: F };
     }
@@ -429,7 +507,7 @@ function compileCondition(c: Condition, wireValue: unknown, ctx: Ctx): Predicate
         // Only strings can be versions; a number or boolean never is.
         if (type !== 'string') return { pred: F, err: F };
         const p = semverPattern(c.op, c.semver);
-        if (!p.ok) throw new Refusal(`${c.op} on ${where}: ${p.reason}`);
+        if (!p.ok) throw new Refusal('semver', `${c.op} on ${where}: ${p.reason}`);
         if (p.pattern === '') return { pred: F, err: F };
         // semver.valid takes at most 256 characters (before trimming).
         return { pred: and([notNull, `${d.charLength(x)} <= 256`, d.fullMatch(x, p.pattern)]), err: F };
@@ -439,7 +517,7 @@ function compileCondition(c: Condition, wireValue: unknown, ctx: Ctx): Predicate
       const holds = (a: number) => (c.op === 'GT' ? a > b : c.op === 'GTE' ? a >= b : c.op === 'LT' ? a < b : a <= b);
       switch (type) {
         case 'string':
-          throw new Refusal(`${c.op} on ${where}: a numeric comparison of a string needs JS Number() coercion; declare the column integer or double`);
+          throw new Refusal('numeric comparison of a string column', `${c.op} on ${where}: a numeric comparison of a string needs JS Number() coercion; declare the column integer or double`);
         case 'boolean': {
           const t = holds(1);
           const f = holds(0);

@@ -28,6 +28,12 @@ export interface Dialect {
   str(text: string): string;
   /** `uint32_be(md5(saltDash || key)[0:4]) % total`, `saltDash` being `salt + "-"`. */
   shard(saltDash: string, key: string, total: number): string;
+  /**
+   * The string as UTF-16 code units, for regex search (src/sql/regex.ts): a value with characters outside the Basic
+   * Multilingual Plane gets each of them replaced by two code points U+F0000 + (surrogate − 0xD800), its surrogate
+   * pair; other values are unchanged. Absent where the dialect is not executed by the tests.
+   */
+  unitView?(expr: string): string;
   /** Unanchored regex search; `pattern` is already in this dialect's regex syntax. */
   regexSearch(subject: string, pattern: string): string;
   /**
@@ -92,6 +98,11 @@ const duckdb: Dialect = {
   ident: quoteWith('"', '""'),
   str: standardString,
   shard: (s, k, n) => `(('0x' || substr(md5(${s} || ${k}), 1, 8))::UBIGINT % ${n})`,
+  unitView: (x) => {
+    const u = '(unicode(c) - 65536)';
+    const pair = `chr(983040 + (${u} >> 10)) || chr(984064 + (${u} & 1023))`;
+    return `CASE WHEN regexp_matches(${x}, '[\\x{10000}-\\x{10FFFF}]') THEN array_to_string(list_transform(string_split(${x}, ''), c -> CASE WHEN unicode(c) > 65535 THEN ${pair} ELSE c END), '') ELSE ${x} END`;
+  },
   regexSearch: (x, p) => `regexp_matches(${x}, ${duckdb.str(p)})`,
   fullMatch: (x, p) => `regexp_full_match(${x}, ${duckdb.str(p)})`,
   createTableAs: (t) => `CREATE TABLE ${t} AS`,
@@ -187,6 +198,14 @@ const clickhouse: Dialect = {
   ident: (name) => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``,
   str: backslashString,
   shard: (s, k, n) => `(reinterpretAsUInt32(reverse(substring(MD5(concat(${s}, ${k})), 1, 4))) % ${n})`,
+  unitView: (x) => {
+    // Strings are bytes: a 4-byte UTF-8 character's code point from its bytes, and the stand-ins' bytes from theirs.
+    const b = (i: number) => `reinterpretAsUInt8(substring(c, ${i}, 1))`;
+    const u = `((${b(1)} % 8) * 262144 + (${b(2)} % 64) * 4096 + (${b(3)} % 64) * 64 + ${b(4)} % 64 - 65536)`;
+    const utf8 = (cp: string) => `char(240 + intDiv(${cp}, 262144), 128 + intDiv(${cp}, 4096) % 64, 128 + intDiv(${cp}, 64) % 64, 128 + ${cp} % 64)`;
+    const pair = `concat(${utf8(`(983040 + intDiv(${u}, 1024))`)}, ${utf8(`(984064 + ${u} % 1024)`)})`;
+    return `if(match(${x}, '[\\\\x{10000}-\\\\x{10FFFF}]'), arrayStringConcat(arrayMap(c -> if(length(c) = 4, ${pair}, c), extractAll(${x}, '(?s).')), ''), ${x})`;
+  },
   regexSearch: (x, p) => `match(${x}, ${clickhouse.str(p)})`,
   fullMatch: (x, p) => `match(${x}, ${clickhouse.str(`^(${p})$`)})`,
   createTableAs: (t) => `CREATE TABLE ${t} ENGINE = MergeTree ORDER BY tuple() AS`,
@@ -207,6 +226,11 @@ const postgres: Dialect = {
   // standard_conforming_strings is on by default since PostgreSQL 9.1: backslash is an ordinary character.
   str: standardString,
   shard: (s, k, n) => `(('x' || substr(md5(${s} || ${k}), 1, 8))::bit(32)::bigint % ${n})`,
+  unitView: (x) => {
+    const u = '(ascii(c) - 65536)';
+    const pair = `chr(983040 + (${u} >> 10)) || chr(984064 + (${u} & 1023))`;
+    return `CASE WHEN ${x} ~ '[\\U00010000-\\U0010FFFF]' THEN (SELECT string_agg(CASE WHEN ascii(c) > 65535 THEN ${pair} ELSE c END, '' ORDER BY n) FROM regexp_split_to_table(${x}, '') WITH ORDINALITY AS saltshard_u(c, n)) ELSE ${x} END`;
+  },
   regexSearch: (x, p) => `(${x} ~ ${postgres.str(p)})`,
   fullMatch: (x, p) => `(${x} ~ ${postgres.str(`^(${p})$`)})`,
   createTableAs: (t) => `CREATE TABLE ${t} AS`,

@@ -1,346 +1,371 @@
 /**
- * MATCHES patterns for SQL: a documented subset of ECMAScript regex syntax, re-emitted in each engine's syntax
- * only where the meaning is the same there. Everything else is refused (the flag is not compiled), never approximated.
+ * MATCHES patterns for SQL: the ECMAScript pattern, parsed by the SDK's own parser (src/config/regex-engine.ts: the
+ * non-`u` grammar with Annex B, one UTF-16 code unit per character), re-emitted in each engine's syntax only where
+ * the engine answers exactly what `new RegExp(pattern).test(value)` answers. Everything else is refused with a
+ * named reason (the flag is not compiled), never approximated.
  *
- * Accepted: literal BMP characters, escaped punctuation, `\t \n \r \f \v \xHH \uHHHH` (non-surrogate), `^` and `$`
- * (whole input: JS patterns here never carry the m flag), `.` (as a class excluding JS line terminators), classes
- * and negated classes of literal characters and ranges, `\d \D \w \W` (ASCII in every engine used), groups
- * `( )` and `(?: )`, alternation, and the quantifiers `* + ? {n} {n,} {n,m}` (n, m ≤ 1000) with optional lazy `?`.
- * Engine-specific: `\s \S \b \B` only on RE2 engines (`\s` spelled out as the ECMAScript set, `\b` is ASCII in both);
- * Snowflake (POSIX ERE) takes no `.`, `$`, class escapes, control characters or empty alternatives.
- * Refused everywhere: lookaround, backreferences, named groups, `[]`, `[^]`, `\c`, `\0`, octal, astral characters,
- * lone surrogates, and Annex-B oddities such as a `{` that is not a quantifier.
+ * Code units. JavaScript sees a character outside the Basic Multilingual Plane as two surrogate units (`^..$`
+ * matches one emoji, `\uDD17` matches the second half of 🤗); the engines see one code point. Two ways to be exact:
+ * - `codepoints`: the value as it is, for a pattern that a static check proves cannot depend on units: every class
+ *   either excludes all surrogates or includes all of them, and the latter only as `X*` / `X+` between characters
+ *   of the first kind (or at the ends of the pattern), and no `\B` in a pattern that can match empty. Most
+ *   targeting patterns pass (`@example\.com$`, `^[^@]+@`, `Chrome/\d+`); `^..$`, `a.b` or `\uD83E` do not.
+ * - `units`, for the other patterns where the dialect has Dialect.unitView (DuckDB, ClickHouse, PostgreSQL, the
+ *   executed ones): a value with astral characters is rewritten so each surrogate unit u becomes the code point
+ *   U+F0000 + (u − 0xD800), and the pattern's surrogate ranges are emitted as those code points. Every pattern then
+ *   means over code points what it means over units, on every value. Snowflake, BigQuery, Spark and Trino (not
+ *   executable here) refuse those patterns.
+ *
+ * Refused everywhere: backreferences and lookaround (no finite automaton; the SDK refuses them too), patterns whose
+ * expansion exceeds the engine's size limits. Per engine: `\b \B` only on RE2 and PostgreSQL (emulated with
+ * lookaround there, since `\y` follows the locale), `$` and control characters not on POSIX (Snowflake).
  * @module
  */
+import { NotLinear, Parser, type Node, type Ranges } from '../config/regex-engine.ts';
 import type { RegexFlavor } from './dialects.ts';
 
-/** A translated pattern, or why it cannot be expressed exactly. */
-export type SqlRegex = { ok: true; pattern: string } | { ok: false; reason: string };
+/** A translated pattern, or why it cannot be expressed exactly (`kind` names the reason, `reason` the details). */
+export type SqlRegex = { ok: true; pattern: string } | { ok: false; kind: string; reason: string };
 
-class Refuse extends Error {}
+/**
+ * What the engine searches: `units`, the dialect's unit view of a string (surrogates as U+F0000…); `bmp`, text
+ * known to have no character outside the BMP (the decimal form of an integer); `codepoints`, a string as it is.
+ */
+export type TextMode = 'units' | 'bmp' | 'codepoints';
 
-// ECMAScript \s (WhiteSpace + LineTerminator) as class members.
-const WS_CODES: readonly (number | [number, number])[] = [
-  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x1680, [0x2000, 0x200a], 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff,
-];
-// ECMAScript line terminators: what `.` does not match.
-const LINE_TERMINATORS = [0x0a, 0x0d, 0x2028, 0x2029];
-// `\d` and `\w` as ASCII class members (ECMAScript's meaning), for engines whose escapes follow the locale.
-const ASCII_SETS: Record<string, string> = { d: '0-9', w: '0-9A-Za-z_' };
+/** Named reasons of a refusal, as counted by `saltshard sql`. */
+export const REGEX_REFUSALS = {
+  backreference: 'regex backreference',
+  lookaround: 'regex lookaround',
+  units: 'regex answer depends on UTF-16 units of non-BMP text',
+  syntax: 'regex construct the engine lacks',
+  size: 'regex too large for the engine',
+} as const;
+
+class Refuse extends Error {
+  constructor(readonly kind: string, message: string) {
+    super(message);
+  }
+}
+
+const SUR_LO = 0xd800;
+const SUR_HI = 0xdfff;
+/** Where the surrogate units live in a unit view (Dialect.unitView). */
+const STAND_IN = 0xf0000;
+/** Largest counted repeat per engine (RE2: 1000; PostgreSQL: RE_DUP_MAX 255; Java/Joni: kept small alike). */
+const MAX_COUNT: Record<RegexFlavor, number> = { re2: 1000, postgres: 255, java: 1000, joni: 1000, posix: 255 };
+/** Upper bound of the emitted program size (class items × repetitions); both RE2 and PostgreSQL stay well within. */
+const SIZE_LIMIT = 20_000;
+const WORD_CLASS = '[0-9A-Za-z_]';
 const META = new Set(['.', '^', '$', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}', '\\']);
 
 /**
  * Translate an ECMAScript pattern (no flags), known to be valid, into `flavor` syntax.
- * @returns the pattern for an unanchored search with the same answers, or the reason it is refused.
- * @example toSqlRegex('@example\\.com$', 're2') // { ok: true, pattern: '@example\\.com$' }
+ * @param mode what the engine searches; with `codepoints` the pattern must be provably independent of code units.
+ * @returns the pattern for an unanchored search with the same answers, or the named reason it is refused.
+ * @example toSqlRegex('@example\\.com$', 're2', 'units') // { ok: true, pattern: '@example\\.com$' }
  */
-export function toSqlRegex(source: string, flavor: RegexFlavor): SqlRegex {
+export function toSqlRegex(source: string, flavor: RegexFlavor, mode: TextMode): SqlRegex {
   try {
-    return { ok: true, pattern: new Translator(source, flavor).run() };
+    let ast: Node;
+    try {
+      ast = new Parser(source).parse();
+    } catch (err) {
+      if (!(err instanceof NotLinear)) throw err;
+      const kind = /backreference/.test(err.message) ? REGEX_REFUSALS.backreference : /lookaround/.test(err.message) ? REGEX_REFUSALS.lookaround : REGEX_REFUSALS.syntax;
+      throw new Refuse(kind, err.message);
+    }
+    if (size(ast) > SIZE_LIMIT) throw new Refuse(REGEX_REFUSALS.size, `it expands to more than ${SIZE_LIMIT} items`);
+    if (mode === 'codepoints') unitIndependent(ast);
+    const pattern = new Emitter(flavor, mode).node(ast);
+    if (pattern === '' && flavor === 'posix') throw new Refuse(REGEX_REFUSALS.syntax, 'it is empty (POSIX ERE needs a non-empty pattern)');
+    return { ok: true, pattern };
   } catch (err) {
-    if (err instanceof Refuse) return { ok: false, reason: `pattern /${source}/ ${err.message}` };
+    if (err instanceof Refuse) return { ok: false, kind: err.kind, reason: `pattern /${source}/: ${err.message}` };
     throw err;
   }
 }
 
-class Translator {
-  #i = 0;
-  #out = '';
-  /** Whether the last emitted item can take a quantifier. */
-  #atom = false;
-  /** Whether the current alternative is still empty (POSIX ERE rejects empty alternatives). */
-  #empty = true;
-  constructor(readonly src: string, readonly flavor: RegexFlavor) {}
+function size(n: Node): number {
+  switch (n.t) {
+    case 'unit':
+      return 1 + n.set.length / 2;
+    case 'assert':
+      return 1;
+    case 'seq':
+    case 'alt':
+      return n.items.reduce((a, x) => a + size(x), 1);
+    case 'rep':
+      return size(n.node) * Math.max(1, n.max === Infinity ? n.min + 1 : n.max);
+  }
+}
 
-  run(): string {
-    const s = this.src;
-    if (s === '' && this.flavor === 'posix') throw new Refuse('is empty (POSIX ERE needs a non-empty pattern)');
-    while (this.#i < s.length) {
-      const c = s[this.#i];
-      const code = c.charCodeAt(0);
-      if (code >= 0xd800 && code <= 0xdfff) throw new Refuse('has a character outside the Basic Multilingual Plane or a lone surrogate');
-      switch (c) {
-        case '\\':
-          this.#escape();
-          break;
-        case '.':
-          if (this.flavor === 'posix') throw new Refuse('uses "." (the engine\'s notion of a line break is not ECMAScript\'s)');
-          this.#emit(this.#class(true, LINE_TERMINATORS.map((x) => this.#member(x))), true);
-          this.#i++;
-          break;
-        case '^':
-          this.#emit(this.flavor === 'joni' ? '\\A' : '^', false);
-          this.#i++;
-          break;
-        case '$':
-          if (this.flavor === 'posix') throw new Refuse('uses "$" (end-of-input semantics not verified for POSIX ERE)');
-          // Java-syntax engines let `$` match before a final line terminator; `\z` is the end of input only.
-          this.#emit(this.flavor === 're2' || this.flavor === 'postgres' ? '$' : '\\z', false);
-          this.#i++;
-          break;
-        case '|':
-          if (this.#empty && this.flavor === 'posix') throw new Refuse('has an empty alternative');
-          this.#out += '|';
-          this.#atom = false;
-          this.#empty = true;
-          this.#i++;
-          break;
-        case '(':
-          this.#group();
-          break;
-        case ')':
-          if (this.#empty && this.flavor === 'posix') throw new Refuse('has an empty group or alternative');
-          this.#out += ')';
-          this.#atom = true;
-          this.#empty = false;
-          this.#i++;
-          break;
-        case '[':
-          this.#charClass();
-          break;
-        case '*':
-        case '+':
-        case '?':
-          this.#quantifier(c, 1);
-          break;
-        case '{': {
-          const m = /^\{(\d+)(?:(,)(\d*))?\}/.exec(s.slice(this.#i));
-          if (m === null) throw new Refuse('has a "{" that is not a quantifier');
-          const lo = Number(m[1]);
-          const hi = m[3] === undefined || m[3] === '' ? lo : Number(m[3]);
-          if (lo > 1000 || hi > 1000) throw new Refuse('has a counted repeat above 1000');
-          if ((lo > 255 || hi > 255) && this.flavor === 'postgres') throw new Refuse('has a counted repeat above 255 (PostgreSQL\'s limit)');
-          this.#quantifier(m[0], m[0].length);
-          break;
+// --- unit independence (dialects without a unit view) ---
+
+type SetKind = 'none' | 'all' | 'partial';
+
+function surrogateKind(set: Ranges): SetKind {
+  let covered = 0;
+  for (let i = 0; i < set.length; i += 2) covered += Math.max(0, Math.min(set[i + 1], SUR_HI) - Math.max(set[i], SUR_LO) + 1);
+  return covered === 0 ? 'none' : covered === SUR_HI - SUR_LO + 1 ? 'all' : 'partial';
+}
+
+const isUnit = (n: Node, kind: SetKind) => n.t === 'unit' && surrogateKind(n.set) === kind;
+/** `X*` or `X+` of a class that takes every surrogate: consumes any non-empty (or any) run of whole characters. */
+const isFlex = (n: Node) => n.t === 'rep' && n.max === Infinity && n.min <= 1 && isUnit(n.node, 'all');
+const isEdgeAssert = (n: Node) => n.t === 'assert' && (n.kind === 'start' || n.kind === 'end');
+
+/** Whether every match of `n` begins (side 'first') or ends ('last') with a unit that is not a surrogate. */
+function boundedBy(n: Node, side: 'first' | 'last'): boolean {
+  switch (n.t) {
+    case 'unit':
+      return surrogateKind(n.set) === 'none';
+    case 'assert':
+      return false;
+    case 'seq':
+      return n.items.length > 0 && boundedBy(n.items[side === 'first' ? 0 : n.items.length - 1], side);
+    case 'alt':
+      return n.items.every((x) => boundedBy(x, side));
+    case 'rep':
+      return n.min >= 1 && boundedBy(n.node, side);
+  }
+}
+
+function nullable(n: Node): boolean {
+  switch (n.t) {
+    case 'unit':
+      return false;
+    case 'assert':
+      return true;
+    case 'seq':
+      return n.items.every(nullable);
+    case 'alt':
+      return n.items.some(nullable);
+    case 'rep':
+      return n.min === 0 || nullable(n.node);
+  }
+}
+
+function hasNotBoundary(n: Node): boolean {
+  if (n.t === 'assert') return n.kind === 'notBoundary';
+  if (n.t === 'seq' || n.t === 'alt') return n.items.some(hasNotBoundary);
+  return n.t === 'rep' && hasNotBoundary(n.node);
+}
+
+/**
+ * Throws unless the pattern's answer on any text equals the code-point engine's. A match that consumes only
+ * non-surrogate units starts and ends between whole characters, where `^ $ \b` read the same neighbours either way
+ * (an astral character and a surrogate are both non-word); a flex run `X*`/`X+` whose neighbours are such units
+ * (or the pattern's ends) covers whole characters, and "at least one unit" equals "at least one character".
+ */
+function unitIndependent(root: Node): void {
+  const units = new Refuse(REGEX_REFUSALS.units, 'its answer depends on UTF-16 code units for text outside the Basic Multilingual Plane, which this engine counts as one character');
+  if (nullable(root) && hasNotBoundary(root)) throw units;
+  const visit = (n: Node, leftEdge: boolean, rightEdge: boolean): void => {
+    if (isFlex(n)) {
+      if (!leftEdge || !rightEdge) throw units;
+      return;
+    }
+    switch (n.t) {
+      case 'unit':
+        if (surrogateKind(n.set) !== 'none') throw units;
+        return;
+      case 'assert':
+        return;
+      case 'alt':
+        for (const x of n.items) visit(x, leftEdge, rightEdge);
+        return;
+      case 'rep':
+        visit(n.node, false, false);
+        return;
+      case 'seq':
+        n.items.forEach((x, i) => {
+          const prev = n.items[i - 1];
+          const next = n.items[i + 1];
+          const left = prev === undefined ? leftEdge : isEdgeAssert(prev) || boundedBy(prev, 'last');
+          const right = next === undefined ? rightEdge : isEdgeAssert(next) || boundedBy(next, 'first');
+          visit(x, left, right);
+        });
+    }
+  };
+  visit(root, true, true);
+}
+
+// --- emitting ---
+
+class Emitter {
+  constructor(readonly flavor: RegexFlavor, readonly mode: TextMode) {}
+
+  node(n: Node): string {
+    switch (n.t) {
+      case 'unit':
+        return this.unit(n.set);
+      case 'assert':
+        return this.assertion(n.kind);
+      case 'seq':
+        return n.items.map((x) => (x.t === 'alt' ? this.group(this.node(x)) : this.node(x))).join('');
+      case 'alt': {
+        const items = n.items.map((x) => this.node(x));
+        if (this.flavor === 'posix' && items.includes('')) throw new Refuse(REGEX_REFUSALS.syntax, 'it has an empty alternative (POSIX ERE)');
+        return items.join('|');
+      }
+      case 'rep':
+        return this.rep(n);
+    }
+  }
+
+  group(inner: string): string {
+    return this.flavor === 'posix' ? `(${inner})` : `(?:${inner})`;
+  }
+
+  rep(n: Node & { t: 'rep' }): string {
+    const body = this.node(n.node);
+    // A body without characters (only assertions, or empty) repeats to the same language once or not at all.
+    if (!consumes(n.node)) return n.min === 0 ? '' : body;
+    const atom = n.node.t === 'unit' ? body : this.group(body);
+    const max = MAX_COUNT[this.flavor];
+    const q = (lo: number, hi: number) => (lo === hi ? (lo === 1 ? '' : `{${lo}}`) : hi === Infinity ? (lo === 0 ? '*' : lo === 1 ? '+' : `{${lo},}`) : lo === 0 && hi === 1 ? '?' : `{${lo},${hi}}`);
+    if (n.min <= max && (n.max === Infinity || n.max <= max)) return atom + q(n.min, n.max);
+    // Beyond the engine's counted-repeat limit: X{a+b} = X{a}X{b}, X{0,a+b} = X{0,a}X{0,b}.
+    let out = '';
+    for (let left = n.min; left > 0; left -= max) out += atom + q(Math.min(left, max), Math.min(left, max));
+    if (n.max === Infinity) return `${out}${atom}*`;
+    for (let left = n.max - n.min; left > 0; left -= max) out += atom + q(0, Math.min(left, max));
+    return out;
+  }
+
+  assertion(kind: string): string {
+    const f = this.flavor;
+    switch (kind) {
+      case 'start':
+        return f === 'joni' ? '\\A' : '^';
+      case 'end':
+        if (f === 'posix') throw new Refuse(REGEX_REFUSALS.syntax, 'it uses "$" (end-of-input semantics not verified for POSIX ERE)');
+        // Java-syntax engines let `$` match before a final line terminator; `\z` is the end of input only.
+        return f === 're2' || f === 'postgres' ? '$' : '\\z';
+      default: {
+        const b = kind === 'boundary';
+        if (f === 're2') return b ? '\\b' : '\\B';
+        // PostgreSQL's \y and \Y follow the locale's letters; ECMAScript's word characters are ASCII.
+        if (f === 'postgres') {
+          return b
+            ? `(?:(?<=${WORD_CLASS})(?!${WORD_CLASS})|(?<!${WORD_CLASS})(?=${WORD_CLASS}))`
+            : `(?:(?<=${WORD_CLASS})(?=${WORD_CLASS})|(?<!${WORD_CLASS})(?!${WORD_CLASS}))`;
         }
-        case '}':
-        case ']':
-          this.#literal(code);
-          this.#i++;
-          break;
-        default:
-          this.#literal(code);
-          this.#i++;
+        throw new Refuse(REGEX_REFUSALS.syntax, `it uses \\${b ? 'b' : 'B'} (word boundaries differ in this engine)`);
       }
     }
-    if (this.#empty && this.flavor === 'posix') throw new Refuse('has an empty alternative');
-    return this.#out;
   }
 
-  #emit(text: string, atom: boolean): void {
-    this.#out += text;
-    this.#atom = atom;
-    this.#empty = false;
-  }
-
-  #quantifier(text: string, length: number): void {
-    if (!this.#atom) throw new Refuse('quantifies something that is not a character, class or group');
-    this.#i += length;
-    let q = text;
-    if (this.src[this.#i] === '?') {
-      this.#i++;
-      // Laziness never changes whether a search finds a match; POSIX ERE has no lazy quantifiers.
-      if (this.flavor !== 'posix') q += '?';
+  /** One unit of the set: a character, a class, or a class of the complement (which also takes astral characters). */
+  unit(set: Ranges): string {
+    let cps = this.codePoints(set);
+    // PostgreSQL text cannot hold NUL.
+    if (this.flavor === 'postgres') cps = minus(cps, 0);
+    if (cps.length === 2 && cps[0] === cps[1]) return this.literal(cps[0]);
+    const domain = this.mode === 'units' ? [0, SUR_LO - 1, SUR_HI + 1, 0xffff, STAND_IN, STAND_IN + SUR_HI - SUR_LO] : [0, SUR_LO - 1, SUR_HI + 1, 0xffff];
+    const rest = subtract(this.flavor === 'postgres' ? minus(domain, 0) : domain, cps);
+    // Without a unit view a set that takes every surrogate is written negated, so it takes astral characters too.
+    const negate = this.mode === 'codepoints' ? surrogateKind(set) === 'all' : rangeCount(rest) < rangeCount(cps);
+    const members = negate ? rest : cps;
+    if (members.length === 0) {
+      // Nothing, or everything (PostgreSQL's `.` takes line breaks).
+      if (!negate) return this.flavor === 'postgres' ? '[^\\u0001-\\U0010FFFF]' : this.flavor === 'posix' ? never() : '[^\\x{0}-\\x{10FFFF}]';
+      if (this.flavor === 're2' || this.flavor === 'java') return '(?s:.)';
+      if (this.flavor === 'postgres') return '.';
+      throw new Refuse(REGEX_REFUSALS.syntax, 'it has a class of every character');
     }
-    this.#out += q;
-    this.#atom = false;
-  }
-
-  #group(): void {
-    const s = this.src;
-    if (s.startsWith('(?:', this.#i)) {
-      this.#out += this.flavor === 'posix' ? '(' : '(?:';
-      this.#i += 3;
-    } else if (s[this.#i + 1] === '?') {
-      throw new Refuse('uses lookaround or a named group');
-    } else {
-      this.#out += '(';
-      this.#i += 1;
+    let out = negate ? '[^' : '[';
+    for (let i = 0; i < members.length; i += 2) {
+      out += this.member(members[i]);
+      if (members[i + 1] > members[i]) out += `${members[i + 1] > members[i] + 1 ? '-' : ''}${this.member(members[i + 1])}`;
     }
-    this.#atom = false;
-    this.#empty = true;
+    return `${out}]`;
   }
 
-  /** A literal code point outside a class. */
-  #literal(code: number): void {
-    const ch = String.fromCharCode(code);
-    if (code < 0x20 || code === 0x7f) {
-      if (this.flavor === 'posix') throw new Refuse('has a control character');
-      this.#emit(this.#hex(code), true);
-    } else if (META.has(ch)) this.#emit(`\\${ch}`, true);
-    else if (code >= 0x80 && this.flavor !== 'posix') this.#emit(this.#hex(code), true);
-    else if (code >= 0x80 && code <= 0x9f) throw new Refuse('has a control character');
-    else this.#emit(ch, true);
+  /** The unit set as code points: surrogates dropped (no engine text has them) or moved to their stand-ins. */
+  codePoints(set: Ranges): Ranges {
+    const out: Ranges = [];
+    const moved: Ranges = [];
+    for (let i = 0; i < set.length; i += 2) {
+      const [lo, hi] = [set[i], set[i + 1]];
+      if (lo < SUR_LO) out.push(lo, Math.min(hi, SUR_LO - 1));
+      if (hi > SUR_HI) out.push(Math.max(lo, SUR_HI + 1), hi);
+      if (this.mode === 'units' && lo <= SUR_HI && hi >= SUR_LO) moved.push(STAND_IN + Math.max(lo, SUR_LO) - SUR_LO, STAND_IN + Math.min(hi, SUR_HI) - SUR_LO);
+    }
+    return [...out, ...moved];
   }
 
-  #hex(code: number): string {
-    // PostgreSQL reads `\x` greedily (any number of hex digits); `\uHHHH` takes exactly four.
-    if (this.flavor === 'postgres') return `\\u${code.toString(16).padStart(4, '0')}`;
-    return this.flavor === 're2' ? `\\x{${code.toString(16).toUpperCase()}}` : code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  literal(c: number): string {
+    const ch = String.fromCodePoint(c);
+    if (META.has(ch)) return `\\${ch}`;
+    if (c > 0x20 && c < 0x7f) return ch;
+    if (this.flavor === 'posix') {
+      if (c >= 0xa0 && c <= 0xffff) return ch;
+      throw new Refuse(REGEX_REFUSALS.syntax, 'it has a control character (POSIX ERE)');
+    }
+    return this.hex(c);
   }
 
-  /** One class member (a code point) in this flavor's class syntax. */
-  #member(code: number): string {
-    const ch = String.fromCharCode(code);
+  member(c: number): string {
+    const ch = String.fromCodePoint(c);
     if (/[A-Za-z0-9]/.test(ch)) return ch;
-    // POSIX classes take non-ASCII letters as they are; elsewhere every other member is a hex escape.
-    if (this.flavor === 'posix' && code >= 0xa0) return ch;
-    return this.#hexInClass(code);
+    if (this.flavor === 'posix') {
+      // POSIX classes take non-ASCII characters as they are; punctuation has class-specific meanings there.
+      if (c >= 0xa0 && c <= 0xffff) return ch;
+      throw new Refuse(REGEX_REFUSALS.syntax, 'it has punctuation or a control character inside a class (POSIX ERE)');
+    }
+    return this.hex(c);
   }
 
-  #hexInClass(code: number): string {
-    if (this.flavor === 'posix') throw new Refuse('has punctuation or a control character inside a class');
-    return this.#hex(code);
-  }
-
-  #class(negated: boolean, members: readonly string[]): string {
-    return `[${negated ? '^' : ''}${members.join('')}]`;
-  }
-
-  #escape(): void {
-    const s = this.src;
-    const e = s[this.#i + 1];
-    if (e === undefined) throw new Refuse('ends with a backslash');
-    this.#i += 2;
-    switch (e) {
-      case 'd': case 'D': case 'w': case 'W':
-        if (this.flavor === 'posix') throw new Refuse(`uses \\${e}`);
-        // PostgreSQL's class escapes follow the locale: spelled out as ASCII sets.
-        this.#emit(this.flavor === 'postgres' ? this.#class(e === 'D' || e === 'W', [ASCII_SETS[e.toLowerCase()]]) : `\\${e}`, true);
-        return;
-      case 's': case 'S': {
-        if (this.flavor !== 're2' && this.flavor !== 'java' && this.flavor !== 'postgres') throw new Refuse(`uses \\${e}`);
-        this.#emit(this.#class(e === 'S', this.#wsMembers()), true);
-        return;
-      }
-      case 'b': case 'B':
-        if (this.flavor !== 're2') throw new Refuse(`uses \\${e} (word boundaries differ in this engine)`);
-        this.#emit(`\\${e}`, false);
-        return;
-      case 't': this.#literal(9); return;
-      case 'n': this.#literal(10); return;
-      case 'v': this.#literal(11); return;
-      case 'f': this.#literal(12); return;
-      case 'r': this.#literal(13); return;
-      case 'u': case 'x': {
-        const code = this.#hexEscape(e);
-        this.#literal(code);
-        return;
-      }
+  hex(c: number): string {
+    const h = c.toString(16).toUpperCase();
+    switch (this.flavor) {
+      case 're2':
+        return `\\x{${h}}`;
+      // PostgreSQL reads `\x` greedily (any number of hex digits); `\uHHHH` and `\UHHHHHHHH` take exactly 4 and 8.
+      case 'postgres':
+        return c > 0xffff ? `\\U${h.padStart(8, '0')}` : `\\u${h.padStart(4, '0')}`;
       default:
-        if (/[A-Za-z0-9]/.test(e)) throw new Refuse(`uses \\${e}`);
-        if (e.charCodeAt(0) >= 0xd800 && e.charCodeAt(0) <= 0xdfff) throw new Refuse('has a character outside the Basic Multilingual Plane');
-        this.#literal(e.charCodeAt(0));
+        if (c > 0xffff) throw new Refuse(REGEX_REFUSALS.syntax, 'it needs a character outside the Basic Multilingual Plane');
+        return c < 0x100 ? `\\x${h.padStart(2, '0')}` : `\\u${h.padStart(4, '0')}`;
     }
   }
+}
 
-  /** `\uHHHH` / `\xHH` after the letter; refuses the Annex-B identity forms. */
-  #hexEscape(letter: string): number {
-    const n = letter === 'u' ? 4 : 2;
-    const h = this.src.slice(this.#i, this.#i + n);
-    if (!new RegExp(`^[0-9A-Fa-f]{${n}}$`).test(h)) throw new Refuse(`uses \\${letter} without ${n} hex digits`);
-    this.#i += n;
-    const code = parseInt(h, 16);
-    if (code >= 0xd800 && code <= 0xdfff) throw new Refuse('escapes a surrogate code unit');
-    if (code === 0) throw new Refuse('matches NUL');
-    return code;
-  }
+function never(): string {
+  throw new Refuse(REGEX_REFUSALS.syntax, 'it has a class that matches nothing (POSIX ERE)');
+}
 
-  #wsMembers(): string[] {
-    return WS_CODES.map((x) => (typeof x === 'number' ? this.#wsMember(x) : `${this.#wsMember(x[0])}-${this.#wsMember(x[1])}`));
-  }
+function consumes(n: Node): boolean {
+  if (n.t === 'unit') return true;
+  if (n.t === 'seq' || n.t === 'alt') return n.items.some(consumes);
+  return n.t === 'rep' && n.max > 0 && consumes(n.node);
+}
 
-  #wsMember(code: number): string {
-    return code === 0x20 ? ' ' : this.#hex(code);
-  }
+const rangeCount = (r: Ranges) => r.length / 2;
 
-  #charClass(): void {
-    const s = this.src;
-    if (s.startsWith('[]', this.#i) || s.startsWith('[^]', this.#i)) throw new Refuse('uses [] or [^]');
-    this.#i++;
-    let negated = false;
-    if (s[this.#i] === '^') {
-      negated = true;
-      this.#i++;
+/** Sorted disjoint ranges `a` without those of `b` (both sorted, disjoint). */
+function subtract(a: Ranges, b: Ranges): Ranges {
+  const out: Ranges = [];
+  const sorted = sortRanges(b);
+  for (let i = 0; i < a.length; i += 2) {
+    let lo = a[i];
+    const hi = a[i + 1];
+    for (let j = 0; j < sorted.length && lo <= hi; j += 2) {
+      if (sorted[j + 1] < lo || sorted[j] > hi) continue;
+      if (sorted[j] > lo) out.push(lo, sorted[j] - 1);
+      lo = sorted[j + 1] + 1;
     }
-    const members: string[] = [];
-    type Item = { kind: 'char'; code: number } | { kind: 'set'; text: string };
-    const items: Item[] = [];
-    while (true) {
-      if (this.#i >= s.length) throw new Refuse('has an unterminated class');
-      const c = s[this.#i];
-      if (c === ']') {
-        this.#i++;
-        break;
-      }
-      const code = c.charCodeAt(0);
-      if (code >= 0xd800 && code <= 0xdfff) throw new Refuse('has a character outside the Basic Multilingual Plane in a class');
-      if (c === '\\') {
-        const e = s[this.#i + 1];
-        if (e === undefined) throw new Refuse('ends with a backslash');
-        this.#i += 2;
-        switch (e) {
-          case 'd': case 'D': case 'w': case 'W':
-            if (this.flavor === 'posix' || (this.flavor === 'postgres' && (e === 'D' || e === 'W'))) throw new Refuse(`uses \\${e} in a class`);
-            items.push({ kind: 'set', text: this.flavor === 'postgres' ? ASCII_SETS[e] : `\\${e}` });
-            continue;
-          case 's':
-            if (this.flavor !== 're2' && this.flavor !== 'java' && this.flavor !== 'postgres') throw new Refuse('uses \\s in a class');
-            items.push({ kind: 'set', text: this.#wsMembers().join('') });
-            continue;
-          case 'b': items.push({ kind: 'char', code: 8 }); continue;
-          case 't': items.push({ kind: 'char', code: 9 }); continue;
-          case 'n': items.push({ kind: 'char', code: 10 }); continue;
-          case 'v': items.push({ kind: 'char', code: 11 }); continue;
-          case 'f': items.push({ kind: 'char', code: 12 }); continue;
-          case 'r': items.push({ kind: 'char', code: 13 }); continue;
-          case 'u': case 'x': items.push({ kind: 'char', code: this.#hexEscape(e) }); continue;
-          default:
-            if (/[A-Za-z0-9]/.test(e)) throw new Refuse(`uses \\${e} in a class`);
-            if (e.charCodeAt(0) >= 0xd800 && e.charCodeAt(0) <= 0xdfff) throw new Refuse('has a character outside the Basic Multilingual Plane in a class');
-            items.push({ kind: 'char', code: e.charCodeAt(0) });
-            continue;
-        }
-      }
-      if (c === '-' && items.length > 0 && s[this.#i + 1] !== ']') {
-        // A range: the previous item and the next one must both be characters.
-        const prev = items[items.length - 1];
-        this.#i++;
-        let next: number;
-        const n = s[this.#i];
-        if (n === '\\') {
-          const e = s[this.#i + 1];
-          const simple: Record<string, number> = { b: 8, t: 9, n: 10, v: 11, f: 12, r: 13 };
-          if (e === 'u' || e === 'x') {
-            this.#i += 2;
-            next = this.#hexEscape(e);
-          } else if (e !== undefined && e in simple) {
-            next = simple[e];
-            this.#i += 2;
-          } else if (e !== undefined && !/[A-Za-z0-9]/.test(e) && !(e.charCodeAt(0) >= 0xd800 && e.charCodeAt(0) <= 0xdfff)) {
-            next = e.charCodeAt(0);
-            this.#i += 2;
-          } else throw new Refuse('has a range with a class escape');
-        } else {
-          next = n.charCodeAt(0);
-          if (next >= 0xd800 && next <= 0xdfff) throw new Refuse('has a character outside the Basic Multilingual Plane in a class');
-          this.#i++;
-        }
-        if (prev.kind !== 'char') throw new Refuse('has a range with a class escape');
-        items.pop();
-        if (prev.code > next) throw new Refuse('has an out-of-order range');
-        items.push({ kind: 'set', text: `${this.#member(prev.code)}-${this.#member(next)}` });
-        continue;
-      }
-      items.push({ kind: 'char', code });
-      this.#i++;
-    }
-    if (items.length === 0) throw new Refuse('uses an empty class');
-    for (const item of items) {
-      if (item.kind === 'set') members.push(item.text);
-      else if (item.code === 0) throw new Refuse('matches NUL');
-      else members.push(this.#member(item.code));
-    }
-    this.#emit(this.#class(negated, members), true);
+    if (lo <= hi) out.push(lo, hi);
   }
+  return out;
+}
+
+const minus = (a: Ranges, c: number) => subtract(a, [c, c]);
+
+function sortRanges(r: Ranges): Ranges {
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < r.length; i += 2) pairs.push([r[i], r[i + 1]]);
+  return pairs.sort((x, y) => x[0] - y[0]).flat();
 }
