@@ -10,9 +10,9 @@ import { type BatchContext, type ColumnarSubjects, evaluateBatch, evaluateColumn
 import { buildProgram } from '../src/eval/program.ts';
 import { JobBuilder } from '../src/eval/encode.ts';
 import type { CompiledFlag } from '../src/config/compile.ts';
-import { encodeBase64, isWellFormed, md5Hex } from '../src/config/encoding.ts';
+import { isWellFormed, md5Hex } from '../src/config/encoding.ts';
 import { type FormatJob, type KernelExports, type ShardKernel, createJsKernel, createWasmKernel } from '../src/wasm/kernel.ts';
-import { ATTRIBUTE_NAMES, Rng, genConfig, genSubject } from './gen-config.ts';
+import { ATTRIBUTE_NAMES, Rng, genConfig, genSubject, obfuscate } from './gen-config.ts';
 import { TEST_DATA, hasTestData, listJson, readJson, readText } from './support.ts';
 
 const t = suite('engine');
@@ -121,49 +121,6 @@ function assertSame(got: BatchResult, want: BatchResult, label: string): void {
 
 const share = (s: { engine: number; reference: number }): string => `${((100 * s.engine) / Math.max(1, s.engine + s.reference)).toFixed(1)}%`;
 const toSubjects = (xs: { key: string; attributes: Record<string, unknown> }[]): BatchSubject[] => xs.map((s) => ({ subjectKey: s.key, subjectAttributes: s.attributes }));
-
-// ---- an obfuscator (CLIENT format) for generated configs, so the hashed paths get random coverage too ----
-
-const b64 = (x: unknown): string => encodeBase64(String(x));
-const md5Safe = (x: string): string => md5Hex(isWellFormed(x) ? x : dec.decode(enc.encode(x)));
-
-function obfuscate(doc: Record<string, unknown>): Record<string, unknown> {
-  const flags: Record<string, unknown> = {};
-  for (const [key, f] of Object.entries(doc.flags as Record<string, Record<string, unknown>>)) {
-    const variations: Record<string, unknown> = {};
-    for (const v of Object.values(f.variations as Record<string, { key: string; value: unknown }>)) {
-      variations[b64(v.key)] = { key: b64(v.key), value: b64(typeof v.value === 'object' && v.value !== null ? JSON.stringify(v.value) : v.value) };
-    }
-    const allocations = (f.allocations as Record<string, unknown>[]).map((a) => {
-      const out: Record<string, unknown> = { key: b64(a.key), splits: [], doLog: a.doLog };
-      // Garbage time bounds make the flag broken in CLIENT format (as Eppo's decoding throws): keep only valid ones.
-      for (const bound of ['startAt', 'endAt'] as const) {
-        if (typeof a[bound] === 'string' && !Number.isNaN(Date.parse(a[bound] as string))) out[bound] = b64(new Date(a[bound] as string).toISOString());
-      }
-      if (a.rules !== undefined) {
-        out.rules = (a.rules as { conditions: { attribute: string; operator: string; value: unknown }[] }[]).map((r) => ({
-          conditions: r.conditions.map((c) => ({
-            attribute: md5Safe(c.attribute),
-            operator: md5Hex(c.operator),
-            value: c.operator === 'ONE_OF' || c.operator === 'NOT_ONE_OF'
-              ? (c.value as unknown[]).map((x) => (typeof x === 'string' ? md5Safe(x) : x))
-              : c.operator === 'IS_NULL' ? md5Hex(String(c.value)) : b64(c.value),
-          })),
-        }));
-      }
-      out.splits = (a.splits as { variationKey: string; shards: { salt: string; ranges: unknown[] }[]; extraLogging?: Record<string, string> }[]).map((s) => ({
-        variationKey: b64(s.variationKey),
-        shards: s.shards.map((sh) => ({ salt: b64(sh.salt), ranges: sh.ranges })),
-        ...(s.extraLogging ? { extraLogging: Object.fromEntries(Object.entries(s.extraLogging).map(([k, v]) => [b64(k), b64(v)])) } : {}),
-      }));
-      return out;
-    });
-    const flag: Record<string, unknown> = { ...f, variations, allocations };
-    if (typeof f.key === 'string') flag.key = md5Safe(f.key);
-    flags[md5Hex(key)] = flag;
-  }
-  return { ...doc, format: 'CLIENT', flags };
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // 1. Differential: engine vs reference on random configs, plain and obfuscated, and on sdk-test-data.

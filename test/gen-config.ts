@@ -1,8 +1,8 @@
 // Seeded random UFC configs and subjects for the differential test against Eppo's evaluator.
 // Everything is deterministic in the seed. Generated configs stay inside what both evaluators are meant to
 // agree on: no lookaround or backreference patterns, no inherited property names as keys, no malformed shapes.
+import { encodeBase64, isWellFormed, md5Hex } from '../src/config/encoding.ts';
 
-/** mulberry32: small, fast, good enough for test generation. */
 /** mulberry32: a small seeded PRNG, so every run and runtime sees the same values. Returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -236,4 +236,48 @@ export function genSubject(rng: Rng): Subject {
     if (name === 'id' ? rng.chance(0.15) : rng.chance(0.6)) attributes[name] = rng.pick(ATTRIBUTE_VALUES);
   }
   return { key, attributes };
+}
+
+// ---- an obfuscator (CLIENT format) for generated configs, so the hashed paths get random coverage too ----
+
+const b64 = (x: unknown): string => encodeBase64(String(x));
+const md5Safe = (x: string): string => md5Hex(isWellFormed(x) ? x : new TextDecoder('utf-8', { ignoreBOM: true }).decode(new TextEncoder().encode(x)));
+
+/** The CLIENT (obfuscated) form of a generated SERVER config, as Eppo's config service writes it. */
+export function obfuscate(doc: Record<string, unknown>): Record<string, unknown> {
+  const flags: Record<string, unknown> = {};
+  for (const [key, f] of Object.entries(doc.flags as Record<string, Record<string, unknown>>)) {
+    const variations: Record<string, unknown> = {};
+    for (const v of Object.values(f.variations as Record<string, { key: string; value: unknown }>)) {
+      variations[b64(v.key)] = { key: b64(v.key), value: b64(typeof v.value === 'object' && v.value !== null ? JSON.stringify(v.value) : v.value) };
+    }
+    const allocations = (f.allocations as Record<string, unknown>[]).map((a) => {
+      const out: Record<string, unknown> = { key: b64(a.key), splits: [], doLog: a.doLog };
+      // Garbage time bounds make the flag broken in CLIENT format (as Eppo's decoding throws): keep only valid ones.
+      for (const bound of ['startAt', 'endAt'] as const) {
+        if (typeof a[bound] === 'string' && !Number.isNaN(Date.parse(a[bound] as string))) out[bound] = b64(new Date(a[bound] as string).toISOString());
+      }
+      if (a.rules !== undefined) {
+        out.rules = (a.rules as { conditions: { attribute: string; operator: string; value: unknown }[] }[]).map((r) => ({
+          conditions: r.conditions.map((c) => ({
+            attribute: md5Safe(c.attribute),
+            operator: md5Hex(c.operator),
+            value: c.operator === 'ONE_OF' || c.operator === 'NOT_ONE_OF'
+              ? (c.value as unknown[]).map((x) => (typeof x === 'string' ? md5Safe(x) : x))
+              : c.operator === 'IS_NULL' ? md5Hex(String(c.value)) : b64(c.value),
+          })),
+        }));
+      }
+      out.splits = (a.splits as { variationKey: string; shards: { salt: string; ranges: unknown[] }[]; extraLogging?: Record<string, string> }[]).map((s) => ({
+        variationKey: b64(s.variationKey),
+        shards: s.shards.map((sh) => ({ salt: b64(sh.salt), ranges: sh.ranges })),
+        ...(s.extraLogging ? { extraLogging: Object.fromEntries(Object.entries(s.extraLogging).map(([k, v]) => [b64(k), b64(v)])) } : {}),
+      }));
+      return out;
+    });
+    const flag: Record<string, unknown> = { ...f, variations, allocations };
+    if (typeof f.key === 'string') flag.key = md5Safe(f.key);
+    flags[md5Hex(key)] = flag;
+  }
+  return { ...doc, format: 'CLIENT', flags };
 }
