@@ -414,6 +414,13 @@ export class SaltshardClient {
     this.#assign.hooks = null;
   }
 
+  /**
+   * @deprecated Eppo's: no effect (obfuscation is read from the configuration's `format`); warns, as Eppo does.
+   */
+  setIsObfuscated(_isObfuscated: boolean): void {
+    this.#state.logger.warn('setIsObfuscated() has no effect: obfuscation is read from the configuration\'s format; remove the call');
+  }
+
   /** Log every exposure (Eppo's `disableAssignmentCache`). */
   disableAssignmentCache(): void {
     this.#events.setCache(0);
@@ -704,13 +711,19 @@ export interface OfflineInitOptions extends ClientOptions {
   flagsConfiguration: unknown;
   /** Bandit models (Eppo's bandit parameters response): JSON text, bytes or an object. */
   banditsConfiguration?: unknown;
+  /**
+   * As Eppo's node SDK 4.x: `false` makes an unusable configuration a warning instead of a throw — the client then
+   * serves defaults (unusable flags) or no bandits (unusable models). Default true.
+   */
+  throwOnFailedInitialization?: boolean;
 }
 
 /**
  * Make a client from a configuration in hand, with no network access.
  * @param options the configuration and client options.
  * @returns a ready client.
- * @throws {SyntaxError} when the configuration is not JSON; {ConfigError} when it is not a UFC document.
+ * @throws {SyntaxError} when the configuration is not JSON; {ConfigError} when it is not a UFC document (unless
+ *   `throwOnFailedInitialization: false`).
  * @example
  * const client = offlineInit({ flagsConfiguration: readFileSync('flags.json', 'utf8') });
  * client.getBooleanAssignment('kill-switch', 'user-1', { country: 'US' }, false);
@@ -719,8 +732,17 @@ export function offlineInit(options: OfflineInitOptions): SaltshardClient {
   if (typeof options !== 'object' || options === null) throw new TypeError('offlineInit() needs an options object with flagsConfiguration');
   if (options.flagsConfiguration == null) throw new TypeError('offlineInit() needs flagsConfiguration: UFC JSON text or object');
   const client = new SaltshardClient(options);
-  client.setConfiguration(options.flagsConfiguration);
-  if (options.banditsConfiguration != null) client.setBanditConfiguration(options.banditsConfiguration);
+  const strict = options.throwOnFailedInitialization !== false;
+  const load = (what: string, fallback: string, apply: () => void) => {
+    try {
+      apply();
+    } catch (err) {
+      if (strict) throw err;
+      client.sandbox.logger.warn(`offlineInit(): invalid ${what} (${(err as Error)?.message}); ${fallback}`);
+    }
+  };
+  load('flags configuration', 'all assignments return their defaults', () => client.setConfiguration(options.flagsConfiguration));
+  if (options.banditsConfiguration != null) load('bandits configuration', 'bandit actions are not drawn', () => client.setBanditConfiguration(options.banditsConfiguration));
   return client;
 }
 

@@ -6,7 +6,8 @@
  * const client = offlineInit({ flagsConfiguration: json });
  * const color = client.getStringAssignment('button-color', 'user-42', { country: 'FR' }, 'blue');
  */
-export { SaltshardClient, offlineInit } from './client.ts';
+export { SaltshardClient } from './client.ts';
+export { getBanditsConfiguration, getFlagsConfiguration, offlineInit } from './eppo-module.ts';
 export type { AssignmentDetail, AssignmentDetails, ClientOptions, ContainerExperiment, JsonValue, OfflineInitOptions } from './client.ts';
 export { InMemoryAssignmentCache, assignmentCacheKeyToString, assignmentCacheValueToString } from './events/assignment-cache.ts';
 export type { AssignmentCache, AssignmentCacheEntry, AssignmentCacheKey, AssignmentCacheValue, AsyncMap, BanditCacheValue, VariationCacheValue } from './events/assignment-cache.ts';

@@ -89,8 +89,13 @@ export async function init(options: InitOptions): Promise<SaltshardClient> {
   return client;
 }
 
+/** @internal Make `client` the instance `getInstance()` returns (Eppo's node SDK 4.x `offlineInit` does). */
+export function setInstance(client: SaltshardClient): void {
+  instance = client;
+}
+
 /**
- * The client made by the last successful `init`.
+ * The client made by the last successful `init` (or the module-level `offlineInit`).
  * @throws {Error} before `init`.
  */
 export function getInstance(): SaltshardClient {
