@@ -1,5 +1,6 @@
 // The getter's hot path: the dedupe table against a plain LRU model at sizes where its hash table grows, wraps and
-// shifts entries back on eviction; and the shard memo (the splits of one allocation hash each salt once).
+// shifts entries back on eviction; the shard memo (the splits of one allocation hash each salt once); and the
+// lazily compiled flags of a snapshot (compiled on first use, patterns still reported at load).
 import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
 import { DedupeCache } from '../src/events/logger.ts';
@@ -101,6 +102,42 @@ t('the splits of an experiment hash the traffic salt once per evaluation: 2 md5 
   }
   // Every arm and the traffic miss occur, so the memo was exercised on the later arms.
   assert.deepEqual([...seen.keys()].sort(), ['a', 'b', 'c', null].sort());
+});
+
+t('flags compile on first use: same answers as compiled up front, unsupported patterns warned at load, broken flags known without compiling', () => {
+  const rule = (pattern: string) => ({ conditions: [{ attribute: 'email', operator: 'MATCHES', value: pattern }] });
+  const flag = (pattern: string) => ({
+    key: 'x', enabled: true, variationType: 'STRING', totalShards: 10000,
+    variations: { on: { key: 'on', value: 'on' }, off: { key: 'off', value: 'off' } },
+    allocations: [
+      { key: 'rule', rules: [rule(pattern)], splits: [{ variationKey: 'on', shards: [] }], doLog: true },
+      { key: 'rest', splits: [{ variationKey: 'off', shards: [{ salt: 's', ranges: [{ start: 0, end: 5000 }] }] }], doLog: true },
+    ],
+  });
+  const doc = {
+    format: 'SERVER', createdAt: '2026-01-01T00:00:00.000Z', environment: { name: 't' },
+    flags: { a: flag('^[a-z.]+@(example|corp)\\.com$'), b: flag('(?=a)a'), broken: { key: 'broken', enabled: true } },
+  };
+  const lazy = compileConfig(doc);
+  assert.equal(lazy.warnings.length, 1);
+  assert.match(lazy.warnings[0]!, /Flag "b": Pattern \/\(\?=a\)a\/ is not supported/);
+  assert.equal(lazy.flags.size, 3);
+  const js = createJsKernel();
+  const a = lazy.flags.get('a') as CompiledFlag;
+  assert.equal(a.kind, 'flag');
+  assert.equal(lazy.flags.get('a'), a, 'compiled once');
+  assert.equal(lazy.flags.get('broken')!.kind, 'broken');
+  // Iterating compiles the rest; an eagerly iterated copy answers the same.
+  const eager = compileConfig(doc);
+  const all = [...eager.flags.values()];
+  assert.deepEqual(all.map((f) => f.kind), ['flag', 'flag', 'broken']);
+  for (const email of ['jane@example.com', 'bob@corp.com', 'x@other.com', 'a']) {
+    for (const key of ['a', 'b']) {
+      const want = evaluateFlag(eager.flags.get(key) as CompiledFlag, email, { email }, Date.now(), js, false);
+      const got = evaluateFlag(lazy.flags.get(key) as CompiledFlag, email, { email }, Date.now(), js, false);
+      assert.deepEqual([got.code, got.variationKey, got.allocation?.key], [want.code, want.variationKey, want.allocation?.key], `${key} ${email}`);
+    }
+  }
 });
 
 t.run();

@@ -4,7 +4,7 @@
  * @module
  */
 import type { FlagEvaluationDetails } from '../eval/details.ts';
-import { DedupeCache, type Logger, MAX_QUEUED_EVENTS } from '../events/logger.ts';
+import { Dedupe, type Logger, MAX_QUEUED_EVENTS } from '../events/logger.ts';
 import { callSandboxed, safeLogger } from '../events/sandbox.ts';
 import { type AssignmentCache, throughCustomCache } from '../events/assignment-cache.ts';
 
@@ -50,9 +50,7 @@ export interface BanditLogger {
 export class BanditEventSink {
   readonly #logger: Logger;
   #target: BanditLogger | null;
-  #cache: DedupeCache;
-  /** A cache of Eppo's shape (custom or expiring), used instead of #cache when set. */
-  #custom: AssignmentCache | null = null;
+  readonly #dedupe: Dedupe;
   readonly #queue: BanditEvent[] = [];
 
   /**
@@ -63,38 +61,34 @@ export class BanditEventSink {
   constructor(logger: Logger, target: BanditLogger | null | undefined, cacheSize: number) {
     this.#logger = safeLogger(logger);
     this.#target = target ?? null;
-    this.#cache = new DedupeCache(cacheSize);
+    this.#dedupe = new Dedupe(cacheSize);
   }
 
   /** Deliver (or queue) the event unless it repeats the pair's last logged (bandit, action). */
   deliver(event: BanditEvent): void {
     const flag = event.featureFlag;
     const subject = event.subject;
-    if (this.#custom !== null) {
+    const dedupe = this.#dedupe;
+    if (dedupe.custom !== null) {
       const entry = { flagKey: flag, subjectKey: subject, banditKey: event.bandit, actionKey: event.action ?? '__eppo_no_action' };
-      return throughCustomCache(this.#custom, entry, this.#logger, () => this.#deliverNow(event, () => {}));
+      return throughCustomCache(dedupe.custom, entry, this.#logger, () => this.#deliverNow(event, () => {}));
     }
     const value = `${event.bandit.length}:${event.bandit}${event.action ?? '__eppo_no_action'}`;
-    if (this.#cache.has(flag, subject, value)) return;
+    if (dedupe.cache.has(flag, subject, value)) return;
     const target = this.#target;
     if (target === null) {
       if (this.#queue.length < MAX_QUEUED_EVENTS) {
         this.#queue.push(event);
-        this.#cache.set(flag, subject, value);
+        dedupe.cache.set(flag, subject, value);
       }
       return;
     }
-    if (this.#call(target, event, () => this.#cache.forget(flag, subject, value))) this.#cache.set(flag, subject, value);
+    if (this.#call(target, event, () => dedupe.cache.forget(flag, subject, value))) dedupe.cache.set(flag, subject, value);
   }
 
-  /** Choose the dedupe: a capacity for the built-in cache (0: none), or a cache of Eppo's shape. */
+  /** Choose the dedupe (see {@link Dedupe.choose}). */
   setCache(cache: number | AssignmentCache): void {
-    if (typeof cache === 'number') {
-      this.#custom = null;
-      this.#cache = new DedupeCache(cache);
-    } else {
-      this.#custom = cache;
-    }
+    this.#dedupe.choose(cache);
   }
 
   #deliverNow(event: BanditEvent, onReject: () => void): boolean {

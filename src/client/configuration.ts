@@ -4,7 +4,7 @@
  * @module
  */
 import type { BrokenFlag, CompiledConfig, CompiledFlag } from '../config/compile.ts';
-import { compileConfig } from '../config/compile.ts';
+import { brokenFlags, compileConfig } from '../config/compile.ts';
 
 /** The snapshot to put in force for `config` (compiled, or anything `compileConfig` accepts) after `previous`. */
 export function nextConfiguration(config: unknown, previous: CompiledConfig | null): CompiledConfig {
@@ -18,8 +18,8 @@ export function nextConfiguration(config: unknown, previous: CompiledConfig | nu
 function keepLastGoodFlags(next: CompiledConfig, previous: CompiledConfig | null): CompiledConfig {
   let flags: Map<string, CompiledFlag | BrokenFlag> | null = null;
   const warnings = [...next.warnings];
-  for (const [key, flag] of next.flags) {
-    if (flag.kind !== 'broken') continue;
+  for (const flag of brokenFlags(next.flags)) {
+    const key = flag.key;
     const old = previous?.flags.get(key);
     if (old?.kind === 'flag' && previous?.obfuscated === next.obfuscated) {
       flags ??= new Map(next.flags);

@@ -137,19 +137,21 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
   const format = wire.format ?? 'SERVER';
   const obfuscated = OBFUSCATED_FORMATS.has(format);
   const warnings: string[] = [];
-  const flags = new Map<string, CompiledFlag | BrokenFlag>();
   // Equal salts share one encoded instance, so batch evaluation hashes each (salt, subject) once.
   const salts = new Map<string, { saltDash: Uint8Array; wellFormed: boolean }>();
-  for (const [key, entry] of parsed.flags) {
-    if (!entry.ok) {
-      flags.set(key, { kind: 'broken', key, error: entry.error });
-      continue;
-    }
+  const compile = (key: string, flag: FlagWire): CompiledFlag | BrokenFlag => {
     try {
-      flags.set(key, compileFlag(key, entry.flag, obfuscated, warnings, salts));
+      return compileFlag(key, flag, obfuscated, warnings, salts);
     } catch (err) {
-      flags.set(key, { kind: 'broken', key, error: (err as Error).message });
+      return { kind: 'broken', key, error: (err as Error).message };
     }
+  };
+  const flags = new FlagTable(compile);
+  for (const [key, entry] of parsed.flags) {
+    if (!entry.ok) flags.set(key, { kind: 'broken', key, error: entry.error });
+    // Obfuscated flags are decoded now (decoding may fail: the flag is then broken from the start).
+    else if (obfuscated) flags.set(key, compile(key, entry.flag));
+    else flags.defer(key, entry.flag, warnings);
   }
   return Object.freeze({
     format,
@@ -161,6 +163,95 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
     wire,
     warnings,
   });
+}
+
+const PENDING: BrokenFlag = Object.freeze({ kind: 'broken', key: '', error: 'not compiled' });
+
+/**
+ * The flags of a snapshot, each compiled on first use: a 1,000-flag config loads in the time of its validation,
+ * and a process pays the compile of the flags it evaluates (tens of µs each, once). Plain flags only (compiling a
+ * validated plain flag cannot fail); their patterns are compiled at load all the same, so a pattern that cannot run
+ * in linear time is reported when the config loads. Iterating compiles every flag left.
+ */
+class FlagTable extends Map<string, CompiledFlag | BrokenFlag> {
+  readonly #compile: (key: string, flag: FlagWire) => CompiledFlag | BrokenFlag;
+  #pending: Map<string, FlagWire> | null = null;
+
+  constructor(compile: (key: string, flag: FlagWire) => CompiledFlag | BrokenFlag) {
+    super();
+    this.#compile = compile;
+  }
+
+  /** Add a validated plain flag, compiled on first use; its MATCHES patterns are compiled (and warned about) now. */
+  defer(key: string, flag: FlagWire, warnings: string[]): void {
+    for (const a of flag.allocations) {
+      for (const rule of a.rules ?? []) for (const c of rule.conditions) if (c.operator === 'MATCHES' || c.operator === 'NOT_MATCHES') warnUnsupported(c, key, warnings);
+    }
+    (this.#pending ??= new Map()).set(key, flag);
+    super.set(key, PENDING);
+  }
+
+  override get(key: string): CompiledFlag | BrokenFlag | undefined {
+    const entry = super.get(key);
+    return entry === PENDING ? this.#build(key) : entry;
+  }
+
+  override forEach(fn: (value: CompiledFlag | BrokenFlag, key: string, map: Map<string, CompiledFlag | BrokenFlag>) => void, thisArg?: unknown): void {
+    this.#buildAll();
+    super.forEach(fn, thisArg);
+  }
+
+  override entries(): MapIterator<[string, CompiledFlag | BrokenFlag]> {
+    this.#buildAll();
+    return super.entries();
+  }
+
+  override values(): MapIterator<CompiledFlag | BrokenFlag> {
+    this.#buildAll();
+    return super.values();
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, CompiledFlag | BrokenFlag]> {
+    return this.entries();
+  }
+
+  /** The flags broken at load (pending ones are not: a validated plain flag always compiles). */
+  broken(): BrokenFlag[] {
+    const out: BrokenFlag[] = [];
+    for (const entry of super.values()) if (entry.kind === 'broken' && entry !== PENDING) out.push(entry);
+    return out;
+  }
+
+  #build(key: string): CompiledFlag | BrokenFlag {
+    const flag = this.#compile(key, this.#pending!.get(key)!);
+    this.#pending!.delete(key);
+    super.set(key, flag);
+    return flag;
+  }
+
+  #buildAll(): void {
+    if (this.#pending === null) return;
+    for (const key of [...this.#pending.keys()]) this.#build(key);
+    this.#pending = null;
+  }
+}
+
+/** The broken flags of a snapshot's flags, without compiling the flags not used yet. */
+export function brokenFlags(flags: ReadonlyMap<string, CompiledFlag | BrokenFlag>): BrokenFlag[] {
+  if (flags instanceof FlagTable) return flags.broken();
+  const out: BrokenFlag[] = [];
+  for (const entry of flags.values()) if (entry.kind === 'broken') out.push(entry);
+  return out;
+}
+
+/** Compile a MATCHES pattern ahead of its flag (compileRegex caches it by source) for the load-time warning. */
+function warnUnsupported(c: ConditionWire, flagKey: string, warnings: string[]): void {
+  const regex = compileRegex(c.value === undefined ? '(?:)' : String(c.value));
+  if (regex.kind === 'unsupported') warnings.push(unsupportedWarning(flagKey, regex.message));
+}
+
+function unsupportedWarning(flagKey: string, message: string): string {
+  return `Flag "${flagKey}": ${message}; the condition is false.`;
 }
 
 function isParsed(input: unknown): input is ParsedConfig {
@@ -295,7 +386,8 @@ function compileCondition(c: ConditionWire, obfuscated: boolean, flagKey: string
     case 'NOT_MATCHES': {
       const source = obfuscated ? decodeBase64(String(c.value)) : c.value === undefined ? '(?:)' : String(c.value);
       const regex = compileRegex(source);
-      if (regex.kind === 'unsupported') warnings.push(`Flag "${flagKey}": ${regex.message}; the condition is false.`);
+      // Plain flags' patterns were reported at load (FlagTable.defer).
+      if (regex.kind === 'unsupported' && obfuscated) warnings.push(unsupportedWarning(flagKey, regex.message));
       return { op, attribute, regex };
     }
     case 'GT':

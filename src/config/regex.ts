@@ -110,8 +110,8 @@ const BRANCH_LIMIT = 256;
  * True when a backtracking engine runs this pattern in time linear in the input: quantifiers apply only to
  * single atoms (characters, escapes, classes), there are no backreferences or lookaround, and the product of
  * the choices (each `?` or `{n,m}`, each alternation) stays under BRANCH_LIMIT. At most one unbounded quantifier
- * (`*`, `+`, `{n,}`), and then the pattern must be anchored with `^` and have no `|`, so only one start position
- * can lead to a long backtrack. Anything else goes to the automaton.
+ * (`*`, `+`, `{n,}`), and then the pattern must be anchored with `^` and have no top-level `|` (alternations
+ * inside groups count as choices), so only one start position can lead to a long backtrack. Anything else goes to the automaton.
  */
 export function isBoundedForBacktracking(p: string): boolean {
   let branches = 1;
@@ -172,5 +172,7 @@ export function isBoundedForBacktracking(p: string): boolean {
   if (alternatives.length !== 1) return false;
   branches *= alternatives[0];
   if (branches > BRANCH_LIMIT || unbounded > 1) return false;
-  return unbounded === 0 || (p.startsWith('^') && !p.includes('|'));
+  // Anchored with no top-level `|` (alternatives[0] === 1), the search has one start position: the bounded
+  // choices (≤ BRANCH_LIMIT) times the lengths the one unbounded quantifier may take.
+  return unbounded === 0 || (p.startsWith('^') && alternatives[0] === 1);
 }

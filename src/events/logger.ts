@@ -285,6 +285,30 @@ export function dedupeCapacity(size: number | false | undefined): number {
   return size === false ? 0 : (size ?? 50_000);
 }
 
+/** A sink's dedupe: the built-in LRU, or a user's cache of Eppo's shape consulted instead of it. */
+export class Dedupe {
+  cache: DedupeCache;
+  /** A user's cache (`useCustomAssignmentCache`), used instead of `cache` when set. */
+  custom: AssignmentCache | null = null;
+
+  constructor(capacity: number) {
+    this.cache = new DedupeCache(capacity);
+  }
+
+  /**
+   * A capacity for the built-in cache (0: none, Infinity: never evicts; entries of the previous one are dropped),
+   * or a user's {@link AssignmentCache} (sync or async).
+   */
+  choose(cache: number | AssignmentCache): void {
+    if (typeof cache === 'number') {
+      this.custom = null;
+      this.cache = new DedupeCache(cache);
+    } else {
+      this.custom = cache;
+    }
+  }
+}
+
 /** Options of {@link EventSink}. */
 export interface EventSinkOptions {
   logger: Logger;
@@ -299,9 +323,7 @@ export interface EventSinkOptions {
 export class EventSink {
   readonly #logger: Logger;
   #assignmentLogger: AssignmentLogger | null;
-  #cache: DedupeCache;
-  /** A user's cache (`useCustomAssignmentCache`), consulted instead of #cache when set. */
-  #custom: AssignmentCache | null = null;
+  readonly #dedupe: Dedupe;
   readonly #queue: AssignmentEvent[] = [];
   #warnedQueueFull = false;
   readonly #counters: Counters;
@@ -310,8 +332,7 @@ export class EventSink {
     this.#logger = safeLogger(options.logger);
     this.#counters = options.counters ?? new Counters();
     this.#assignmentLogger = options.assignmentLogger ?? null;
-    const size = options.assignmentCacheSize;
-    this.#cache = new DedupeCache(dedupeCapacity(size));
+    this.#dedupe = new Dedupe(dedupeCapacity(options.assignmentCacheSize));
   }
 
   /**
@@ -321,7 +342,7 @@ export class EventSink {
    */
   wants(flagKey: string, subjectKey: string, value: string): boolean {
     // A user's cache (useCustomAssignmentCache) decides in send(); the built-in one here.
-    if (this.#custom === null && this.#cache.has(flagKey, subjectKey, value)) {
+    if (this.#dedupe.custom === null && this.#dedupe.cache.has(flagKey, subjectKey, value)) {
       this.#counters.exposuresDeduped++;
       return false;
     }
@@ -335,15 +356,16 @@ export class EventSink {
 
   /** Deliver (or queue) an event that {@link wants} accepted, and remember the assignment as logged. */
   send(flagKey: string, subjectKey: string, value: string, event: AssignmentEvent): void {
-    if (this.#custom !== null) return this.#sendThrough(this.#custom, flagKey, subjectKey, event);
+    const dedupe = this.#dedupe;
+    if (dedupe.custom !== null) return this.#sendThrough(dedupe.custom, flagKey, subjectKey, event);
     const target = this.#assignmentLogger;
     if (target === null) {
       this.#queue.push(event);
-      this.#cache.set(flagKey, subjectKey, value);
+      dedupe.cache.set(flagKey, subjectKey, value);
       return;
     }
     // Only a successful call is remembered, so a failed one is retried on the next evaluation (eppo-spec §4.4).
-    if (this.#call(target, event, flagKey, subjectKey, value)) this.#cache.set(flagKey, subjectKey, value);
+    if (this.#call(target, event, flagKey, subjectKey, value)) dedupe.cache.set(flagKey, subjectKey, value);
   }
 
   /** Set or replace the logger; queued events are flushed to it in order. */
@@ -360,17 +382,9 @@ export class EventSink {
     return this.#assignmentLogger;
   }
 
-  /**
-   * Choose the dedupe: a capacity for the built-in cache (0: none, Infinity: never evicts), or a user's
-   * {@link AssignmentCache} (sync or async). Entries of the previous cache are dropped.
-   */
+  /** Choose the dedupe (see {@link Dedupe.choose}). */
   setCache(cache: number | AssignmentCache): void {
-    if (typeof cache === 'number') {
-      this.#custom = null;
-      this.#cache = new DedupeCache(cache);
-    } else {
-      this.#custom = cache;
-    }
+    this.#dedupe.choose(cache);
   }
 
   #sendThrough(cache: AssignmentCache, flagKey: string, subjectKey: string, event: AssignmentEvent): void {
@@ -399,7 +413,7 @@ export class EventSink {
       // A rejection: counted as failed (its call was counted as logged when it returned).
       counters.exposuresLogged--;
       counters.exposuresFailed++;
-      if (flagKey !== null) this.#cache.forget(flagKey, subjectKey, value);
+      if (flagKey !== null) this.#dedupe.cache.forget(flagKey, subjectKey, value);
     });
     if (ok) counters.exposuresLogged++;
     else counters.exposuresFailed++;
