@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AssignmentEvent, type Logger, offlineInit } from '../src/mod.ts';
 import { DedupeCache } from '../src/events/logger.ts';
+import { EppoClient, MemoryOnlyConfigurationStore, applicationLogger } from '@eppo/js-client-sdk-common';
 import { mulberry32 } from './gen-config.ts';
 import { ROOT } from './support.ts';
 
@@ -217,6 +218,43 @@ t('a wrongly typed variation value still logs (as Eppo) while the getter returns
   assert.equal(d.evaluationDetails.flagEvaluationDescription, 'Variation (twenty) is configured for type INTEGER, but is set to incompatible value (20.5)');
   assert.equal(events.length, 1);
   assert.equal(events[0].variation, 'twenty');
+});
+
+t('a subject key with a lone surrogate: logged once and deduped (Eppo\'s md5-keyed cache throws and never logs it)', () => {
+  const key = 'user-\uD83D';
+  const POWER_USER = { sessions: 200 }; // results-per-page: a logged allocation without shards, so no hashing of the key
+  const doc = JSON.parse(CONFIG) as { flags: Record<string, never>; environment: { name: string }; createdAt: string; format: string };
+  const eppoEvents = (cached: boolean) => {
+    const store = new MemoryOnlyConfigurationStore<never>();
+    void store.setEntries(doc.flags);
+    store.setEnvironment(doc.environment);
+    store.setConfigPublishedAt(doc.createdAt);
+    store.setConfigFetchedAt(new Date().toISOString());
+    store.setFormat(doc.format as never);
+    const eppo = new EppoClient({ flagConfigurationStore: store });
+    const events: unknown[] = [];
+    eppo.setAssignmentLogger({ logAssignment: (e) => void events.push(e) });
+    if (cached) eppo.useNonExpiringInMemoryAssignmentCache();
+    const level = applicationLogger.level;
+    applicationLogger.level = 'silent';
+    try {
+      for (let i = 0; i < 3; i++) assert.equal(eppo.getIntegerAssignment('results-per-page', key, POWER_USER, 0), 20);
+    } finally {
+      applicationLogger.level = level;
+    }
+    return events.length;
+  };
+  // Eppo: without a cache every call logs; with one, hashing the cache key throws and nothing is logged.
+  assert.equal(eppoEvents(false), 3);
+  assert.equal(eppoEvents(true), 0);
+  // saltshard: the same value, and the exposure logged once, then deduped (its cache needs no md5); without a
+  // cache every call logs, as Eppo's.
+  for (const [cache, logged] of [[undefined, 1], [false, 3]] as const) {
+    const { client, events } = setup({ cache });
+    for (let i = 0; i < 3; i++) assert.equal(client.getIntegerAssignment('results-per-page', key, POWER_USER, 0), 20);
+    assert.equal(events.length, logged);
+    assert.equal(events[0]!.subject, key);
+  }
 });
 
 t.run();
