@@ -224,12 +224,14 @@ function sandboxedCache(cache: PersistentCache): PersistentCache {
 }
 
 /** Every option saltshard reads (InitOptions and ClientOptions). */
-const KNOWN_OPTIONS = new Set([
-  'apiKey', 'sdkKey', 'baseUrl', 'pollingIntervalMs', 'requestTimeoutMs', 'numInitialRequestRetries', 'throwOnFailedInitialization',
-  'pollAfterFailedInitialization', 'maxResponseBytes', 'unauthorizedRetryMs', 'fetch', 'persistentCache', 'configSource',
-  'numPollRequestRetries', 'eventTracking',
-  'assignmentLogger', 'logger', 'assignmentCacheSize', 'now', 'kernel', 'banditLogger',
-]);
+/** Every option of {@link InitOptions}, once: the compiler rejects a missing or an extra name. */
+const OPTION_NAMES: Record<keyof InitOptions, true> = {
+  apiKey: true, sdkKey: true, baseUrl: true, pollingIntervalMs: true, requestTimeoutMs: true, numInitialRequestRetries: true,
+  throwOnFailedInitialization: true, pollAfterFailedInitialization: true, maxResponseBytes: true, unauthorizedRetryMs: true,
+  fetch: true, persistentCache: true, configSource: true, numPollRequestRetries: true, eventTracking: true,
+  assignmentLogger: true, logger: true, assignmentCacheSize: true, now: true, kernel: true, banditLogger: true,
+};
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(Object.keys(OPTION_NAMES));
 
 /** One warning naming every option saltshard does not know; never silence. */
 function warnUnknownOptions(options: object, logger: Logger): void {
