@@ -99,6 +99,7 @@ interface ForkParts {
   emitter: ClientEmitter;
   sandbox: Sandbox;
   sync: ClientSync | null;
+  tracker: EventDispatcher | null;
   overrideParser: OverridePayloadParser;
 }
 
@@ -106,6 +107,7 @@ interface ForkParts {
  * A feature-flag client. Getters never throw: any problem returns the default, with the reason in the details.
  */
 export class SaltshardClient {
+  // A `withOverrides` copy is built from ForkParts: a field added here must be added there too.
   readonly #state: ClientState;
   readonly #events: EventSink;
   readonly #assign: Assigner;
@@ -136,6 +138,7 @@ export class SaltshardClient {
       this.#emitter = p.emitter;
       this.#sandbox = p.sandbox;
       this.#sync = p.sync;
+      this.#tracker = p.tracker;
       this.#overrideParser = p.overrideParser;
       return;
     }
@@ -369,7 +372,7 @@ export class SaltshardClient {
 
   /**
    * Eppo's `withOverrides`: a client with these overrides that shares everything else with this one (config,
-   * polling, loggers, caches, listeners), for per-request overrides in a shared server. No overrides (undefined or
+   * polling, loggers, caches, listeners, `track()` delivery, hooks), for per-request overrides in a shared server. No overrides (undefined or
    * `{}`): this client itself.
    */
   withOverrides(overrides: OverridesPayload | undefined): SaltshardClient {
@@ -377,7 +380,7 @@ export class SaltshardClient {
     const store = new Overrides(new MemoryOverrideStore(overrides), this.#sandbox);
     forking = {
       state: this.#state, events: this.#events, assign: this.#assign.fork(store), batch: this.#batch, bandits: this.#bandits,
-      emitter: this.#emitter, sandbox: this.#sandbox, sync: this.#sync, overrideParser: this.#overrideParser,
+      emitter: this.#emitter, sandbox: this.#sandbox, sync: this.#sync, tracker: this.#tracker, overrideParser: this.#overrideParser,
     };
     return new SaltshardClient();
   }

@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as saltshard from '../src/mod.ts';
 import { configText } from './fake-eppo.ts';
+import { TEST_DATA, hasTestData, readText } from './support.ts';
 
 function client(extra: Partial<saltshard.OfflineInitOptions> = {}) {
   const events: unknown[] = [];
@@ -86,6 +87,28 @@ test('withOverrides: a copy with its own overrides and failure mode that shares 
   scoped.getStringAssignment('checkout-redesign', `s${i}`, { country: 'US' }, 'none');
   c.getStringAssignment('checkout-redesign', `s${i}`, { country: 'US' }, 'none');
   assert.is(events.length, 1, 'one logger, one dedupe cache');
+  const tracked: unknown[] = [];
+  const dispatcher = { dispatch: (type: string) => void tracked.push(type), attachContext: () => {}, close: async () => {}, stats: () => null };
+  c.attachEventDispatcher(dispatcher as never);
+  c.withOverrides({ 'new-search': { key: 'forced', value: true } }).track('checkout', {});
+  assert.equal(tracked, ['checkout'], 'track() of a copy goes to the same dispatcher');
+});
+
+test('obfuscated configs: an override on the plain key reports the same details as on the plain config', () => {
+  if (!hasTestData('obfuscated overrides')) return;
+  const quiet = { error() {}, warn() {} };
+  const plain = saltshard.offlineInit({ flagsConfiguration: readText(TEST_DATA, 'ufc', 'flags-v1.json'), logger: quiet });
+  const obfuscated = saltshard.offlineInit({ flagsConfiguration: readText(TEST_DATA, 'ufc', 'flags-v1-obfuscated.json'), logger: quiet });
+  const details = (c: saltshard.SaltshardClient) => {
+    c.setOverrideStore(new saltshard.MemoryOverrideStore({ 'new-user-onboarding': { key: 'forced', value: 'forced-value' } }));
+    const d = c.getStringAssignmentDetails('new-user-onboarding', 'alice', {}, 'none');
+    const { configFetchedAt: _f, configPublishedAt: _p, environmentName: _e, ...rest } = d.evaluationDetails;
+    return { value: d.variation, ...rest };
+  };
+  const expected = details(plain);
+  assert.is(expected.value, 'forced-value');
+  assert.equal(expected.unevaluatedAllocations.map((a) => [a.key, a.orderPosition]), [['internal users', 2], ['experiment', 3], ['rollout', 4]]);
+  assert.equal(details(obfuscated), expected);
 });
 
 test.run();
