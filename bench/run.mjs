@@ -57,6 +57,7 @@ for (const runtime of rewrite ? [] : runtimes) {
   if (!main) continue;
   if (cold) {
     main.coldFirst = cold.coldFirst;
+    main.memory = cold.memory;
     main.rows.push(...cold.rows);
     main.wallSeconds += cold.wallSeconds;
   }
@@ -90,6 +91,7 @@ const ROW = {
   jsMd5: 'js-md5 .array() (string concat)',
   wasmLoad: 'WASM decode + compile + instantiate',
   compile: 'compile 1,000-flag config (1.3 MB text) + first evaluation',
+  eppoLoad: 'Eppo official: JSON.parse + configuration store + first evaluation (1,000 flags)',
 };
 const get = (res, name) => res.rows.find((r) => r.name === name);
 const med = (res, name) => get(res, name)?.medianNs;
@@ -144,6 +146,16 @@ function targets(res) {
       'Compile + WASM load, 1,000-flag config ≤ 10 ms on Node, first in process',
       `${Number.isFinite(firstMs) ? `${firstMs.toFixed(1)} ms first in process` : 'n/a'}${coldMs === undefined ? '' : `; ${coldMs.toFixed(1)} ms warm-process median`}`,
       res.runtime === 'node' && Number.isFinite(firstMs) ? firstMs <= 10 : undefined,
+    ],
+    [
+      "1,000-flag config load + first getter ≤ Eppo's (warm-process medians, same process)",
+      med(res, ROW.compile) === undefined || med(res, ROW.eppoLoad) === undefined ? 'n/a' : `saltshard ${(med(res, ROW.compile) / 1e6).toFixed(2)} ms, Eppo ${(med(res, ROW.eppoLoad) / 1e6).toFixed(2)} ms`,
+      med(res, ROW.compile) === undefined || med(res, ROW.eppoLoad) === undefined ? undefined : med(res, ROW.compile) <= med(res, ROW.eppoLoad),
+    ],
+    [
+      "Memory added by the 1,000-flag config ≤ Eppo's",
+      res.memory?.saltshardMB === undefined ? 'n/a' : `saltshard ${res.memory.saltshardMB.toFixed(2)} MB, Eppo ${res.memory.eppoMB.toFixed(2)} MB`,
+      res.memory?.saltshardMB === undefined ? undefined : res.memory.saltshardMB <= res.memory.eppoMB,
     ],
   ];
 }
