@@ -1,9 +1,12 @@
 /**
- * Serve the app on the runtime at hand: `Bun.serve` on Bun, `Deno.serve` on Deno, `@hono/node-server` on Node
- * (with header and request timeouts against slow clients). Graceful shutdown: /readyz turns 503, after
- * `shutdownDelayMs` the listener stops accepting, in-flight requests drain (up to `drainTimeoutMs`, then the
- * remaining connections are closed), and the client is closed. On Deno the listener closes only after the drain
- * (its shutdown() fails in-flight body reads, denoland/deno#36809); requests arriving meanwhile get 503.
+ * Serve the app on the runtime at hand: `Bun.serve` on Bun, `@hono/node-server` (node:http) on Node and Deno.
+ * Slow clients are cut off on every runtime: headers must arrive within `headersTimeoutMs` (Bun: its own fixed
+ * 10 s), a request body may not stall for `bodyTimeoutMs` (the app answers 408 and closes the connection), and
+ * the whole request must arrive within `nodeRequestTimeoutMs` (Node, Deno) or the app's `requestTimeoutMs`
+ * deadline (504, connection closed). Deno is served through node:http because `Deno.serve` has no header or
+ * body timeout at all (denoland/deno#3515): slow-header connections stayed open indefinitely.
+ * Graceful shutdown: /readyz turns 503, after `shutdownDelayMs` the listener stops accepting, in-flight requests
+ * drain (up to `drainTimeoutMs`, then the remaining connections are closed), and the client is closed.
  * @module
  * @example
  * const server = await serve({ client, port: 8016, hostname: '127.0.0.1' });
@@ -24,11 +27,11 @@ export interface ServeOptions extends AppOptions {
   drainTimeoutMs?: number;
   /** Close the client at the end of shutdown. Default true. */
   closeClient?: boolean;
-  /** Node only: time to receive all headers. Default 10 000. */
-  nodeHeadersTimeoutMs?: number;
-  /** Node only: time to receive a whole request. Default 30 000. */
+  /** Node and Deno: time to receive a request's headers, then the connection is closed (408). Default 10 000. */
+  headersTimeoutMs?: number;
+  /** Node and Deno: time to receive a whole request, then the connection is closed (408). Default 30 000. */
   nodeRequestTimeoutMs?: number;
-  /** Node only: keep-alive idle timeout. Default 5 000. */
+  /** Node and Deno: keep-alive idle timeout. Default 5 000. */
   nodeKeepAliveTimeoutMs?: number;
   /** Bun only: idle connection timeout in seconds (default 30, at most 255). */
   idleTimeoutSeconds?: number;
@@ -54,13 +57,7 @@ interface BunServer {
   port: number;
   stop(closeActiveConnections?: boolean): Promise<void> | void;
 }
-interface DenoServer {
-  addr: { port: number; hostname: string };
-  shutdown(): Promise<void>;
-  finished: Promise<void>;
-}
 type BunGlobal = { serve(options: Record<string, unknown>): BunServer };
-type DenoGlobal = { serve(options: Record<string, unknown>, handler: (req: Request) => Response | Promise<Response>): DenoServer };
 
 /** Which runtime runs this code. */
 export function currentRuntime(): 'bun' | 'deno' | 'node' {
@@ -83,12 +80,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const drainTimeoutMs = nonNegative('drainTimeoutMs', options.drainTimeoutMs, 10_000);
   const app = createApp(options);
   const runtime = currentRuntime();
-  const fetch = (req: Request) => app.fetch(req);
 
   let bound: { port: number; stopListening(): Promise<void>; afterDrain(): void; forceClose(): Promise<void> | void; closed: Promise<void> };
   if (runtime === 'bun') {
     const Bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
-    const server = Bun.serve({ port, hostname, fetch, idleTimeout: Math.min(255, options.idleTimeoutSeconds ?? 30), development: false });
+    const server = Bun.serve({ port, hostname, fetch: (req: Request) => app.fetch(req), idleTimeout: Math.min(255, options.idleTimeoutSeconds ?? 30), development: false });
     let closed!: Promise<void>;
     bound = {
       port: server.port,
@@ -102,34 +98,21 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         return closed;
       },
     };
-  } else if (runtime === 'deno') {
-    const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
-    const server = Deno.serve({ port, hostname, onListen: () => {} }, fetch);
-    let closed!: Promise<void>;
-    bound = {
-      port: server.addr.port,
-      // Deno 2.9's shutdown() fails the body reads of requests in flight (denoland/deno#36809), so the listener
-      // stays open while they drain; requests that start meanwhile get 503 SHUTTING_DOWN.
-      stopListening: async () => app.refuseNewRequests(),
-      afterDrain: () => {
-        closed = server.shutdown();
-      },
-      forceClose: () => {},
-      get closed() {
-        return closed;
-      },
-    };
   } else {
     const { serve: nodeServe } = await import('@hono/node-server');
-    const requestTimeout = options.nodeRequestTimeoutMs ?? 30_000;
-    const headersTimeout = Math.min(options.nodeHeadersTimeoutMs ?? 10_000, requestTimeout);
-    const keepAliveTimeout = options.nodeKeepAliveTimeoutMs ?? 5_000;
+    const requestTimeout = positiveMs('nodeRequestTimeoutMs', options.nodeRequestTimeoutMs, 30_000);
+    const headersTimeout = Math.min(positiveMs('headersTimeoutMs', options.headersTimeoutMs, 10_000), requestTimeout);
+    const keepAliveTimeout = positiveMs('nodeKeepAliveTimeoutMs', options.nodeKeepAliveTimeoutMs, 5_000);
+    // node:http checks the header and request timeouts only every connectionsCheckingInterval (default 30 s,
+    // so a 10 s headersTimeout took up to 40 s): check often enough that they hold to within about a second.
+    const connectionsCheckingInterval = Math.max(100, Math.min(1_000, headersTimeout / 2));
     const server = await new Promise<import('node:http').Server>((resolve, reject) => {
       const s = nodeServe({
-        fetch,
+        // The app reads request bodies straight from node:http's IncomingMessage (env.incoming).
+        fetch: (req: Request, env: unknown) => app.fetch(req, env),
         port,
         hostname,
-        serverOptions: { headersTimeout, requestTimeout, keepAliveTimeout, maxHeaderSize: 16 * 1024 },
+        serverOptions: { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval, maxHeaderSize: 16 * 1024 },
       }, () => resolve(s as import('node:http').Server)) as import('node:http').Server;
       s.once('error', reject);
     });
@@ -170,6 +153,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 
   const shownHost = hostname.includes(':') ? `[${hostname}]` : hostname;
   return { runtime, hostname, port: bound.port, url: `http://${shownHost}:${bound.port}`, app, shutdown };
+}
+
+function positiveMs(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds`);
+  return value;
 }
 
 function nonNegative(name: string, value: unknown, fallback: number): number {
