@@ -2,25 +2,77 @@
 // Load test of `saltshard serve` under Bun, Deno and Node: each runtime serves a 20-flag config (the example
 // flags cloned) as a child process on 127.0.0.1, and autocannon (programmatic API) drives it for ~10 s per case:
 // single OFREP evaluations and bulk OFREP evaluations of all 20 flags, with a distinct subject per request.
+// Side by side, on the same runtime: a ~60-line Hono app answering OFREP with Eppo's own evaluator
+// (@eppo/node-server-sdk, initialised from an in-process config server) — this file run with --serve-eppo — and,
+// with --before DIR, `saltshard serve` from another checkout (a before/after of a change).
+// --flood: three 10 s floods of 50 connections on the OFREP route per runtime, /healthz probed every 50 ms meanwhile,
+// and the server's RSS before, after each flood and 10 s after the last.
 // Prints a markdown table: req/s, p50 and p99 latency, non-2xx and errors.
-// Usage: node bench/load.mjs [--duration 10] [--connections 32] [--runtime node|bun|deno ...]
+// Usage: node bench/load.mjs [--duration 10] [--connections 10] [--runtime node|bun|deno ...] [--before DIR] [--flood]
 // Needs a build (npm run build) for Node. Access logging is off (--quiet) to measure the server, not stdout.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
+if (args[0] === '--serve-eppo') await serveEppo(args[1]);
+else await main();
+
+/** The baseline: Hono answering OFREP single-flag requests with Eppo's evaluator, on the runtime's own server. */
+async function serveEppo(configPath) {
+  const { Hono } = await import('hono');
+  const { init } = await import('@eppo/node-server-sdk');
+  const text = readFileSync(configPath, 'utf8');
+  const upstream = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(text));
+  await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const client = await init({ apiKey: 'bench', baseUrl: `http://127.0.0.1:${upstream.address().port}/api`, assignmentLogger: { logAssignment() {} } });
+  const getters = { STRING: 'getStringAssignmentDetails', BOOLEAN: 'getBooleanAssignmentDetails', INTEGER: 'getIntegerAssignmentDetails', NUMERIC: 'getNumericAssignmentDetails', JSON: 'getJSONAssignmentDetails' };
+  const app = new Hono();
+  app.post('/ofrep/v1/evaluate/flags/:key', async (c) => {
+    const key = c.req.param('key');
+    let body;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ key, errorCode: 'PARSE_ERROR', errorDetails: 'request body is not valid JSON' }, 400);
+    }
+    const { targetingKey, ...attributes } = body?.context ?? {};
+    if (typeof targetingKey !== 'string' || targetingKey === '') return c.json({ key, errorCode: 'TARGETING_KEY_MISSING' }, 400);
+    const flag = client.getFlagConfigurations()[key];
+    if (flag === undefined) return c.json({ key, errorCode: 'FLAG_NOT_FOUND' }, 404);
+    const r = client[getters[flag.variationType]](key, targetingKey, attributes, null);
+    const d = r.evaluationDetails;
+    if (d.flagEvaluationCode !== 'MATCH') return c.json({ key, reason: flag.enabled ? 'DEFAULT' : 'DISABLED', metadata: { flagEvaluationCode: d.flagEvaluationCode } });
+    return c.json({ key, value: r.variation, reason: d.matchedRule ? 'TARGETING_MATCH' : 'SPLIT', variant: d.variationKey, metadata: { allocationKey: d.matchedAllocation?.key, variationType: flag.variationType } });
+  });
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  let port;
+  if (globalThis.Bun) port = globalThis.Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: app.fetch }).port;
+  else if (globalThis.Deno) port = globalThis.Deno.serve({ port: 0, hostname: '127.0.0.1', onListen() {} }, app.fetch).addr.port;
+  else {
+    const { serve } = await import('@hono/node-server');
+    port = await new Promise((resolve) => serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port)));
+  }
+  process.stderr.write(`eppo baseline on http://127.0.0.1:${port}\n`);
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+async function main() {
 let duration = 10;
-let connections = 32;
+let connections = 10;
+let before = null;
+let flood = false;
 const runtimes = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--duration') duration = Number(args[++i]);
   else if (args[i] === '--connections') connections = Number(args[++i]);
   else if (args[i] === '--runtime') runtimes.push(args[++i]);
+  else if (args[i] === '--before') before = args[++i];
+  else if (args[i] === '--flood') flood = true;
 }
 if (runtimes.length === 0) runtimes.push('bun', 'deno', 'node');
 
@@ -37,19 +89,23 @@ const dir = mkdtempSync(join(tmpdir(), 'saltshard-load-'));
 const configPath = join(dir, 'flags-20.json');
 writeFileSync(configPath, JSON.stringify({ ...example, flags }));
 
+const { default: autocannon } = await import('autocannon');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
-const commands = {
-  node: [process.execPath, [join(root, 'bin', 'saltshard')]],
-  bun: [bin('bun'), [join(root, 'src', 'bin.ts')]],
-  deno: [bin('deno'), ['run', '-A', '--no-lock', join(root, 'src', 'bin.ts')]],
-};
+/** How to start each server kind on each runtime: [command, args before the server's own]. */
+function command(kind, runtime) {
+  const base = kind === 'before' ? before : root;
+  const entry = kind === 'eppo' ? [fileURLToPath(import.meta.url), '--serve-eppo', configPath] : [join(base, runtime === 'node' ? 'bin' : 'src', runtime === 'node' ? 'saltshard' : 'bin.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--config', configPath, '--quiet'];
+  if (runtime === 'node') return [process.execPath, entry];
+  if (runtime === 'bun') return [bin('bun'), entry];
+  return [bin('deno'), ['run', '-A', '--no-lock', ...entry]];
+}
 
-function startServer(runtime) {
-  const [cmd, pre] = commands[runtime];
-  const child = spawn(cmd, [...pre, 'serve', '--port', '0', '--host', '127.0.0.1', '--config', configPath, '--quiet'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+function startServer(kind, runtime) {
+  const [cmd, argv] = command(kind, runtime);
+  const child = spawn(cmd, argv, { cwd: kind === 'before' ? before : root, stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`${runtime}: server did not start: ${err}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${kind} ${runtime}: server did not start: ${err}`)), 30_000);
     child.stderr.on('data', (d) => {
       err += d;
       const m = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
@@ -58,7 +114,7 @@ function startServer(runtime) {
         resolve({ child, port: Number(m[1]) });
       }
     });
-    child.once('exit', (code) => reject(new Error(`${runtime}: server exited (${code}): ${err}`)));
+    child.once('exit', (code) => reject(new Error(`${kind} ${runtime}: server exited (${code}): ${err}`)));
   });
 }
 
@@ -78,53 +134,105 @@ function contextBody(i) {
   return JSON.stringify({ context: { targetingKey: `user-${i}`, country: countries[i % countries.length], sessions: i % 300, appVersion: `2.${i % 10}.0` } });
 }
 
-function run(port, path, seconds) {
+function run(port, path, seconds, conns = connections) {
   let i = 0;
   return autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections,
+    connections: conns,
     duration: seconds,
     requests: [{ method: 'POST', path, headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: contextBody(i++) }) }],
   });
 }
 
-const cases = [
-  ['single OFREP evaluation', '/ofrep/v1/evaluate/flags/checkout-redesign'],
-  ['bulk OFREP, 20 flags', '/ofrep/v1/evaluate/flags'],
-];
+/** The server's resident set, MiB (Linux). */
+function rssMiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+/** /healthz latencies (ms) probed every 50 ms on a fresh connection while `during` runs. */
+async function probeHealth(port, during) {
+  const latencies = [];
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const t0 = performance.now();
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { connection: 'close' } });
+        await res.text();
+        latencies.push(performance.now() - t0);
+      } catch {
+        latencies.push(Infinity);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  const result = await during;
+  stop = true;
+  await loop;
+  latencies.sort((a, b) => a - b);
+  return { result, p50: latencies[Math.floor(latencies.length / 2)], p99: latencies[Math.floor(latencies.length * 0.99)], max: latencies[latencies.length - 1], n: latencies.length };
+}
+
+const SINGLE = '/ofrep/v1/evaluate/flags/checkout-redesign';
+const kinds = ['saltshard', ...(before ? ['before'] : []), 'eppo'];
+const label = { saltshard: 'saltshard', before: 'saltshard before', eppo: "Hono + Eppo's evaluator" };
 const rows = [];
+const floods = [];
+const load = [];
 try {
   for (const runtime of runtimes) {
-    const { child, port } = await startServer(runtime);
-    try {
-      for (const [name, path] of cases) {
-        await run(port, path, 2); // warm-up (JIT, connections)
-        const r = await run(port, path, duration);
-        rows.push({ runtime, name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts });
-        console.error(`${runtime} ${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+    for (const kind of kinds) {
+      const { child, port } = await startServer(kind, runtime);
+      try {
+        const cases = kind === 'eppo' ? [['single OFREP evaluation', SINGLE]] : [['single OFREP evaluation', SINGLE], ['bulk OFREP, 20 flags', '/ofrep/v1/evaluate/flags']];
+        for (const [name, path] of cases) {
+          await run(port, path, 2); // warm-up (JIT, connections)
+          load.push(loadavg()[0]);
+          const r = await run(port, path, duration);
+          rows.push({ runtime, server: label[kind], name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts });
+          console.error(`${runtime} ${label[kind]} ${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}`);
+        }
+        if (flood && kind === 'saltshard') {
+          const rss = [rssMiB(child.pid)];
+          for (let f = 0; f < 3; f++) {
+            const h = await probeHealth(port, run(port, SINGLE, 10, 50));
+            rss.push(rssMiB(child.pid));
+            floods.push({ runtime, flood: f + 1, rps: h.result.requests.average, p99: h.result.latency.p99, health: h });
+            console.error(`${runtime} flood ${f + 1}: ${Math.round(h.result.requests.average)} req/s, p99 ${h.result.latency.p99} ms, /healthz p50 ${h.p50.toFixed(1)} max ${h.max.toFixed(1)} ms, RSS ${rss.at(-1)} MiB`);
+          }
+          await new Promise((r) => setTimeout(r, 10_000));
+          rss.push(rssMiB(child.pid));
+          floods.at(-1).rss = rss;
+        }
+      } finally {
+        await stopServer(child);
       }
-    } finally {
-      await stopServer(child);
     }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const versions = { node: process.version };
 const table = [
-  `### saltshard serve under load (${new Date().toISOString().slice(0, 10)}; ${duration} s per case, ${connections} connections, autocannon on the same host, ${cpus().length} CPUs: ${cpus()[0]?.model ?? '?'})`,
+  `### saltshard serve under load (${new Date().toISOString().slice(0, 10)}; ${duration} s per case, ${connections} connections, autocannon on the same host, ${cpus().length} CPUs: ${cpus()[0]?.model ?? '?'}; 1-min load average during the cases ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)})`,
   '',
-  '| Runtime | Case | req/s | p50 (ms) | p99 (ms) | non-2xx | errors |',
-  '|---|---|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.runtime} | ${r.name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.non2xx} | ${r.errors} |`),
+  '| Runtime | Server | Case | req/s | p50 (ms) | p99 (ms) | non-2xx | errors |',
+  '|---|---|---|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.runtime} | ${r.server} | ${r.name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.non2xx} | ${r.errors} |`),
   '',
-  `Client: Node ${versions.node}. Config: 20 flags (examples/flags.json cloned). Distinct subject per request. Access log off.`,
-  'Goal from the issue: ≥ 25k req/s on Bun with p99 ≤ 5 ms (anchors: a Hono app over Eppo\'s official evaluator did 5.5k Node, 11.7k Bun, 10.6k Deno with wrk -c10).',
+  `Client: Node ${process.version}. Config: 20 flags (examples/flags.json cloned). Distinct subject per request. Access log off.`,
+  "Hono + Eppo's evaluator: this file's --serve-eppo app (@eppo/node-server-sdk init() from an in-process config server, Bun.serve / Deno.serve / @hono/node-server).",
 ];
+if (floods.length > 0) {
+  table.push('', '| Runtime | Flood (50 conn., 10 s) | req/s | p99 (ms) | /healthz p50 (ms) | /healthz max (ms) | probes |', '|---|---:|---:|---:|---:|---:|---:|',
+    ...floods.map((f) => `| ${f.runtime} | ${f.flood} | ${Math.round(f.rps).toLocaleString('en-US')} | ${f.p99} | ${f.health.p50.toFixed(1)} | ${f.health.max.toFixed(1)} | ${f.health.n} |`),
+    '', ...floods.filter((f) => f.rss).map((f) => `RSS ${f.runtime} (MiB): before ${f.rss[0]}, after floods ${f.rss.slice(1, 4).join(' / ')}, 10 s later ${f.rss[4]}.`));
+}
 console.log(`\n${table.join('\n')}`);
 // bench/run.mjs folds this into BENCHMARKS.md.
 writeFileSync(new URL('./load-results.md', import.meta.url), `${table.join('\n')}\n`);
+}
 
 /** autocannon reports whole milliseconds. */
 function ms(value) {
