@@ -4,7 +4,7 @@
  * @module
  */
 import type { VariationType } from '../errors.ts';
-import { type CompiledRegex, compileRegex } from './regex.ts';
+import { type CompiledRegex, compileRegex, isBoundedForBacktracking } from './regex.ts';
 import { type ParsedConfig, parseConfig } from './parse.ts';
 import { type SemVer, parseSemver } from './semver.ts';
 import { decodeBase64, isWellFormed, md5Hex, utf8 } from './encoding.ts';
@@ -244,9 +244,15 @@ export function brokenFlags(flags: ReadonlyMap<string, CompiledFlag | BrokenFlag
   return out;
 }
 
-/** Compile a MATCHES pattern ahead of its flag (compileRegex caches it by source) for the load-time warning. */
+/**
+ * The load-time warning of a MATCHES pattern that cannot run in linear time. A pattern the backtracking bound
+ * accepts runs on the native RegExp and needs no look now; any other is compiled ahead of its flag (compileRegex
+ * caches it by source).
+ */
 function warnUnsupported(c: ConditionWire, flagKey: string, warnings: string[]): void {
-  const regex = compileRegex(c.value === undefined ? '(?:)' : String(c.value));
+  const source = c.value === undefined ? '(?:)' : String(c.value);
+  if (isBoundedForBacktracking(source)) return;
+  const regex = compileRegex(source);
   if (regex.kind === 'unsupported') warnings.push(unsupportedWarning(flagKey, regex.message));
 }
 
