@@ -215,6 +215,7 @@ export class SaltshardClient {
       errors: c.errors,
       batchEvaluations: c.batchEvaluations,
       exposures: { logged: c.exposuresLogged, deduped: c.exposuresDeduped, dropped: c.exposuresDropped, failed: c.exposuresFailed, pending: this.#events.queued },
+      banditEvents: { logged: c.banditLogged, deduped: c.banditDeduped, dropped: c.banditDropped, failed: c.banditFailed, pending: this.#bandits.queued },
       sink: sinkStats(this.#events.assignmentLogger),
       tracking: this.#tracker?.stats() ?? null,
       config: { loaded: config !== null, flags: config?.flags.size ?? 0, ageSeconds: config === null ? null : Math.max(0, (Date.now() - confirmedAt) / 1000), source: sync?.source ?? (config === null ? 'none' : 'offline') },

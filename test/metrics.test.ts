@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { offlineInit } from '../src/mod.ts';
 import { FileSink } from '../src/sinks.ts';
 import { createApp } from '../src/server/app.ts';
-import { ROOT } from './support.ts';
+import { ROOT, TEST_DATA, hasTestData, readText } from './support.ts';
 
 const t = suite('metrics');
 const CONFIG = readFileSync(join(ROOT, 'examples', 'flags.json'), 'utf8');
@@ -106,6 +106,41 @@ t('client.metrics(): a saltshard sink as the logger reports its queue depth', as
     await sink.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+t('client.metrics(): bandit events logged, deduped, failed, dropped and pending', async () => {
+  if (!hasTestData('bandit metrics')) return;
+  const subject = { numericAttributes: { age: 25 }, categoricalAttributes: { country: 'USA' } };
+  const actions = { nike: { brand_affinity: 1.5 }, adidas: { brand_affinity: -1.0 } };
+  let mode: 'ok' | 'throw' | 'reject' = 'ok';
+  const events: unknown[] = [];
+  const client = offlineInit({
+    flagsConfiguration: readText(TEST_DATA, 'ufc', 'bandit-flags-v1.json'), banditsConfiguration: readText(TEST_DATA, 'ufc', 'bandit-models-v1.json'), logger: quiet,
+    banditLogger: { logBanditAction: (e) => (mode === 'ok' ? void events.push(e) : mode === 'throw' ? (() => { throw new Error('boom'); })() : Promise.reject(new Error('later'))) },
+  });
+  client.getBanditAction('banner_bandit_flag', 'alice', subject, actions, 'default'); // logged
+  client.getBanditAction('banner_bandit_flag', 'alice', subject, actions, 'default'); // deduped
+  mode = 'throw';
+  client.getBanditAction('banner_bandit_flag', 'bob', subject, actions, 'default'); // failed
+  mode = 'reject';
+  client.getBanditAction('banner_bandit_flag', 'carol', subject, actions, 'default'); // logged, then failed
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(events.length, 1);
+  assert.deepEqual(client.metrics().banditEvents, { logged: 1, deduped: 1, dropped: 0, failed: 2, pending: 0 });
+  // Without a bandit logger: 100 events wait, the rest are dropped (how many subjects draw a bandit: counted on a logging twin).
+  const twinEvents: unknown[] = [];
+  const make = (banditLogger?: { logBanditAction(e: unknown): void }) => offlineInit({
+    flagsConfiguration: readText(TEST_DATA, 'ufc', 'bandit-flags-v1.json'), banditsConfiguration: readText(TEST_DATA, 'ufc', 'bandit-models-v1.json'), logger: quiet, banditLogger,
+  });
+  const twin = make({ logBanditAction: (e) => void twinEvents.push(e) });
+  const noLogger = make();
+  for (let i = 0; i < 300; i++) {
+    twin.getBanditAction('banner_bandit_flag', `s${i}`, subject, actions, 'default');
+    noLogger.getBanditAction('banner_bandit_flag', `s${i}`, subject, actions, 'default');
+  }
+  assert.ok(twinEvents.length > 100, `${twinEvents.length} bandit events`);
+  assert.deepEqual(noLogger.metrics().banditEvents, { logged: 0, deduped: 0, dropped: twinEvents.length - 100, failed: 0, pending: 100 });
+  assert.deepEqual(twin.metrics().banditEvents, { logged: twinEvents.length, deduped: 0, dropped: 0, failed: 0, pending: 0 });
 });
 
 interface Family {
@@ -207,6 +242,7 @@ t('/metrics: valid Prometheus exposition with the client counters, sink queue an
     assert.equal(sample(families, 'saltshard_flags'), 6);
     assert.ok(sample(families, 'saltshard_config_age_seconds') >= 0);
     assert.equal(families.get('saltshard_http_request_duration_seconds')?.type, 'histogram');
+    assert.equal(sample(families, 'saltshard_bandit_events_total', { outcome: 'logged' }), 0);
     for (const [name, f] of families) assert.ok(f.help !== '' && f.type !== 'untyped', `${name} has HELP and TYPE`);
   } finally {
     await sink.close();

@@ -7,6 +7,7 @@ import type { FlagEvaluationDetails } from '../eval/details.ts';
 import { Dedupe, type Logger, MAX_QUEUED_EVENTS } from '../events/logger.ts';
 import { callSandboxed, safeLogger } from '../events/sandbox.ts';
 import { type AssignmentCache, throughCustomCache } from '../events/assignment-cache.ts';
+import { Counters } from '../client/metrics.ts';
 
 /** What a bandit logger receives; Eppo's `IBanditEvent` field for field. */
 export interface BanditEvent {
@@ -52,13 +53,16 @@ export class BanditEventSink {
   #target: BanditLogger | null;
   readonly #dedupe: Dedupe;
   readonly #queue: BanditEvent[] = [];
+  readonly #counters: Counters;
 
   /**
    * @param logger the SDK's diagnostics.
    * @param target the user's bandit logger, if any (events wait for one, up to 100).
    * @param cacheSize dedupe capacity; 0 logs every draw.
+   * @param counters where events logged, deduped, dropped and failed are counted (client.metrics()).
    */
-  constructor(logger: Logger, target: BanditLogger | null | undefined, cacheSize: number) {
+  constructor(logger: Logger, target: BanditLogger | null | undefined, cacheSize: number, counters: Counters = new Counters()) {
+    this.#counters = counters;
     this.#logger = safeLogger(logger);
     this.#target = target ?? null;
     this.#dedupe = new Dedupe(cacheSize);
@@ -71,16 +75,19 @@ export class BanditEventSink {
     const dedupe = this.#dedupe;
     if (dedupe.custom !== null) {
       const entry = { flagKey: flag, subjectKey: subject, banditKey: event.bandit, actionKey: event.action ?? '__eppo_no_action' };
-      return throughCustomCache(dedupe.custom, entry, this.#logger, () => this.#deliverNow(event, () => {}));
+      return throughCustomCache(dedupe.custom, entry, this.#logger, () => this.#deliverNow(event, () => {}), () => this.#counters.banditDeduped++);
     }
     const value = `${event.bandit.length}:${event.bandit}${event.action ?? '__eppo_no_action'}`;
-    if (dedupe.cache.has(flag, subject, value)) return;
+    if (dedupe.cache.has(flag, subject, value)) {
+      this.#counters.banditDeduped++;
+      return;
+    }
     const target = this.#target;
     if (target === null) {
       if (this.#queue.length < MAX_QUEUED_EVENTS) {
         this.#queue.push(event);
         dedupe.cache.set(flag, subject, value);
-      }
+      } else this.#counters.banditDropped++;
       return;
     }
     if (this.#call(target, event, () => dedupe.cache.forget(flag, subject, value))) dedupe.cache.set(flag, subject, value);
@@ -94,7 +101,10 @@ export class BanditEventSink {
   #deliverNow(event: BanditEvent, onReject: () => void): boolean {
     const target = this.#target;
     if (target !== null) return this.#call(target, event, onReject);
-    if (this.#queue.length >= MAX_QUEUED_EVENTS) return false;
+    if (this.#queue.length >= MAX_QUEUED_EVENTS) {
+      this.#counters.banditDropped++;
+      return false;
+    }
     this.#queue.push(event);
     return true;
   }
@@ -112,6 +122,15 @@ export class BanditEventSink {
   }
 
   #call(target: BanditLogger, event: BanditEvent, onReject: () => void): boolean {
-    return callSandboxed(() => target.logBanditAction(event), this.#logger, 'Bandit logger', onReject);
+    const counters = this.#counters;
+    const ok = callSandboxed(() => target.logBanditAction(event), this.#logger, 'Bandit logger', () => {
+      // A rejection: counted as failed (its call was counted as logged when it returned).
+      counters.banditLogged--;
+      counters.banditFailed++;
+      onReject();
+    });
+    if (ok) counters.banditLogged++;
+    else counters.banditFailed++;
+    return ok;
   }
 }

@@ -38,7 +38,7 @@ export class BanditRunner {
   constructor(state: ClientState, assigner: Assigner, logger: BanditLogger | null | undefined, dedupeCapacity: number) {
     this.#state = state;
     this.#assigner = assigner;
-    this.#events = new BanditEventSink(state.logger, logger, dedupeCapacity);
+    this.#events = new BanditEventSink(state.logger, logger, dedupeCapacity, state.counters);
   }
 
   /** True when the config in force references bandit models (by key and version) that are not loaded. */
@@ -64,6 +64,11 @@ export class BanditRunner {
 
   setCache(cache: number | AssignmentCache): void {
     this.#events.setCache(cache);
+  }
+
+  /** Bandit events waiting for a logger. */
+  get queued(): number {
+    return this.#events.queued;
   }
 
   setLogger(logger: BanditLogger | null): void {

@@ -24,6 +24,14 @@ export class Counters {
   exposuresDropped = 0;
   /** Exposure events the assignment logger threw on or rejected. */
   exposuresFailed = 0;
+  /** Bandit events handed to the bandit logger. */
+  banditLogged = 0;
+  /** Bandit events not logged because the bandit dedupe cache had them. */
+  banditDeduped = 0;
+  /** Bandit events dropped: no bandit logger set and 100 already waiting. */
+  banditDropped = 0;
+  /** Bandit events the bandit logger threw on or rejected. */
+  banditFailed = 0;
 }
 
 /** What {@link SaltshardClient.metrics} returns: a plain object, safe to serialize. */
@@ -38,6 +46,8 @@ export interface ClientMetrics {
   batchEvaluations: number;
   /** Exposure events: handed to the logger, deduped, dropped, failed in the logger, waiting for a logger. */
   exposures: { logged: number; deduped: number; dropped: number; failed: number; pending: number };
+  /** Bandit action events, counted as exposures are. */
+  banditEvents: { logged: number; deduped: number; dropped: number; failed: number; pending: number };
   /** The assignment logger's own counters when it is a saltshard sink (saltshard/sinks), else null. */
   sink: SinkStats | null;
   /** `track()` events (null when event tracking is off): accepted, delivered, dropped, queued. */

@@ -99,6 +99,8 @@ export function clientSamples(m: ClientMetrics): GaugeSample[] {
   const exposuresHelp = 'Exposure events by outcome: logged (handed to the logger), deduped, dropped (no logger, queue full), failed (the logger threw or rejected).';
   for (const outcome of ['logged', 'deduped', 'dropped', 'failed'] as const) out.push(counter('saltshard_exposures_total', exposuresHelp, m.exposures[outcome], { outcome }));
   out.push({ name: 'saltshard_exposures_pending', help: 'Exposure events waiting for an assignment logger to be set.', value: m.exposures.pending });
+  const banditHelp = 'Bandit action events by outcome: logged (handed to the bandit logger), deduped, dropped (no logger, queue full), failed (the logger threw or rejected).';
+  for (const outcome of ['logged', 'deduped', 'dropped', 'failed'] as const) out.push(counter('saltshard_bandit_events_total', banditHelp, m.banditEvents[outcome], { outcome }));
   const sink = m.sink;
   if (sink !== null) {
     out.push(
