@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { main } from '../src/cli.ts';
 import type { CliIO } from '../src/cli/common.ts';
+import { csvField } from '../src/cli/csv.ts';
+import { readSchema } from '../src/sql/schema.ts';
 import { EppoClient, MemoryOnlyConfigurationStore, applicationLogger } from '@eppo/js-client-sdk-common';
 import { compileConfig } from '../src/config/compile.ts';
 import { type ColumnType, type FlagColumns, compileSql } from '../src/sql/compile.ts';
@@ -436,6 +438,26 @@ for (const engine of engines) {
     }
     assert.ok(compared > 50, `${compared} rows compared`);
     console.log(`${engine.name}: --layout long and wide, ${compared} rows equal to saltshard assign's (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  });
+  t(`${engine.name}: column types read from the engine's own description of the table (DESCRIBE / information_schema, saved as CSV)`, async () => {
+    const d = DIALECTS[engine.dialect];
+    const table = `subjects_${++tableNo}`;
+    const decimal = engine.dialect === 'clickhouse' ? 'Nullable(Decimal(10, 2))' : 'DECIMAL(10, 2)';
+    await engine.run(`${engine.create} ${d.ident(table)} (${d.ident('subject_key')} ${d.type('string')}, ${d.ident('age')} ${d.type('integer')}, ${d.ident('score')} ${d.type('double')}, ${d.ident('beta')} ${d.type('boolean')}, ${d.ident('country')} ${d.type('string')}, ${d.ident('price')} ${decimal})${engine.tableSuffix}`);
+    const describe = engine.dialect === 'duckdb' ? `DESCRIBE ${d.ident(table)}` : engine.dialect === 'clickhouse' ? `DESCRIBE TABLE ${d.ident(table)}` : `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ${d.str(table)} ORDER BY ordinal_position`;
+    const rows = await engine.rows(describe);
+    await engine.run(`DROP TABLE ${d.ident(table)}`);
+    const header = Object.keys(rows[0]);
+    const csv = [header, ...rows.map((r) => header.map((h) => String(r[h] ?? '')))].map((fields) => fields.map(csvField).join(',')).join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'saltshard-sql-describe-'));
+    try {
+      writeFileSync(join(dir, 'describe.csv'), csv);
+      const schema = await readSchema(join(dir, 'describe.csv'), 'subject_key');
+      assert.deepEqual([...schema.columns], [['age', 'integer'], ['score', 'double'], ['beta', 'boolean'], ['country', 'string']]);
+      assert.deepEqual([...schema.unsupported.keys()], ['price']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   t(`${engine.name}: --materialize writes exactly the rows of the query into a new table`, async () => {
     const d = DIALECTS[engine.dialect];

@@ -377,6 +377,7 @@ t('CLI: exit 0 when everything compiles, 65 with refusals on stderr, 78 for an u
     ['sql', '--dialect', 'duckdb', '--config', small, '--columns', 'age:float'],
     ['sql', '--dialect', 'duckdb', '--config', small, '--bogus'],
     ['sql', '--dialect', 'duckdb', '--config', small, '--materialize', ''],
+    ['sql', '--dialect', 'duckdb', '--config', small, '--layout', 'tall'],
   ]) {
     m = memoryIO();
     assert.equal(await main(args, m.io), 64, args.join(' '));
@@ -424,6 +425,52 @@ t('CLI: --flag (repeatable) and --flags-file select any flag key, in the order g
   assert.match(m.err.join(''), /no flag "a" in the config/);
   m = memoryIO();
   assert.equal(await main(['sql', '--dialect', 'duckdb', '--config', cfgFile, '--flags-file', join(dir, 'missing.txt')], m.io), 66);
+});
+
+t('--schema-from a CSV sample: columns typed as assign types the cells; the long layout equals assign on that CSV (DuckDB)', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { parquetReadObjects } = await import('hyparquet');
+  const { readSchema, engineType } = await import('../src/sql/schema.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'saltshard-sql-csv-'));
+  const sample = join(dir, 'sample.csv');
+  writeFileSync(sample, [
+    'subject_key,age,score,beta,country,code,empty',
+    'a,17,0.5,true,US,12,',
+    'b,42,3,false,"Canada, eh",abc,',
+    'c,,-1.25,,FR,7,',
+    'd,9007199254740991,1e+21,true,é🤗,x1,',
+  ].join('\n'));
+  const schema = await readSchema(sample, 'subject_key');
+  assert.deepEqual(Object.fromEntries(schema.columns), { age: 'integer', score: 'double', beta: 'boolean', country: 'string', code: 'string', empty: 'string' });
+  for (const [name, want] of [['Nullable(Int64)', 'integer'], ['LowCardinality(Nullable(String))', 'string'], ['double precision', 'double'], ['NUMBER(38,0)', null], ['DECIMAL(10,2)', null], ['UInt64', null], ['character(3)', null], ['VARCHAR(16777216)', 'string'], ['BOOL', 'boolean']] as const) {
+    assert.equal(engineType(name), want, name);
+  }
+  const flag = (key: string, conditions: unknown[]) => ({ key, enabled: true, variationType: 'STRING', totalShards: 10, variations: { on: { key: 'on', value: 'on' } }, allocations: [{ key: 'a', doLog: true, rules: [{ conditions }], splits: [{ variationKey: 'on', shards: [] }] }] });
+  const cfg = { createdAt: '2024-01-01T00:00:00Z', format: 'SERVER', environment: { name: 't' }, flags: {
+    adult: flag('adult', [{ attribute: 'age', operator: 'GTE', value: 18 }]),
+    score: flag('score', [{ attribute: 'score', operator: 'LT', value: 1 }]),
+    beta: flag('beta', [{ attribute: 'beta', operator: 'ONE_OF', value: ['true'] }]),
+    emoji: flag('emoji', [{ attribute: 'country', operator: 'MATCHES', value: '^..$' }]),
+    code: flag('code', [{ attribute: 'code', operator: 'ONE_OF', value: ['12', 'x1'] }]),
+  } };
+  const cfgFile = join(dir, 'flags.json');
+  writeFileSync(cfgFile, JSON.stringify(cfg));
+  const m = memoryIO();
+  assert.equal(await main(['sql', '--dialect', 'duckdb', '--config', cfgFile, '--table', 'sample', '--key-column', 'subject_key', '--schema-from', sample, '--layout', 'long'], m.io), 0, m.err.join(''));
+  const a = memoryIO();
+  assert.equal(await main(['assign', '--config', cfgFile, '--input', sample, '--key', 'subject_key', '--output', join(dir, 'out.parquet'), '--workers', '1'], a.io), 0, a.err.join(''));
+  const buf = readFileSync(join(dir, 'out.parquet'));
+  const want = await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer });
+  if (con) {
+    // The warehouse table loaded from the same CSV, types detected by the engine.
+    await con.run(`CREATE TABLE sample AS SELECT * FROM read_csv(${duck.str(sample)}, header = true)`);
+    const got = (await con.runAndReadAll(m.out.join(''))).getRowObjectsJson();
+    await con.run('DROP TABLE sample');
+    const sorted = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r)).sort();
+    assert.equal(got.length, 20);
+    assert.deepEqual(sorted(got), sorted(want as Record<string, unknown>[]));
+  }
 });
 
 t.run();

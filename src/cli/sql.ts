@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import { type CompiledConfig, compileConfig } from '../config/compile.ts';
 import { COLUMN_TYPES, type ColumnType, SQL_LAYOUTS, SqlConfigError, type SqlLayout, SqlUsageError, compileSql } from '../sql/compile.ts';
 import { DIALECT_NAMES, isDialectName } from '../sql/dialects.ts';
+import { readSchema } from '../sql/schema.ts';
 import { type CliIO, EXIT, describeError, parseCommand, usageError } from './common.ts';
 
 /** Usage text of the command. */
 export const SQL_USAGE = `  saltshard sql --dialect ${DIALECT_NAMES.join('|')} --config FLAGS.json
                 [--flags a,b] [--flag KEY ...] [--flags-file FILE] [--table NAME] [--key-column subject_key] [--at TIMESTAMP]
-                [--columns name:type,... | --schema-from SAMPLE.parquet] [--layout columns|long|wide]
+                [--columns name:type,... | --schema-from FILE] [--layout columns|long|wide]
                 [--materialize NEW_TABLE]
 
   Prints one SELECT over the table (default "subjects") giving, per row and flag, exactly the SDK's
@@ -20,9 +21,11 @@ export const SQL_USAGE = `  saltshard sql --dialect ${DIALECT_NAMES.join('|')} -
   (FILE: one key per line, or a JSON array of keys); without them every flag is compiled, in config order.
   Attributes are columns named after them; --columns declares them with types string|integer|double|boolean
   (unlisted attributes are then missing; "id" is the key column unless listed). Without --columns every
-  attribute is a string column. --schema-from reads the column types from a Parquet file of the table (or a sample of
-  it): integers, floating point, booleans and strings become exact SQL; a condition on a column of any other type
-  (decimal, date, nested, ...) refuses its flag, naming the condition. Allocation windows are resolved at --at (ISO time, default now).
+  attribute is a string column. --schema-from reads the column types from FILE: a Parquet file of the table (or a
+  sample of it); the engine's description of the table saved as CSV (DuckDB DESCRIBE, ClickHouse DESCRIBE TABLE,
+  information_schema.columns: column_name and data_type); or a CSV sample of the table (its header has the key
+  column; cells typed as assign types them). Integers, floating point, booleans and strings become exact SQL; a
+  condition on a column of any other type (decimal, date, nested, ...) refuses its flag, naming the condition. Allocation windows are resolved at --at (ISO time, default now).
   --layout long|wide gives exactly the rows and columns of "saltshard assign --layout long|wide" (as its CSV and
   Parquet output: subjectKey, flagKey, variationType, variationKey, value as text, allocationKey, reason, doLog; or
   subjectKey and a variation-key column per flag), to compare warehouse output with the CLI's; rows with an empty
@@ -77,7 +80,7 @@ export async function sqlCommand(args: readonly string[], io: CliIO): Promise<nu
   if (values['schema-from'] !== undefined) {
     if (columns !== null) return usageError(io, 'use --columns or --schema-from, not both');
     try {
-      ({ columns, unsupported } = await parquetColumns(values['schema-from'], values['key-column'] ?? 'subject_key'));
+      ({ columns, unsupported } = await readSchema(values['schema-from'], values['key-column'] ?? 'subject_key'));
     } catch (err) {
       io.stderr.write(`saltshard: cannot read the schema of ${values['schema-from']}: ${(err as Error).message}\n`);
       return EXIT.DATA;
@@ -142,41 +145,4 @@ function readFlagsFile(path: string): string[] {
     if (Array.isArray(keys) && keys.every((k) => typeof k === 'string')) return keys;
   }
   return text.split(/\r?\n/).filter((k) => k !== '');
-}
-
-// An unsigned 64-bit integer can exceed the engines' signed BIGINT.
-const unsigned64 = (t: unknown) => (t as { isSigned?: boolean }).isSigned === false && (t as { bitWidth?: number }).bitWidth === 64;
-const INTEGER_TYPES = new Set(['INT_8', 'INT_16', 'INT_32', 'INT_64', 'UINT_8', 'UINT_16', 'UINT_32']);
-
-/**
- * Attribute column types of a Parquet file, as the engine that loads it sees them: INT32/INT64 (signed, or unsigned
- * up to 32 bits) → integer, FLOAT/DOUBLE → double, BOOLEAN → boolean, UTF8/STRING/ENUM byte arrays → string; every
- * other column (decimal, date, time, UINT64, binary, nested) is unsupported. The key column is left out.
- * @throws when the file is not Parquet or has no key column.
- */
-async function parquetColumns(path: string, keyColumn: string): Promise<{ columns: Map<string, ColumnType>; unsupported: Map<string, string> }> {
-  const hp = await import('hyparquet');
-  const schema = hp.parquetSchema(await hp.parquetMetadataAsync(await hp.asyncBufferFromFile(path)));
-  const columns = new Map<string, ColumnType>();
-  const unsupported = new Map<string, string>();
-  let hasKey = false;
-  for (const c of schema.children) {
-    const e = c.element;
-    if (e.name === keyColumn) {
-      hasKey = true;
-      continue;
-    }
-    const logical = e.logical_type?.type;
-    const converted = e.converted_type;
-    let type: ColumnType | null = null;
-    if (c.children.length > 0) type = null;
-    else if (e.type === 'BOOLEAN') type = 'boolean';
-    else if (e.type === 'FLOAT' || e.type === 'DOUBLE') type = 'double';
-    else if ((e.type === 'INT32' || e.type === 'INT64') && (converted === undefined ? logical === undefined || (logical === 'INTEGER' && !unsigned64(e.logical_type)) : INTEGER_TYPES.has(converted))) type = 'integer';
-    else if (e.type === 'BYTE_ARRAY' && (converted === 'UTF8' || converted === 'ENUM' || logical === 'STRING' || logical === 'ENUM')) type = 'string';
-    if (type === null) unsupported.set(e.name, c.children.length > 0 ? 'nested' : String(logical ?? converted ?? e.type));
-    else columns.set(e.name, type);
-  }
-  if (!hasKey) throw new Error(`no key column ${JSON.stringify(keyColumn)} (choose it with --key-column)`);
-  return { columns, unsupported };
 }
