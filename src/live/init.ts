@@ -223,7 +223,6 @@ function sandboxedCache(cache: PersistentCache): PersistentCache {
   };
 }
 
-/** Every option saltshard reads (InitOptions and ClientOptions). */
 /** Every option of {@link InitOptions}, once: the compiler rejects a missing or an extra name. */
 const OPTION_NAMES: Record<keyof InitOptions, true> = {
   apiKey: true, sdkKey: true, baseUrl: true, pollingIntervalMs: true, requestTimeoutMs: true, numInitialRequestRetries: true,

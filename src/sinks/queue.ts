@@ -8,11 +8,13 @@ import { type Logger, consoleLogger } from '../events/logger.ts';
 import { Spill, type SpilledBatch } from './spill.ts';
 import { onTermination } from './signals.ts';
 
-/** The outcome of one delivery attempt. */
+/**
+ * The outcome of one delivery attempt. `requeue`: lines of an acknowledged batch that the destination reported as
+ * not ingested (Eppo's `failed_events`); they go back to the queue for the next delivery round.
+ */
 export type SendResult =
   | { ok: true; requeue?: readonly string[] }
   | { ok: false; retry: boolean; message: string; retryAfterMs?: number | null };
-// `requeue`: lines of an acknowledged batch the destination reported as not ingested; they go back to the queue.
 
 /** Where batches go (a file, an HTTP collector). */
 export interface Transport {
