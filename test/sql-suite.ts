@@ -452,7 +452,7 @@ for (const engine of engines) {
     const dir = mkdtempSync(join(tmpdir(), 'saltshard-sql-describe-'));
     try {
       writeFileSync(join(dir, 'describe.csv'), csv);
-      const schema = await readSchema(join(dir, 'describe.csv'), 'subject_key');
+      const schema = await readSchema(join(dir, 'describe.csv'), table, 'subject_key');
       assert.deepEqual([...schema.columns], [['age', 'integer'], ['score', 'double'], ['beta', 'boolean'], ['country', 'string']]);
       assert.deepEqual([...schema.unsupported.keys()], ['price']);
     } finally {

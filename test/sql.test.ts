@@ -441,7 +441,7 @@ t('--schema-from a CSV sample: columns typed as assign types the cells; the long
     'c,,-1.25,,FR,7,',
     'd,9007199254740991,1e+21,true,é🤗,x1,',
   ].join('\n'));
-  const schema = await readSchema(sample, 'subject_key');
+  const schema = await readSchema(sample, 'sample', 'subject_key');
   assert.deepEqual(Object.fromEntries(schema.columns), { age: 'integer', score: 'double', beta: 'boolean', country: 'string', code: 'string', empty: 'string' });
   for (const [name, want] of [['Nullable(Int64)', 'integer'], ['LowCardinality(Nullable(String))', 'string'], ['double precision', 'double'], ['NUMBER(38,0)', null], ['DECIMAL(10,2)', null], ['UInt64', null], ['character(3)', null], ['VARCHAR(16777216)', 'string'], ['BOOL', 'boolean']] as const) {
     assert.equal(engineType(name), want, name);
@@ -472,5 +472,40 @@ t('--schema-from a CSV sample: columns typed as assign types the cells; the long
     assert.deepEqual(sorted(got), sorted(want as Record<string, unknown>[]));
   }
 });
+
+if (con) {
+  t('--schema-from a DuckDB database file: the live engine describes the table; the SQL runs on it', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { readSchema } = await import('../src/sql/schema.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'saltshard-sql-duckdb-'));
+    const db = join(dir, 'warehouse.duckdb');
+    let instance = await DuckDBInstance.create(db);
+    let c = await instance.connect();
+    await c.run('CREATE SCHEMA crm');
+    await c.run(`CREATE TABLE crm."Subjects" (subject_key VARCHAR, age BIGINT, score DOUBLE, beta BOOLEAN, country VARCHAR, price DECIMAL(10, 2))`);
+    await c.run(`INSERT INTO crm."Subjects" VALUES ('a', 17, 0.5, true, 'US', 1.5), ('b', 42, 3, false, 'FR', NULL)`);
+    c.closeSync();
+    instance.closeSync();
+    const schema = await readSchema(db, 'crm.Subjects', 'subject_key');
+    assert.deepEqual(Object.fromEntries(schema.columns), { age: 'integer', score: 'double', beta: 'boolean', country: 'string' });
+    assert.deepEqual(Object.fromEntries(schema.unsupported), { price: 'DECIMAL(10,2)' });
+    const cfgFile = join(dir, 'flags.json');
+    writeFileSync(cfgFile, JSON.stringify(SMALL));
+    const m = memoryIO();
+    assert.equal(await main(['sql', '--dialect', 'duckdb', '--config', cfgFile, '--table', 'crm.Subjects', '--schema-from', db, '--layout', 'wide'], m.io), 0, m.err.join(''));
+    instance = await DuckDBInstance.create(db);
+    c = await instance.connect();
+    const rows = (await c.runAndReadAll(m.out.join(''))).getRowObjectsJson();
+    c.closeSync();
+    instance.closeSync();
+    assert.deepEqual(rows.map((r) => Object.keys(r)), [['subjectKey', 'checkout', 'limits'], ['subjectKey', 'checkout', 'limits']]);
+    // An unknown table is a clear error, exit 65.
+    const bad = memoryIO();
+    assert.equal(await main(['sql', '--dialect', 'duckdb', '--config', cfgFile, '--table', 'nope', '--schema-from', db], bad.io), 65);
+    assert.match(bad.err.join(''), /cannot read the schema of .*warehouse\.duckdb: .*nope/);
+  });
+}
 
 t.run();

@@ -24,7 +24,8 @@ export const SQL_USAGE = `  saltshard sql --dialect ${DIALECT_NAMES.join('|')} -
   attribute is a string column. --schema-from reads the column types from FILE: a Parquet file of the table (or a
   sample of it); the engine's description of the table saved as CSV (DuckDB DESCRIBE, ClickHouse DESCRIBE TABLE,
   information_schema.columns: column_name and data_type); or a CSV sample of the table (its header has the key
-  column; cells typed as assign types them). Integers, floating point, booleans and strings become exact SQL; a
+  column; cells typed as assign types them); or a DuckDB database file (.duckdb) holding the table, which the engine
+  describes itself (needs @duckdb/node-api). Integers, floating point, booleans and strings become exact SQL; a
   condition on a column of any other type (decimal, date, nested, ...) refuses its flag, naming the condition. Allocation windows are resolved at --at (ISO time, default now).
   --layout long|wide gives exactly the rows and columns of "saltshard assign --layout long|wide" (as its CSV and
   Parquet output: subjectKey, flagKey, variationType, variationKey, value as text, allocationKey, reason, doLog; or
@@ -80,7 +81,7 @@ export async function sqlCommand(args: readonly string[], io: CliIO): Promise<nu
   if (values['schema-from'] !== undefined) {
     if (columns !== null) return usageError(io, 'use --columns or --schema-from, not both');
     try {
-      ({ columns, unsupported } = await readSchema(values['schema-from'], values['key-column'] ?? 'subject_key'));
+      ({ columns, unsupported } = await readSchema(values['schema-from'], values.table ?? 'subjects', values['key-column'] ?? 'subject_key'));
     } catch (err) {
       io.stderr.write(`saltshard: cannot read the schema of ${values['schema-from']}: ${(err as Error).message}\n`);
       return EXIT.DATA;

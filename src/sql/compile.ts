@@ -73,7 +73,7 @@ export interface FlagColumns {
 
 export interface SqlResult {
   readonly sql: string;
-  /** Compiled flags and their output columns, in output order. */
+  /** Compiled flags, in output order, with their output columns in the `columns` layout. */
   readonly compiled: ReadonlyMap<string, FlagColumns>;
   /** Flags left out, with why: `kind` names the reason (counted per kind by `saltshard sql`), `reason` details it. */
   readonly refused: readonly { readonly flag: string; readonly kind: string; readonly reason: string }[];

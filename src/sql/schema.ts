@@ -5,7 +5,9 @@
  *   ClickHouse `DESCRIBE TABLE t` (name, type), PostgreSQL/Trino/Snowflake/BigQuery `information_schema.columns`
  *   (column_name, data_type), Spark `DESCRIBE t` (col_name, data_type);
  * - a CSV sample of the table (its header has the key column): each column typed as `saltshard assign` reads its
- *   cells (integers, numbers, true/false, else text).
+ *   cells (integers, numbers, true/false, else text);
+ * - a DuckDB database file (`.duckdb`): the live engine describes the table itself (`DESCRIBE`), through
+ *   `@duckdb/node-api` when it is installed.
  * Columns of a type SQL cannot compare exactly as the SDK would are returned as unsupported, with the type's name.
  * @module
  */
@@ -21,12 +23,51 @@ export interface TableSchema {
 }
 
 /**
- * Read the schema of the table from `path` (by extension: `.parquet`, else CSV); the key column is left out.
+ * Read the schema of `table` from `path` (by extension: `.parquet`, `.duckdb`, else CSV); the key column is left out.
  * @throws when the file cannot be read, or names no key column (a sample) and no column types (a description).
  */
-export async function readSchema(path: string, keyColumn: string): Promise<TableSchema> {
-  if (path.toLowerCase().endsWith('.parquet')) return parquetSchema(path, keyColumn);
+export async function readSchema(path: string, table: string, keyColumn: string): Promise<TableSchema> {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.parquet')) return parquetSchema(path, keyColumn);
+  if (lower.endsWith('.duckdb')) return duckdbSchema(path, table, keyColumn);
   return csvSchema(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''), keyColumn);
+}
+
+/** The live DuckDB database describes the table (opened read-only). */
+async function duckdbSchema(path: string, table: string, keyColumn: string): Promise<TableSchema> {
+  let api: typeof import('@duckdb/node-api');
+  try {
+    api = await import('@duckdb/node-api');
+  } catch {
+    throw new Error('reading a DuckDB database needs the package @duckdb/node-api (npm install @duckdb/node-api)');
+  }
+  const instance = await api.DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+  const con = await instance.connect();
+  try {
+    const name = table.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.');
+    const rows = (await con.runAndReadAll(`DESCRIBE ${name}`)).getRowObjectsJson();
+    return describedSchema(rows.map((r) => [String(r.column_name), String(r.column_type)]), keyColumn);
+  } finally {
+    con.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Columns from (name, engine type) pairs of a table's description. */
+function describedSchema(pairs: readonly [string, string][], keyColumn: string): TableSchema {
+  const columns = new Map<string, ColumnType>();
+  const unsupported = new Map<string, string>();
+  let hasKey = false;
+  for (const [name, typeName] of pairs) {
+    if (name === keyColumn) hasKey = true;
+    else if (name !== '') {
+      const type = engineType(typeName);
+      if (type === null) unsupported.set(name, typeName);
+      else columns.set(name, type);
+    }
+  }
+  if (!hasKey) throw new Error(`the description lists no key column ${JSON.stringify(keyColumn)} (choose it with --key-column)`);
+  return { columns, unsupported };
 }
 
 const INTEGER = /^(?:tinyint|smallint|integer|int|bigint|int[248]|int(?:8|16|32|64)|uint(?:8|16|32)|utinyint|usmallint|uinteger|byteint|short|long|byte|number\((?:[1-9]|1[0-8]),\s*0\))$/;
@@ -62,8 +103,6 @@ function csvSchema(text: string, keyColumn: string): TableSchema {
   });
   const header = records.shift();
   if (header === undefined) throw new Error('the file is empty');
-  const columns = new Map<string, ColumnType>();
-  const unsupported = new Map<string, string>();
   if (!header.includes(keyColumn)) {
     // The engine's description of the table: one row per column.
     const lower = header.map((h) => h.toLowerCase());
@@ -72,19 +111,9 @@ function csvSchema(text: string, keyColumn: string): TableSchema {
     if (ni === undefined || ti === undefined) {
       throw new Error(`no key column ${JSON.stringify(keyColumn)} (a sample of the table) and no column_name/data_type columns (DESCRIBE or information_schema output)`);
     }
-    let hasKey = false;
-    for (const r of records) {
-      const name = r[ni];
-      if (name === keyColumn) hasKey = true;
-      else if (name !== undefined && name !== '') {
-        const type = engineType(r[ti] ?? '');
-        if (type === null) unsupported.set(name, r[ti] ?? '');
-        else columns.set(name, type);
-      }
-    }
-    if (!hasKey) throw new Error(`the description lists no key column ${JSON.stringify(keyColumn)} (choose it with --key-column)`);
-    return { columns, unsupported };
+    return describedSchema(records.map((r) => [r[ni] ?? '', r[ti] ?? '']), keyColumn);
   }
+  const columns = new Map<string, ColumnType>();
   // A sample: each column as assign infers its cells; a column mixing kinds is text.
   header.forEach((name, c) => {
     if (name === keyColumn) return;
@@ -99,7 +128,7 @@ function csvSchema(text: string, keyColumn: string): TableSchema {
     }
     columns.set(name, kind ?? 'string');
   });
-  return { columns, unsupported };
+  return { columns, unsupported: new Map() };
 }
 
 // An unsigned 64-bit integer can exceed the engines' signed BIGINT.
