@@ -526,6 +526,10 @@ const eventsLogged = (events - eventsBefore) / ROUNDS;
   await run('profile', 'saltshard getter, dedupe hits (1,000 subjects)', FAST, getterTask(saltshardGetter(hot), 999, FAST), 'same evaluation, the event is deduped');
   const off = offlineInit({ flagsConfiguration: ufc, logger: SILENT, assignmentLogger: countingLogger, assignmentCacheSize: 0 });
   await run('profile', 'saltshard getter, logger on, dedupe off', FAST, getterTask(saltshardGetter(off), N_SUBJECTS, FAST), 'every call builds and delivers an event, no cache bookkeeping');
+  // Hooks (src/client/hooks.ts): compare with the "no logger" getter row; without hooks a getter pays one null check.
+  const hooked = saltshard({ logger: false });
+  hooked.addHooks({ after: () => {} });
+  await run('profile', 'saltshard getter, no logger, one no-op after hook', FAST, getterTask(saltshardGetter(hooked), N_SUBJECTS, FAST, getterRef), 'compare with "no logger": a hook receives the evaluation details, built for it');
   const missing: Getter = (i) => c.getStringAssignment('no-such-flag', keys[i]!, attrs[i], 'x');
   await run('profile', 'saltshard getter, unknown flag (args + lookup)', FAST, getterTask(missing, N_SUBJECTS, FAST));
   const rollout: Getter = (i) => c.evaluate(FLAG_ROLLOUT, keys[i]!, attrs[i]).value;

@@ -45,6 +45,17 @@ const TOTAL_SHARDS = 10_000;
 /** A subject target (`id` ONE_OF keys) or a rule, serving one value. */
 type Target = { conditions: TestCondition[]; value: TestValue; key: string };
 
+/** A flag builder's state. */
+type Snapshot = {
+  type: VariationType | null;
+  enabled: boolean;
+  doLog: boolean;
+  salt: string;
+  targets: Target[];
+  split: [TestValue, number][] | null;
+  fallthrough: { value: TestValue } | null;
+};
+
 /** Builds one flag of a {@link TestData}; every method applies at once to the clients the TestData made. */
 export class TestFlag {
   readonly key: string;
@@ -56,6 +67,8 @@ export class TestFlag {
   #targets: Target[] = [];
   #split: [TestValue, number][] | null = null;
   #fallthrough: { value: TestValue } | null = null;
+  /** The last state that made a valid flag (restored when a change does not). */
+  #saved: Snapshot;
 
   /** @internal Made by {@link TestData.flag}. */
   constructor(key: string, publish: () => void) {
@@ -63,6 +76,7 @@ export class TestFlag {
     this.key = key;
     this.#salt = key;
     this.#publish = publish;
+    this.#saved = this.#snapshot();
   }
 
   /** Fix the variation type (otherwise inferred from the values: booleans, strings, integers, numbers, JSON). */
@@ -173,9 +187,31 @@ export class TestFlag {
     return { key: this.key, enabled: this.#enabled, variationType: type, totalShards: TOTAL_SHARDS, variations, allocations };
   }
 
+  /** Check the flag still makes a valid UFC flag (else undo the last change and throw), then publish it. */
   #changed(): this {
+    try {
+      this.toUfc();
+    } catch (err) {
+      this.#restore(this.#saved);
+      throw err;
+    }
+    this.#saved = this.#snapshot();
     this.#publish();
     return this;
+  }
+
+  #snapshot(): Snapshot {
+    return { type: this.#type, enabled: this.#enabled, doLog: this.#doLog, salt: this.#salt, targets: [...this.#targets], split: this.#split, fallthrough: this.#fallthrough };
+  }
+
+  #restore(s: Snapshot): void {
+    this.#type = s.type;
+    this.#enabled = s.enabled;
+    this.#doLog = s.doLog;
+    this.#salt = s.salt;
+    this.#targets = [...s.targets];
+    this.#split = s.split;
+    this.#fallthrough = s.fallthrough;
   }
 }
 

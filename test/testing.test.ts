@@ -86,7 +86,7 @@ test('TestData: splits of any type, explicit types, disabled flags, removal; mis
   td.remove('config');
   assert.equal(client.getJSONAssignment('config', 's', {}, { none: true }), { none: true });
   assert.throws(() => td.flag('mixed').forSubjects('a', 'x').serve(true), /mixes value types/);
-  td.remove('mixed');
+  assert.is(client.getStringAssignment('mixed', 'a', {}, 'd'), 'x', 'the rejected change is undone; the flag stays usable');
   assert.throws(() => td.flag('s').split({ a: 70, b: 40 }), /at most 100/);
   assert.throws(() => td.flag('t').type('INTEGER').serve(1.5), /INTEGER: 1.5 does not fit/);
 });

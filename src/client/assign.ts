@@ -89,7 +89,7 @@ export class Assigner {
 
   /** {@link value} plus the outcome it came from. */
   resolve(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, withDetails: boolean): { result: AssignmentDetails<unknown>; outcome: Outcome } {
-    if (this.hooks !== null) return this.hooks.around(flagKey, subjectKey, attributes, defaultValue, type, (a) => this.#resolve(flagKey, subjectKey, a, defaultValue, type, true));
+    if (this.hooks !== null) return this.hooks.around(flagKey, subjectKey, attributes, defaultValue, type, withDetails, (a) => this.#resolve(flagKey, subjectKey, a, defaultValue, type, withDetails));
     return this.#resolve(flagKey, subjectKey, attributes, defaultValue, type, withDetails);
   }
 

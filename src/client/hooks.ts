@@ -9,7 +9,7 @@ import type { VariationType } from '../errors.ts';
 import type { FlagEvaluationDetails } from '../eval/details.ts';
 import type { Attributes } from '../eval/reference.ts';
 import type { Sandbox } from '../events/sandbox.ts';
-import type { AssignmentDetails, Outcome } from './assign.ts';
+import { type AssignmentDetails, type Outcome, details as detailsOf } from './assign.ts';
 
 /** What every stage of a hook receives about the evaluation (frozen). */
 export interface HookContext {
@@ -33,7 +33,7 @@ export interface HookEvaluationDetails {
   readonly value: unknown;
   /** The variation key, or null when the default was returned. */
   readonly variant: string | null;
-  /** Why (Eppo's evaluation details: code, description, allocations). */
+  /** Why (Eppo's evaluation details: code, description, allocations); built when first read. */
   readonly evaluationDetails: FlagEvaluationDetails;
 }
 
@@ -48,6 +48,8 @@ export interface EvaluationHook {
   /** Last, always; `details` is undefined when the getter throws (strict mode). */
   finally?(context: HookContext, details: HookEvaluationDetails | undefined): unknown;
 }
+
+const EMPTY: Attributes = Object.freeze({});
 
 type Resolved = { result: AssignmentDetails<unknown>; outcome: Outcome };
 
@@ -65,10 +67,10 @@ export class Hooks {
    * Run `evaluate` inside the hooks: `before` in registration order, then `after` or `error`, then `finally`,
    * in reverse order (as OpenFeature).
    */
-  around(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, evaluate: (attributes: Attributes | null | undefined) => Resolved): Resolved {
+  around(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, withDetails: boolean, evaluate: (attributes: Attributes | null | undefined) => Resolved): Resolved {
     const sandbox = this.#sandbox;
     const list = this.list;
-    let ctx: HookContext = Object.freeze({ flagKey, flagValueType: type, defaultValue, subjectKey, subjectAttributes: attributes ?? {} });
+    let ctx: HookContext = Object.freeze({ flagKey, flagValueType: type, defaultValue, subjectKey, subjectAttributes: attributes ?? EMPTY });
     let merged = attributes;
     for (const hook of list) {
       if (typeof hook.before !== 'function') continue;
@@ -87,11 +89,11 @@ export class Hooks {
       this.#stage('finally', (h) => h.finally?.(ctx, undefined));
       throw err;
     }
-    const d = r.result.evaluationDetails;
-    const details: HookEvaluationDetails = Object.freeze({ flagKey, value: r.result.variation, variant: d.variationKey, evaluationDetails: d });
-    const code = d.flagEvaluationCode;
-    if (code === 'ASSIGNMENT_ERROR' || code === 'TYPE_MISMATCH' || (code === 'FLAG_UNRECOGNIZED_OR_DISABLED' && r.outcome.flag === null)) {
-      const error: Error & { code?: string } = new Error(d.flagEvaluationDescription);
+    const o = r.outcome;
+    const code = o.code;
+    const details = new Details(flagKey, r, withDetails);
+    if (code === 'ASSIGNMENT_ERROR' || code === 'TYPE_MISMATCH' || (code === 'FLAG_UNRECOGNIZED_OR_DISABLED' && o.flag === null)) {
+      const error: Error & { code?: string } = new Error(o.override?.details.flagEvaluationDescription ?? o.description);
       error.code = code;
       this.#stage('error', (h) => h.error?.(ctx, error));
     } else {
@@ -107,6 +109,28 @@ export class Hooks {
       const hook = list[i];
       if (typeof hook[stage] === 'function') this.#sandbox.run(`Evaluation hook ${stage}`, () => call(hook));
     }
+  }
+}
+
+/** {@link HookEvaluationDetails} whose evaluation details are built on first read (a hook that never looks pays nothing). */
+class Details implements HookEvaluationDetails {
+  readonly flagKey: string;
+  readonly value: unknown;
+  readonly variant: string | null;
+  readonly #outcome: Outcome;
+  #built: FlagEvaluationDetails | undefined;
+
+  constructor(flagKey: string, r: Resolved, withDetails: boolean) {
+    const o = r.outcome;
+    this.flagKey = flagKey;
+    this.value = r.result.variation;
+    this.variant = o.code === 'MATCH' ? (o.override?.variation.key ?? o.evaluation?.variationKey ?? null) : null;
+    this.#outcome = o;
+    this.#built = withDetails ? r.result.evaluationDetails : undefined;
+  }
+
+  get evaluationDetails(): FlagEvaluationDetails {
+    return (this.#built ??= detailsOf(this.#outcome));
   }
 }
 
