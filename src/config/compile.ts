@@ -170,7 +170,7 @@ const PENDING: BrokenFlag = Object.freeze({ kind: 'broken', key: '', error: 'not
 /**
  * The flags of a snapshot, each compiled on first use: a 1,000-flag config loads in the time of its validation,
  * and a process pays the compile of the flags it evaluates (tens of µs each, once). Plain flags only (compiling a
- * validated plain flag cannot fail); their patterns are compiled at load all the same, so a pattern that cannot run
+ * validated plain flag cannot fail); their patterns are checked at load all the same, so a pattern that cannot run
  * in linear time is reported when the config loads. Iterating compiles every flag left.
  */
 class FlagTable extends Map<string, CompiledFlag | BrokenFlag> {
@@ -182,7 +182,7 @@ class FlagTable extends Map<string, CompiledFlag | BrokenFlag> {
     this.#compile = compile;
   }
 
-  /** Add a validated plain flag, compiled on first use; its MATCHES patterns are compiled (and warned about) now. */
+  /** Add a validated plain flag, compiled on first use; its MATCHES patterns are checked (and warned about) now. */
   defer(key: string, flag: FlagWire, warnings: string[]): void {
     for (const a of flag.allocations) {
       for (const rule of a.rules ?? []) for (const c of rule.conditions) if (c.operator === 'MATCHES' || c.operator === 'NOT_MATCHES') warnUnsupported(c, key, warnings);
