@@ -4,9 +4,21 @@
  * deleted only after its batch is delivered, so a crash between the two re-delivers it (never loses it).
  * @module
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type * as NodeFs from 'node:fs';
+import type * as NodeOs from 'node:os';
+
+/**
+ * node:fs and node:os, loaded on first use: this module is part of the root module's graph (event tracking uses the
+ * delivery queue), which must load on runtimes without them (Cloudflare Workers); there a spill reports "unavailable"
+ * and the queue drops (and counts) what memory cannot hold.
+ */
+function builtin<T>(name: string): T {
+  const m = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(name);
+  if (m === undefined || m === null) throw new Error(`${name} is not available on this runtime`);
+  return m as T;
+}
+const fs = (): typeof NodeFs => builtin<typeof NodeFs>('node:fs');
+const join = (dir: string, name: string): string => `${dir.replace(/[\\/]+$/, '')}/${name}`;
 
 /** A batch read back from disk, with the file to delete once it is delivered. */
 export interface SpilledBatch {
@@ -83,7 +95,7 @@ export class Spill {
     if (seg !== undefined) {
       let lines: string[];
       try {
-        lines = readFileSync(seg.file, 'utf8').split('\n').filter((l) => l.length > 0);
+        lines = fs().readFileSync(seg.file, 'utf8').split('\n').filter((l) => l.length > 0);
       } catch {
         lines = [];
       }
@@ -102,7 +114,7 @@ export class Spill {
 
   /** A batch from {@link take} was delivered or dropped: delete its segment. */
   done(batch: SpilledBatch): void {
-    if (batch.file !== '') rmSync(batch.file, { force: true });
+    if (batch.file !== '') fs().rmSync(batch.file, { force: true });
   }
 
   /** Write the tail and any lines given to a segment, so they outlive the process (a persistent spill only). */
@@ -119,7 +131,7 @@ export class Spill {
 
   /** Remove the private temporary directory if nothing is left in it. */
   close(): void {
-    if (this.#created !== null && this.#segments.length === 0) rmSync(this.#created, { recursive: true, force: true });
+    if (this.#created !== null && this.#segments.length === 0) fs().rmSync(this.#created, { recursive: true, force: true });
   }
 
   #writeTail(): boolean {
@@ -128,8 +140,8 @@ export class Spill {
     const file = join(dir, `${this.#prefix}${String(this.#seq++).padStart(8, '0')}.ndjson`);
     try {
       // Written under a temporary name and renamed, so an adopting process never reads half a segment.
-      writeFileSync(`${file}.tmp`, `${this.#tail.join('\n')}\n`);
-      renameSync(`${file}.tmp`, file);
+      fs().writeFileSync(`${file}.tmp`, `${this.#tail.join('\n')}\n`);
+      fs().renameSync(`${file}.tmp`, file);
     } catch {
       return false;
     }
@@ -142,7 +154,7 @@ export class Spill {
   #directory(): string | null {
     if (this.#dir !== null) return this.#dir;
     try {
-      this.#created ??= mkdtempSync(join(tmpdir(), 'saltshard-spill-'));
+      this.#created ??= fs().mkdtempSync(join(builtin<typeof NodeOs>('node:os').tmpdir(), 'saltshard-spill-'));
     } catch {
       return null;
     }
@@ -151,13 +163,13 @@ export class Spill {
 
   /** Take over segments left by an earlier process (claimed by rename, so two sinks never take the same one). */
   #adopt(dir: string): void {
-    mkdirSync(dir, { recursive: true });
-    for (const name of readdirSync(dir).filter((n) => n.startsWith('seg-') && n.endsWith('.ndjson')).sort()) {
+    fs().mkdirSync(dir, { recursive: true });
+    for (const name of fs().readdirSync(dir).filter((n) => n.startsWith('seg-') && n.endsWith('.ndjson')).sort()) {
       const claimed = join(dir, `${this.#prefix}adopted-${name}`);
       try {
-        renameSync(join(dir, name), claimed);
-        const bytes = statSync(claimed).size;
-        const text = readFileSync(claimed, 'utf8');
+        fs().renameSync(join(dir, name), claimed);
+        const bytes = fs().statSync(claimed).size;
+        const text = fs().readFileSync(claimed, 'utf8');
         let count = 0;
         for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++;
         this.#segments.push({ file: claimed, bytes, count });
