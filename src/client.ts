@@ -400,7 +400,7 @@ export class SaltshardClient {
    * Add evaluation hooks (OpenFeature's shape: `before`, `after`, `error`, `finally`) run around every typed getter,
    * details getter, bandit variation and OpenFeature resolution of this client. `before` may return attributes to
    * add for that evaluation. Hooks run sandboxed: one that throws or rejects is reported to the logger and skipped.
-   * A `withOverrides` copy keeps the hooks registered when it was made.
+   * A hook's methods are read once, here. A `withOverrides` copy keeps the hooks registered when it was made.
    * @throws {TypeError} when a hook has none of the four methods.
    */
   addHooks(...hooks: EvaluationHook[]): void {

@@ -88,6 +88,16 @@ test('a hook that throws, rejects or returns garbage changes nothing; failures g
     process.off('unhandledRejection', onUnhandled);
   }
   assert.throws(() => client.addHooks({} as never), /addHooks\(\) takes hooks/);
+  const hostile = Object.defineProperty({}, 'after', { get() { throw new Error('getter'); } });
+  assert.throws(() => client.addHooks(hostile as never), /addHooks\(\) takes hooks/);
+  // Methods are read when added: replacing one later changes nothing, so a getter can never meet a hostile property.
+  client.clearHooks();
+  let calls = 0;
+  const hook: EvaluationHook = { after: () => void calls++ };
+  client.addHooks(hook);
+  hook.after = () => { throw new Error('replaced'); };
+  client.getStringAssignment('checkout-redesign', 'alice', {}, 'none');
+  assert.is(calls, 1);
 });
 
 test('strict mode: error and finally (without details) run, then the getter throws', () => {

@@ -53,28 +53,43 @@ const EMPTY: Attributes = Object.freeze({});
 
 type Resolved = { result: AssignmentDetails<unknown>; outcome: Outcome };
 
-/** The hooks of one client, in registration order. */
+type Stage<A extends unknown[]> = ((...args: A) => unknown)[];
+
+/** The hooks of one client: their stage methods, read once when the hooks are added. */
 export class Hooks {
   readonly list: readonly EvaluationHook[];
   readonly #sandbox: Sandbox;
+  readonly #before: Stage<[HookContext]>;
+  /** `after`, `error` and `finally` run in reverse registration order, as OpenFeature. */
+  readonly #after: Stage<[HookContext, HookEvaluationDetails]>;
+  readonly #error: Stage<[HookContext, Error & { code?: string }]>;
+  readonly #finally: Stage<[HookContext, HookEvaluationDetails | undefined]>;
 
+  /** @throws {TypeError} when a hook is not an object with at least one of the four methods. */
   constructor(list: readonly EvaluationHook[], sandbox: Sandbox) {
     this.list = list;
     this.#sandbox = sandbox;
+    const stage = (name: keyof EvaluationHook, reverse: boolean) => {
+      const fns = list.flatMap((h) => (typeof h[name] === 'function' ? [(h[name] as (...a: unknown[]) => unknown).bind(h)] : []));
+      return reverse ? fns.reverse() : fns;
+    };
+    try {
+      this.#before = stage('before', false);
+      this.#after = stage('after', true);
+      this.#error = stage('error', true);
+      this.#finally = stage('finally', true);
+    } catch {
+      throw new TypeError('addHooks() takes hooks: objects with before, after, error and/or finally methods');
+    }
   }
 
-  /**
-   * Run `evaluate` inside the hooks: `before` in registration order, then `after` or `error`, then `finally`,
-   * in reverse order (as OpenFeature).
-   */
+  /** Run `evaluate` inside the hooks: `before`, then `after` or `error`, then `finally`. */
   around(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, withDetails: boolean, evaluate: (attributes: Attributes | null | undefined) => Resolved): Resolved {
     const sandbox = this.#sandbox;
-    const list = this.list;
     let ctx: HookContext = Object.freeze({ flagKey, flagValueType: type, defaultValue, subjectKey, subjectAttributes: attributes ?? EMPTY });
     let merged = attributes;
-    for (const hook of list) {
-      if (typeof hook.before !== 'function') continue;
-      const added = sandbox.value('Evaluation hook before', () => hook.before!(ctx), undefined);
+    for (const before of this.#before) {
+      const added = sandbox.value('Evaluation hook before', () => before(ctx), undefined);
       if (isAttributes(added)) {
         merged = { ...merged, ...added };
         ctx = Object.freeze({ ...ctx, subjectAttributes: merged });
@@ -85,8 +100,8 @@ export class Hooks {
       r = evaluate(merged);
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
-      this.#stage('error', (h) => h.error?.(ctx, error));
-      this.#stage('finally', (h) => h.finally?.(ctx, undefined));
+      this.#run('error', this.#error, ctx, error);
+      this.#run('finally', this.#finally, ctx, undefined);
       throw err;
     }
     const o = r.outcome;
@@ -95,20 +110,16 @@ export class Hooks {
     if (code === 'ASSIGNMENT_ERROR' || code === 'TYPE_MISMATCH' || (code === 'FLAG_UNRECOGNIZED_OR_DISABLED' && o.flag === null)) {
       const error: Error & { code?: string } = new Error(o.override?.details.flagEvaluationDescription ?? o.description);
       error.code = code;
-      this.#stage('error', (h) => h.error?.(ctx, error));
+      this.#run('error', this.#error, ctx, error);
     } else {
-      this.#stage('after', (h) => h.after?.(ctx, details));
+      this.#run('after', this.#after, ctx, details);
     }
-    this.#stage('finally', (h) => h.finally?.(ctx, details));
+    this.#run('finally', this.#finally, ctx, details);
     return r;
   }
 
-  #stage(stage: 'after' | 'error' | 'finally', call: (hook: EvaluationHook) => unknown): void {
-    const list = this.list;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const hook = list[i];
-      if (typeof hook[stage] === 'function') this.#sandbox.run(`Evaluation hook ${stage}`, () => call(hook));
-    }
+  #run<A extends unknown[]>(stage: string, fns: Stage<A>, ...args: A): void {
+    for (const fn of fns) this.#sandbox.run(`Evaluation hook ${stage}`, () => fn(...args));
   }
 }
 
@@ -137,7 +148,12 @@ class Details implements HookEvaluationDetails {
 /** Hooks as given to `addHooks`: objects with at least one stage. */
 export function checkHooks(hooks: readonly unknown[]): EvaluationHook[] {
   for (const h of hooks) {
-    const ok = h !== null && typeof h === 'object' && ['before', 'after', 'error', 'finally'].some((s) => typeof (h as Record<string, unknown>)[s] === 'function');
+    let ok = false;
+    try {
+      ok = h !== null && typeof h === 'object' && ['before', 'after', 'error', 'finally'].some((s) => typeof (h as Record<string, unknown>)[s] === 'function');
+    } catch {
+      // A getter that throws: not a usable hook.
+    }
     if (!ok) throw new TypeError('addHooks() takes hooks: objects with before, after, error and/or finally methods');
   }
   return hooks as EvaluationHook[];
