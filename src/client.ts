@@ -31,7 +31,7 @@ import type { FlagEvaluationDetails } from './eval/details.ts';
 import { type EvaluationHook, Hooks, checkHooks } from './client/hooks.ts';
 import { type ISyncStore, MemoryOverrideStore, OverridePayloadParser, Overrides, type OverridesPayload, type Variation } from './client/overrides.ts';
 import { type ClientMetrics, sinkStats } from './client/metrics.ts';
-import type { EventDispatcher } from './events/tracking.ts';
+import { type TrackingDispatcher, type TrackingStats, trackedEvent } from './events/tracking.ts';
 
 export type { AssignmentDetails } from './client/assign.ts';
 export type { ClientOptions } from './client/options.ts';
@@ -99,7 +99,7 @@ interface ForkParts {
   emitter: ClientEmitter;
   sandbox: Sandbox;
   sync: ClientSync | null;
-  tracker: EventDispatcher | null;
+  tracker: TrackingDispatcher | null;
   overrideParser: OverridePayloadParser;
 }
 
@@ -117,7 +117,7 @@ export class SaltshardClient {
   readonly #sandbox: Sandbox;
   readonly #overrideParser: OverridePayloadParser;
   #sync: ClientSync | null = null;
-  #tracker: EventDispatcher | null = null;
+  #tracker: TrackingDispatcher | null = null;
   #warnedTrack = false;
 
   /**
@@ -217,7 +217,7 @@ export class SaltshardClient {
       exposures: { logged: c.exposuresLogged, deduped: c.exposuresDeduped, dropped: c.exposuresDropped, failed: c.exposuresFailed, pending: this.#events.queued },
       banditEvents: { logged: c.banditLogged, deduped: c.banditDeduped, dropped: c.banditDropped, failed: c.banditFailed, pending: this.#bandits.queued },
       sink: sinkStats(this.#events.assignmentLogger),
-      tracking: this.#tracker?.stats() ?? null,
+      tracking: (this.#tracker as { stats?: () => TrackingStats } | null)?.stats?.() ?? null,
       config: { loaded: config !== null, flags: config?.flags.size ?? 0, ageSeconds: config === null ? null : Math.max(0, (Date.now() - confirmedAt) / 1000), source: sync?.source ?? (config === null ? 'none' : 'offline') },
       polling: sync === null ? null : { requests: sync.requests, failures: sync.failures, consecutiveFailures: sync.consecutiveFailures, lastStatus: sync.lastStatus },
     };
@@ -234,11 +234,20 @@ export class SaltshardClient {
    */
   async close(): Promise<void> {
     this.stopPolling();
-    await this.#tracker?.close().catch(() => {});
+    const tracker = this.#tracker as { close?: () => Promise<unknown> } | null;
+    if (typeof tracker?.close === 'function') await Promise.resolve().then(() => tracker.close!()).catch(() => {});
   }
 
-  /** @internal Attach the dispatcher behind {@link track} (init's `eventTracking` option). */
-  attachEventDispatcher(dispatcher: EventDispatcher): void {
+  /**
+   * Eppo's `setEventDispatcher`: where {@link track} and {@link setContext} go from now on — saltshard's own (init's
+   * `eventTracking`), `NO_OP_EVENT_DISPATCHER`, or any object with `dispatch(event)` and `attachContext(key, value)`
+   * (a throw from its `dispatch` is reported to the logger, never to the caller of `track`).
+   * @throws {TypeError} when the object lacks those methods.
+   */
+  setEventDispatcher(dispatcher: TrackingDispatcher): void {
+    if (typeof dispatcher?.dispatch !== 'function' || typeof dispatcher.attachContext !== 'function') {
+      throw new TypeError('setEventDispatcher() needs an object with dispatch(event) and attachContext(key, value) methods');
+    }
     this.#tracker = dispatcher;
   }
 
@@ -250,14 +259,17 @@ export class SaltshardClient {
    */
   track(type: string, payload: Record<string, unknown>): void {
     const tracker = this.#tracker;
-    if (tracker !== null) return tracker.dispatch(type, payload);
+    if (tracker !== null) {
+      this.#sandbox.run('Event dispatcher', () => tracker.dispatch(trackedEvent(type, payload)));
+      return;
+    }
     if (!this.#warnedTrack) this.#state.logger.warn('track(): event tracking is not enabled (init option eventTracking: { enabled: true }); events are discarded');
     this.#warnedTrack = true;
   }
 
   /**
    * Eppo's `setContext(key, value)`: a value sent as `context[key]` with every later batch of `track()` events (null
-   * sends null). No effect without event tracking, as Eppo.
+   * sends null). No effect without event tracking, as Eppo. A dispatcher set with {@link setEventDispatcher} gets the call.
    * @throws {TypeError} for an object or array value; {RangeError} when the context would exceed 2048 characters.
    */
   setContext(key: string, value: string | number | boolean | null): void {

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type SaltshardClient, createClient, init } from '../src/mod.ts';
+import { NO_OP_EVENT_DISPATCHER, type SaltshardClient, type TrackedEvent, createClient, init, offlineInit } from '../src/mod.ts';
 import { ingestionUrlFromKey } from '../src/events/tracking.ts';
 import { startCollector } from './fake-collector.ts';
 import { captureLogger, sleep, waitFor } from './fake-eppo.ts';
@@ -131,6 +131,29 @@ t('close(): a collector that never answers costs at most the deadline; the rest 
   } finally {
     await collector.close();
   }
+});
+
+t('setEventDispatcher (Eppo): a dispatcher of your own gets Eppo\'s events and the context; one that throws never reaches track(); NO_OP discards', async () => {
+  const { logger, text } = captureLogger();
+  const client = offlineInit({ flagsConfiguration: CONFIG, logger });
+  const got: TrackedEvent[] = [];
+  const context: Record<string, unknown> = {};
+  client.setEventDispatcher({ dispatch: (e) => void got.push(e), attachContext: (k, v) => void (context[k] = v) });
+  client.setContext('region', 'eu');
+  client.track('purchase', { amount: 3 });
+  assert.equal(got.length, 1);
+  assert.deepEqual(Object.keys(got[0]), ['uuid', 'timestamp', 'type', 'payload']);
+  assert.deepEqual([got[0].type, got[0].payload, context], ['purchase', { amount: 3 }, { region: 'eu' }]);
+  client.setEventDispatcher({ dispatch: () => { throw new Error('dispatcher down'); }, attachContext() {} });
+  client.track('purchase', {});
+  assert.match(text('error').join('\n'), /Event dispatcher threw/);
+  client.setEventDispatcher(NO_OP_EVENT_DISPATCHER);
+  client.track('ignored', {});
+  client.setContext('k', 'v');
+  assert.equal(text('warn').filter((w) => w.includes('track()')).length, 0, 'an explicit no-op dispatcher is not warned about');
+  assert.throws(() => client.setEventDispatcher({ dispatch() {} } as never), /dispatch\(event\) and attachContext/);
+  assert.equal(client.metrics().tracking, null);
+  await client.close();
 });
 
 async function pollingClient(numPollRequestRetries: number | undefined): Promise<{ client: SaltshardClient; requests: () => number; errors: () => string[] }> {

@@ -41,6 +41,34 @@ export const EVENT_TRACKING_OPTIONS: readonly string[] = [
 /** A context value (Eppo's `attachContext`). */
 export type ContextValue = string | number | boolean | null;
 
+/** Eppo's tracked `Event`: what `track(type, payload)` hands to the dispatcher. */
+export interface TrackedEvent {
+  /** A random UUID per event. */
+  uuid: string;
+  /** Epoch milliseconds of the `track` call. */
+  timestamp: number;
+  /** The event type given to `track`. */
+  type: string;
+  /** The payload given to `track`. */
+  payload: Record<string, unknown>;
+}
+
+/** Eppo's `EventDispatcher` interface, for `setEventDispatcher`: where `track` and `setContext` go. */
+export interface TrackingDispatcher {
+  /** Queue an event for delivery. */
+  dispatch(event: TrackedEvent): void;
+  /** Set a context entry sent with every later batch. */
+  attachContext(key: string, value: ContextValue): void;
+}
+
+/** Eppo's `NO_OP_EVENT_DISPATCHER`: discards events and context. */
+export const NO_OP_EVENT_DISPATCHER: TrackingDispatcher = Object.freeze({ dispatch() {}, attachContext() {} });
+
+/** The event `track(type, payload)` dispatches, as Eppo builds it. */
+export function trackedEvent(type: string, payload: Record<string, unknown>): TrackedEvent {
+  return { uuid: newId(), timestamp: Date.now(), type, payload };
+}
+
 /** Eppo's limits: 4096 characters per serialized event, 2048 for the serialized context. */
 const MAX_EVENT_CHARS = 4096;
 const MAX_CONTEXT_CHARS = 2048;
@@ -87,7 +115,7 @@ export interface TrackingStats {
 }
 
 /** Batches `track()` events to Eppo's ingestion endpoint. */
-export class EventDispatcher {
+export class EventDispatcher implements TrackingDispatcher {
   readonly #queue: DeliveryQueue;
   readonly #context: Record<string, ContextValue> = {};
 
@@ -112,11 +140,11 @@ export class EventDispatcher {
   }
 
   /** Queue one event; never throws (an event over 4096 characters or not serializable is dropped and counted). */
-  dispatch(type: string, payload: Record<string, unknown>): void {
-    // Drops are counted by the queue, which warns at most once a minute.
+  dispatch(event: TrackedEvent): void {
+    // Drops are counted by the queue, which warns at most once a minute. The uuid goes first (see uuidOf).
     let line: string;
     try {
-      line = JSON.stringify({ uuid: newId(), timestamp: Date.now(), type: String(type), payload });
+      line = JSON.stringify({ uuid: String(event.uuid), timestamp: event.timestamp, type: String(event.type), payload: event.payload });
     } catch {
       return this.#queue.invalid();
     }

@@ -167,7 +167,7 @@ function setup(options: InitOptions): { client: SaltshardClient; sync: ConfigSyn
     scrub: (text) => client.sandbox.scrub(text),
   });
   const tracker = eventDispatcher(options.eventTracking, apiKey, logger, fetchFn);
-  if (tracker !== null) client.attachEventDispatcher(tracker);
+  if (tracker !== null) client.setEventDispatcher(tracker);
   return { client, sync, push };
 }
 
