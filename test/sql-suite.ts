@@ -120,7 +120,7 @@ async function createTable(engine: Engine, table: string, group: { columns: Map<
 }
 
 
-interface Comparison {
+export interface Comparison {
   rows: number;
   compiled: Set<string>;
   /** Flag → the named reason it was refused. */
@@ -130,7 +130,7 @@ interface Comparison {
 }
 
 /** Build tables in `engine`, run the compiled SQL, compare every cell with Eppo's evaluator. */
-async function compare(engine: Engine, configText: string, subjects: readonly Subject[], atMs: number, out: Comparison, flags?: readonly string[]): Promise<void> {
+export async function compare(engine: Engine, configText: string, subjects: readonly Subject[], atMs: number, out: Comparison, flags?: readonly string[]): Promise<void> {
   const d = DIALECTS[engine.dialect];
   const config = compileConfig(configText);
   const wire = JSON.parse(configText) as { flags: Record<string, { variationType?: string }> };
@@ -169,10 +169,10 @@ async function compare(engine: Engine, configText: string, subjects: readonly Su
   }
 }
 
-const newComparison = (): Comparison => ({ rows: 0, compiled: new Set(), refused: new Map(), differences: [], reasons: new Map() });
+export const newComparison = (): Comparison => ({ rows: 0, compiled: new Set(), refused: new Map(), differences: [], reasons: new Map() });
 
 /** Eppo prints every evaluation that throws; keep the test output readable. */
-async function quietly<T>(f: () => Promise<T>): Promise<T> {
+export async function quietly<T>(f: () => Promise<T>): Promise<T> {
   const error = console.error;
   const level = applicationLogger.level;
   console.error = () => {};
