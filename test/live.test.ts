@@ -96,7 +96,7 @@ t('createClient returns at once; waitForInitialization resolves true when the (s
   const returnedIn = Date.now() - started;
   const loop = getterLoop(client);
   try {
-    assert.ok(returnedIn < 50, `createClient took ${returnedIn} ms`);
+    assert.ok(returnedIn < 250, `createClient took ${returnedIn} ms (the first response takes 300 ms)`);
     assert.equal(client.isInitialized(), false);
     assert.equal(client.getIntegerAssignment('config-version', 'u', {}, -1), -1);
     assert.equal(await client.waitForInitialization(), true);
@@ -293,7 +293,7 @@ t('401 for the key until it is rotated: warns once, retries every unauthorizedRe
     const refused = l.fake.configRequests().filter((r) => r.answer === '401');
     const gaps = refused.slice(1).map((r, i) => r.at - refused[i].at);
     assert.ok(refused.length >= 4 && refused.length <= 6, `${refused.length} requests refused`);
-    for (const gap of gaps) assert.ok(gap >= RETRY * 0.9 - 2 && gap <= RETRY + 40, `gap ${gap} ms`);
+    for (const gap of gaps) assert.ok(gap >= RETRY * 0.9 - 2 && gap <= RETRY + 150, `gap ${gap} ms`);
     const warnings = l.log.text('warn').filter((w) => /refused/.test(w));
     assert.equal(warnings.length, 1, 'one warning for the whole 401 run');
     assert.ok(!warnings[0].includes(KEY));
@@ -316,7 +316,7 @@ t('429 with Retry-After: the next request waits at least Retry-After', async () 
     const reqs = l.fake.configRequests();
     assert.deepEqual(reqs.slice(1, 4).map((r) => r.answer), ['429', '429', '200']);
     const gaps = [reqs[2].at - reqs[1].at, reqs[3].at - reqs[2].at];
-    for (const gap of gaps) assert.ok(gap >= 1_000 && gap <= 1_000 + 150, `gap ${gap} ms after a 429 with Retry-After: 1`);
+    for (const gap of gaps) assert.ok(gap >= 1_000 && gap <= 1_000 + 500, `gap ${gap} ms after a 429 with Retry-After: 1`); // upper bound: loaded machines
     assert.deepEqual(l.loop.valuesBetween(reqs[1].at, reqs[3].at - 1), [1]);
     assert.equal(l.loop.thrown, 0);
     figures['429'] = { gapsMs: gaps };
