@@ -252,7 +252,7 @@ export class SaltshardClient {
   }
 
   /**
-   * Eppo's `track(type, payload)`: queue an event `{ uuid, timestamp, type, payload }` for delivery to Eppo's ingestion
+   * Eppo's `track(type, payload)`: queue an event `{ uuid, type, timestamp, payload }` for delivery to Eppo's ingestion
    * endpoint in batches, with retries (init option `eventTracking: { enabled: true }`). Returns at once and never
    * throws; an event over 4096 characters or not serializable is dropped and counted. Without event tracking the
    * event is discarded (one warning).

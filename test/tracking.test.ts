@@ -5,12 +5,15 @@
 import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NO_OP_EVENT_DISPATCHER, type SaltshardClient, type TrackedEvent, createClient, init, offlineInit } from '../src/mod.ts';
 import { ingestionUrlFromKey } from '../src/events/tracking.ts';
 import { startCollector } from './fake-collector.ts';
-import { captureLogger, sleep, waitFor } from './fake-eppo.ts';
+import { captureLogger, configText, sleep, startFakeEppo, waitFor } from './fake-eppo.ts';
+import * as eppo from '@eppo/node-server-sdk';
+import { applicationLogger } from '@eppo/js-client-sdk-common';
 import { ROOT } from './support.ts';
 
 const t = suite('tracking');
@@ -58,7 +61,7 @@ t('track(): every event ingested exactly once or retried, in batches, with conte
     const seen = new Set(collector.events.map((e) => (e.payload as { i: number }).i));
     assert.equal(seen.size, N);
     const e = collector.events[0] as { uuid: string; timestamp: number; type: string; payload: unknown };
-    assert.deepEqual(Object.keys(e), ['uuid', 'timestamp', 'type', 'payload']);
+    assert.deepEqual(Object.keys(e), ['uuid', 'type', 'timestamp', 'payload']);
     assert.match(e.uuid, /^[0-9a-f-]{36}$/);
     assert.ok(Math.abs(e.timestamp - Date.now()) < 120_000);
     assert.equal(e.type, 'purchase');
@@ -71,6 +74,53 @@ t('track(): every event ingested exactly once or retried, in batches, with conte
   } finally {
     await client.close();
     await collector.close();
+  }
+});
+
+t('same wire as Eppo\'s own SDK: @eppo/node-server-sdk and saltshard, with only the import changed, post the same events and context to the same ingestion URL', async () => {
+  applicationLogger.level = 'error';
+  const collector = await startCollector();
+  const fake = await startFakeEppo(configText(1));
+  const host = `eh=http://127.0.0.1:${collector.port}`;
+  const keys = { eppo: `eppoKeyAAAAAAAA.${b64(host)}`, saltshard: `saltKeyBBBBBBBB.${b64(host)}` };
+  // Eppo's node SDK keeps its queue in <cwd>/.queues: run it from a scratch directory.
+  const cwd = process.cwd();
+  const scratch = mkdtempSync(join(tmpdir(), 'saltshard-eppo-queue-'));
+  process.chdir(scratch);
+  const clients: { name: keyof typeof keys; client: { track(t: string, p: Record<string, unknown>): void; setContext(k: string, v: string | number | boolean | null): void; stopPolling(): void } }[] = [];
+  try {
+    const program = async (sdk: { init(o: any): Promise<any> }, name: keyof typeof keys) => {
+      const client = await sdk.init({ apiKey: keys[name], baseUrl: fake.baseUrl, assignmentLogger: { logAssignment() {} }, eventTracking: { enabled: true, deliveryIntervalMs: 50 } });
+      clients.push({ name, client });
+      client.setContext('region', 'eu');
+      client.setContext('build', 42);
+      client.track('purchase', { amount: 3, items: ['a', 'b'] });
+      client.track('view', { page: 'home' });
+    };
+    await program(eppo, 'eppo');
+    await program({ init: (o) => init({ ...o, logger: captureLogger().logger }) }, 'saltshard');
+    await waitFor('4 events ingested', () => collector.events.length >= 4, 20_000);
+    const shape = (token: string) => {
+      const requests = collector.ingestion.filter((r) => r.token === token);
+      return { contexts: requests.map((r) => r.context), count: requests.length };
+    };
+    assert.deepEqual(shape(keys.saltshard).contexts, shape(keys.eppo).contexts, 'same context');
+    assert.deepEqual(shape(keys.eppo).contexts[0], { region: 'eu', build: 42 });
+    const strip = (e: Record<string, unknown>) => ({ keys: Object.keys(e), type: e.type, payload: e.payload, uuid: typeof e.uuid, timestamp: typeof e.timestamp });
+    const events = collector.events.map(strip);
+    assert.equal(events.length, 4);
+    // Each SDK sent its two events in order; both look the same but for uuid and timestamp.
+    const eppoEvents = events.filter((_, i) => i < 2);
+    const ours = events.filter((_, i) => i >= 2);
+    assert.deepEqual(ours, eppoEvents);
+    assert.deepEqual(eppoEvents[0], { keys: ['uuid', 'type', 'timestamp', 'payload'], type: 'purchase', payload: { amount: 3, items: ['a', 'b'] }, uuid: 'string', timestamp: 'number' });
+  } finally {
+    process.chdir(cwd);
+    for (const { client } of clients) client.stopPolling();
+    await (clients.find((c) => c.name === 'saltshard')?.client as SaltshardClient | undefined)?.close();
+    rmSync(scratch, { recursive: true, force: true });
+    await collector.close();
+    await fake.close();
   }
 });
 
@@ -142,7 +192,7 @@ t('setEventDispatcher (Eppo): a dispatcher of your own gets Eppo\'s events and t
   client.setContext('region', 'eu');
   client.track('purchase', { amount: 3 });
   assert.equal(got.length, 1);
-  assert.deepEqual(Object.keys(got[0]), ['uuid', 'timestamp', 'type', 'payload']);
+  assert.deepEqual(Object.keys(got[0]), ['uuid', 'type', 'timestamp', 'payload']);
   assert.deepEqual([got[0].type, got[0].payload, context], ['purchase', { amount: 3 }, { region: 'eu' }]);
   client.setEventDispatcher({ dispatch: () => { throw new Error('dispatcher down'); }, attachContext() {} });
   client.track('purchase', {});

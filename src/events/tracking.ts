@@ -1,6 +1,6 @@
 /**
  * Eppo's event tracking (`client.track(type, payload)`, `setContext`, init option `eventTracking`): events
- * `{ uuid, timestamp, type, payload }` posted in batches as `{ eppo_events, context }` with the `x-eppo-token` header to
+ * `{ uuid, type, timestamp, payload }` posted in batches as `{ eppo_events, context }` with the `x-eppo-token` header to
  * the ingestion URL the SDK key names (or `eventTracking.ingestionUrl`). Delivery is the sinks' queue
  * (src/sinks/queue.ts): bounded memory, then disk, batching, retries with backoff and jitter, flush on close() and
  * SIGTERM within a deadline. Uuids the collector lists in `failed_events` go back to the queue. `track` never throws.
@@ -45,10 +45,10 @@ export type ContextValue = string | number | boolean | null;
 export interface TrackedEvent {
   /** A random UUID per event. */
   uuid: string;
-  /** Epoch milliseconds of the `track` call. */
-  timestamp: number;
   /** The event type given to `track`. */
   type: string;
+  /** Epoch milliseconds of the `track` call. */
+  timestamp: number;
   /** The payload given to `track`. */
   payload: Record<string, unknown>;
 }
@@ -66,7 +66,7 @@ export const NO_OP_EVENT_DISPATCHER: TrackingDispatcher = Object.freeze({ dispat
 
 /** The event `track(type, payload)` dispatches, as Eppo builds it. */
 export function trackedEvent(type: string, payload: Record<string, unknown>): TrackedEvent {
-  return { uuid: newId(), timestamp: Date.now(), type, payload };
+  return { uuid: newId(), type, timestamp: Date.now(), payload };
 }
 
 /** Eppo's limits: 4096 characters per serialized event, 2048 for the serialized context. */
@@ -144,7 +144,7 @@ export class EventDispatcher implements TrackingDispatcher {
     // Drops are counted by the queue, which warns at most once a minute. The uuid goes first (see uuidOf).
     let line: string;
     try {
-      line = JSON.stringify({ uuid: String(event.uuid), timestamp: event.timestamp, type: String(event.type), payload: event.payload });
+      line = JSON.stringify({ uuid: String(event.uuid), type: String(event.type), timestamp: event.timestamp, payload: event.payload });
     } catch {
       return this.#queue.invalid();
     }
