@@ -195,7 +195,7 @@ const ISSUE_PATTERNS = ['[\\S]+@', '(x|\\01)+', 'ban\\k', '\\1', '\\uD83E\\uDD17
 const REAL_PATTERNS = [
   '@example\\.com$', '^[^@\\s]+@(?:gmail|yahoo)\\.com$', '^\\+?1?\\d{10}$', 'Chrome/(\\d+)', '^Mozilla/5\\.0 \\((?:iPhone|iPad).*OS 1[5-7]_',
   '\\bUS\\b', '^v?\\d+\\.\\d+(?:\\.\\d+)?(?:-[0-9A-Za-z.-]+)?$', '^[A-Z]{2}$', '^user-[0-9a-f]{8}$', '.*', '', '^$', '(a)\\1', '^(?!test)',
-  '^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$', '(?:^|\\.)acme\\.(?:io|dev)$', '^\\S+$', '^.{1,5}$', '[\\u00e0-\\u00ff]', '\\d{300}', 'x{256}',
+  '^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$', '(?:^|\\.)acme\\.(?:io|dev)$', '^\\S+$', '^.{1,5}$', '[\\u00e0-\\u00ff]', '\\d{300}', 'x{256}', '(?:x{2}){499}', '^(?:[0-9a-f]{4}-?){2,8}$',
 ];
 const REGEX_ATOMS = [
   'a', 'b', 'x', '1', '@', '.', 'é', '🤗', '\\uD83E', '\\uDD17', '\\u00e9', '\\x41', '\\01', '\\0', '\\8', '\\k', '\\c', '\\cJ', '\\-', '\\.',
@@ -381,8 +381,9 @@ for (const engine of engines) {
     const patterns: string[] = [];
     // Short inputs only: the reference, a backtracking engine, can take exponential time on generated patterns.
     const inputs = new Set<string>(REGEX_INPUTS.filter((x) => x.length <= 12));
-    // Fewer on the psql-driven server and under Bun and Deno (the SQL text is the same as under Node).
-    while (patterns.length < (isNode && engine.randomConfigs >= 120 ? 200 : 50)) {
+    // Fewer under Bun and Deno (the SQL text is the same as under Node); none on the psql-driven server, whose
+    // dialect PGlite runs in full.
+    while (patterns.length < (engine.randomConfigs < 120 ? 0 : isNode ? 150 : 50)) {
       const p = genRegex(rng);
       try {
         new RegExp(p);
@@ -394,7 +395,7 @@ for (const engine of engines) {
     }
     const generated = await regexDifferential(engine, patterns, [...inputs]);
     assert.deepEqual(generated.differences.slice(0, 10), []);
-    assert.ok(generated.compiled > patterns.length * 0.9, `${generated.compiled} of ${patterns.length} compiled`);
+    assert.ok(generated.compiled >= patterns.length * 0.9, `${generated.compiled} of ${patterns.length} compiled`);
     const refusals = new Map(fixed.refusals);
     for (const [k, v] of generated.refusals) refusals.set(k, (refusals.get(k) ?? 0) + v);
     console.log(`${engine.name}: regex ${fixed.cells + generated.cells} pattern×input cells, 0 differences from RegExp; refused per reason: ${JSON.stringify(Object.fromEntries(refusals))} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -404,37 +405,35 @@ for (const engine of engines) {
     const sorted = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r)).sort();
     let compared = 0;
     const started = Date.now();
-    for (let i = 0; i < (isNode && engine.randomConfigs >= 120 ? 2 : 1); i++) {
-      const rng = new Rng(160_000 + i);
-      const configText = JSON.stringify(genConfig(rng, { flags: [4, 8] }));
-      const keys = new Set<string>();
-      const subjects: Subject[] = [];
-      for (let j = 0; j < 60; j++) {
-        const x = genSubject(rng);
-        if (x.key === '' || keys.has(x.key) || !isWellFormed(x.key) || Object.values(x.attributes).some((v) => typeof v === 'string' && !isWellFormed(v))) continue;
-        keys.add(x.key);
-        subjects.push(x);
+    const rng = new Rng(160_000);
+    const configText = JSON.stringify(genConfig(rng, { flags: [4, 8] }));
+    const keys = new Set<string>();
+    const subjects: Subject[] = [];
+    for (let j = 0; j < 60; j++) {
+      const x = genSubject(rng);
+      if (x.key === '' || keys.has(x.key) || !isWellFormed(x.key) || Object.values(x.attributes).some((v) => typeof v === 'string' && !isWellFormed(v))) continue;
+      keys.add(x.key);
+      subjects.push(x);
+    }
+    for (const group of tablesFor(subjects)) {
+      const table = `subjects_${++tableNo}`;
+      await createTable(engine, table, group);
+      // A row without a key, which assign rejects: left out by the SQL too.
+      await engine.run(`INSERT INTO ${d.ident(table)} (${d.ident('subject_key')}) VALUES ('')`);
+      for (const layout of ['long', 'wide'] as const) {
+        const result = compileSql(compileConfig(configText), { dialect: engine.dialect, table, atMs: Date.now(), columns: group.columns, layout });
+        const got = await engine.rows(result.sql);
+        const cli = await quietly(() => assignRows(configText, group.subjects, layout));
+        const flags = new Set(result.compiled.keys());
+        const want = layout === 'long'
+          ? cli.filter((r) => flags.has(r.flagKey as string))
+          : cli.map((r) => Object.fromEntries(Object.entries(r).filter(([c]) => c === 'subjectKey' || flags.has(c))));
+        assert.equal(got.length, want.length, `${layout}: ${got.length} rows from SQL, ${want.length} from assign`);
+        if (got.length > 0) assert.deepEqual(Object.keys(got[0]), Object.keys(want[0]), `${layout} columns`);
+        assert.deepEqual(sorted(got), sorted(want), layout);
+        compared += got.length;
       }
-      for (const group of tablesFor(subjects)) {
-        const table = `subjects_${++tableNo}`;
-        await createTable(engine, table, group);
-        // A row without a key, which assign rejects: left out by the SQL too.
-        await engine.run(`INSERT INTO ${d.ident(table)} (${d.ident('subject_key')}) VALUES ('')`);
-        for (const layout of ['long', 'wide'] as const) {
-          const result = compileSql(compileConfig(configText), { dialect: engine.dialect, table, atMs: Date.now(), columns: group.columns, layout });
-          const got = await engine.rows(result.sql);
-          const cli = await quietly(() => assignRows(configText, group.subjects, layout));
-          const flags = new Set(result.compiled.keys());
-          const want = layout === 'long'
-            ? cli.filter((r) => flags.has(r.flagKey as string))
-            : cli.map((r) => Object.fromEntries(Object.entries(r).filter(([c]) => c === 'subjectKey' || flags.has(c))));
-          assert.equal(got.length, want.length, `${layout}: ${got.length} rows from SQL, ${want.length} from assign`);
-          if (got.length > 0) assert.deepEqual(Object.keys(got[0]), Object.keys(want[0]), `${layout} columns`);
-          assert.deepEqual(sorted(got), sorted(want), layout);
-          compared += got.length;
-        }
-        await engine.run(`DROP TABLE ${d.ident(table)}`);
-      }
+      await engine.run(`DROP TABLE ${d.ident(table)}`);
     }
     assert.ok(compared > 50, `${compared} rows compared`);
     console.log(`${engine.name}: --layout long and wide, ${compared} rows equal to saltshard assign's (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -305,6 +305,10 @@ t('regex: translations per engine and text mode, refusals by named reason', () =
   no('a$', 'posix', 'codepoints', syntax, /\$/);
   no('\\bUS\\b', 'java', 'codepoints', syntax, /word boundaries/);
   no('(?:x{1000}){30}', 're2', 'units', 'regex too large for the engine');
+  // RE2 refuses nested counted repeats whose counts multiply beyond 1000; PostgreSQL takes them.
+  no('(?:a{2}){501}', 're2', 'units', 'regex too large for the engine', /RE2's limit/);
+  assert.equal(ok('(?:a{2}){501}', 'postgres', 'units'), '(?:a{2}){255}(?:a{2}){246}');
+  assert.equal(ok('(?:a{2}){499}', 're2', 'units'), '(?:a{2}){499}');
 });
 
 t('refusals name the flag and the reason; obfuscated configs are unusable', () => {

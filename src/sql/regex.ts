@@ -194,6 +194,8 @@ function unitIndependent(root: Node): void {
 // --- emitting ---
 
 class Emitter {
+  /** Product of the counts of the counted repeats around the node being emitted (RE2 allows at most 1000). */
+  #nested = 1;
   constructor(readonly flavor: RegexFlavor, readonly mode: TextMode) {}
 
   node(n: Node): string {
@@ -219,11 +221,17 @@ class Emitter {
   }
 
   rep(n: Node & { t: 'rep' }): string {
+    const max = MAX_COUNT[this.flavor];
+    // The count RE2 charges for a counted repeat `{n,m}` / `{n,}` (chunks above the limit are at most `max`).
+    const counted = (n.min === n.max && n.min <= 1) || (n.min <= 1 && n.max === Infinity) || (n.min === 0 && n.max === 1) ? 1 : Math.min(max, n.max === Infinity ? n.min : n.max);
+    const outer = this.#nested;
+    if (this.flavor === 're2' && outer * counted > 1000) throw new Refuse(REGEX_REFUSALS.size, 'its nested counted repeats exceed RE2\'s limit (a product of 1000)');
+    this.#nested = outer * counted;
     const body = this.node(n.node);
+    this.#nested = outer;
     // A body without characters (only assertions, or empty) repeats to the same language once or not at all.
     if (!consumes(n.node)) return n.min === 0 ? '' : body;
     const atom = n.node.t === 'unit' ? body : this.group(body);
-    const max = MAX_COUNT[this.flavor];
     const q = (lo: number, hi: number) => (lo === hi ? (lo === 1 ? '' : `{${lo}}`) : hi === Infinity ? (lo === 0 ? '*' : lo === 1 ? '+' : `{${lo},}`) : lo === 0 && hi === 1 ? '?' : `{${lo},${hi}}`);
     if (n.min <= max && (n.max === Infinity || n.max <= max)) return atom + q(n.min, n.max);
     // Beyond the engine's counted-repeat limit: X{a+b} = X{a}X{b}, X{0,a+b} = X{0,a}X{0,b}.
