@@ -44,6 +44,8 @@ export interface Split {
   /** "allocationKey;variationKey": what the dedupe cache stores for an exposure from this split (one string per split). */
   readonly logValue: string;
   readonly extraLogging: Readonly<Record<string, string>>;
+  /** Eppo's MATCH description around the subject key: `before + subjectKey + after`, or `before` alone (after null). */
+  readonly matchText: readonly [before: string, after: string | null];
 }
 
 export type Comparison = 'GT' | 'GTE' | 'LT' | 'LTE';
@@ -311,6 +313,7 @@ function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings:
         isPartialRollout: split.shards.length > 1,
         logValue: `${text(a.key)};${variations.get(variationKey)?.key ?? variationKey}`,
         extraLogging: extraLogging ?? NO_EXTRA_LOGGING,
+        matchText: matchText(text(a.key), variationKey, (a.rules ?? []).length > 0, a.splits.length > 1 || split.shards.length > 1),
       };
     }),
     doLog: a.doLog === true,
@@ -325,6 +328,15 @@ function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings:
     allocations,
     entityId: flag.entityId ?? null,
   };
+}
+
+/** Eppo's MATCH description of a split (eppo-spec §2.9), split around the subject key it names. */
+function matchText(allocationKey: string, variationKey: string, hasRules: boolean, experimentOrPartialRollout: boolean): readonly [string, string | null] {
+  if (hasRules && experimentOrPartialRollout) {
+    return [`Supplied attributes match rules defined in allocation "${allocationKey}" and `, ` belongs to the range of traffic assigned to "${variationKey}".`];
+  }
+  if (hasRules) return [`Supplied attributes match rules defined in allocation "${allocationKey}".`, null];
+  return ['', ` belongs to the range of traffic assigned to "${variationKey}" defined in allocation "${allocationKey}".`];
 }
 
 function coversAll(ranges: readonly number[], totalShards: number): boolean {

@@ -127,7 +127,7 @@ export function splitEvaluation(
   if (variation.jsonError !== null) return failure(variation.jsonError, unmatched, variation.key);
   return {
     code: 'MATCH',
-    description: matchDescription(allocation, split, subjectKey),
+    description: split.matchText[1] === null ? split.matchText[0] : split.matchText[0] + subjectKey + split.matchText[1],
     unmatched, allocation, split, variation, variationKey: variation.key, matchedRule, doLog: allocation.doLog,
   };
 }
@@ -146,16 +146,6 @@ function errorMessage(err: unknown): string {
   } catch {
     return 'unknown error';
   }
-}
-
-function matchDescription(allocation: Allocation, split: Split, subjectKey: string): string {
-  const hasRules = allocation.rules.length > 0;
-  const isExperimentOrPartialRollout = allocation.splits.length > 1 || split.isPartialRollout;
-  if (hasRules && isExperimentOrPartialRollout) {
-    return `Supplied attributes match rules defined in allocation "${allocation.key}" and ${subjectKey} belongs to the range of traffic assigned to "${split.variationKey}".`;
-  }
-  if (hasRules) return `Supplied attributes match rules defined in allocation "${allocation.key}".`;
-  return `${subjectKey} belongs to the range of traffic assigned to "${split.variationKey}" defined in allocation "${allocation.key}".`;
 }
 
 function matchesShards(split: Split, subjectKey: string, totalShards: number, kernel: Pick<ShardKernel, 'shard'>): boolean {
