@@ -12,7 +12,10 @@ import process from 'node:process';
 import { pathToFileURL } from 'node:url';
 import * as saltshard from '../src/mod.ts';
 import * as openfeature from '../src/openfeature.ts';
+import * as redis from '../src/redis.ts';
 import * as server from '../src/server.ts';
+import * as sinks from '../src/sinks.ts';
+import * as testing from '../src/testing.ts';
 import { ROOT, readJson } from './support.ts';
 
 const t = suite('package');
@@ -64,10 +67,10 @@ function ready(): boolean {
 }
 
 async function expected() {
-  const { answers } = await import(pathToFileURL(join(FIXTURES, 'answers.mjs')).href);
+  const { answers, moreAnswers } = await import(pathToFileURL(join(FIXTURES, 'answers.mjs')).href);
   const config = readFileSync(join(ROOT, 'examples', 'flags.json'), 'utf8');
   // As the consumer prints it: through JSON.
-  return JSON.parse(JSON.stringify({ version: saltshard.SDK_VERSION, serve: 'function', ...(await answers(saltshard, server, openfeature, config)) }));
+  return JSON.parse(JSON.stringify({ version: saltshard.SDK_VERSION, serve: 'function', ...(await answers(saltshard, server, openfeature, config)), ...moreAnswers(testing, sinks, redis) }));
 }
 
 function lastJson(out: string): unknown {

@@ -220,8 +220,16 @@ export function encode(args: readonly (string | number)[]): string {
   return out;
 }
 
+/** The bytes {@link parse} reads (a Node `Buffer`; declared here so the types need no `@types/node`). */
+export interface RespBytes {
+  readonly length: number;
+  readonly [index: number]: number;
+  indexOf(text: string, from: number): number;
+  toString(encoding: 'utf8', start: number, end: number): string;
+}
+
 /** One reply from `buf` at `at`, or null when it is not complete yet. */
-export function parse(buf: Buffer, at: number): { value: RespValue; next: number } | null {
+export function parse(buf: RespBytes, at: number): { value: RespValue; next: number } | null {
   if (at >= buf.length) return null;
   const eol = buf.indexOf('\r\n', at);
   if (eol === -1) return null;
