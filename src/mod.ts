@@ -33,6 +33,8 @@ export type { AllocationEvaluationCode, FlagEvaluationCode, VariationType } from
 export type { AllocationEvaluation, FlagEvaluationDetails } from './eval/details.ts';
 export type { Attributes } from './eval/reference.ts';
 export type { AssignmentEvent, AssignmentLogger, Logger } from './events/logger.ts';
+export { EppoAssignmentLogger } from './events/eppo-assignment-logger.ts';
+export type { Tracker } from './events/eppo-assignment-logger.ts';
 export { SDK_NAME, SDK_VERSION } from './version.ts';
 export { createClient, getInstance, init } from './live/init.ts';
 export type { InitOptions } from './live/init.ts';
