@@ -8,7 +8,7 @@
 // --flood: three 10 s floods of 50 connections on the OFREP route per runtime, /healthz probed every 50 ms meanwhile,
 // and the server's RSS before, after each flood and 10 s after the last.
 // Prints a markdown table: req/s, p50 and p99 latency, non-2xx and errors.
-// Usage: node bench/load.mjs [--duration 10] [--connections 10] [--runtime node|bun|deno ...] [--before DIR] [--flood]
+// Usage: node bench/load.mjs [--duration 10] [--rounds 3] [--connections 10] [--runtime node|bun|deno ...] [--before DIR] [--flood]
 // Needs a build (npm run build) for Node. Access logging is off (--quiet) to measure the server, not stdout.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -66,6 +66,7 @@ let duration = 10;
 let connections = 10;
 let before = null;
 let flood = false;
+let rounds = 3;
 const runtimes = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--duration') duration = Number(args[++i]);
@@ -73,6 +74,7 @@ for (let i = 0; i < args.length; i++) {
   else if (args[i] === '--runtime') runtimes.push(args[++i]);
   else if (args[i] === '--before') before = args[++i];
   else if (args[i] === '--flood') flood = true;
+  else if (args[i] === '--rounds') rounds = Number(args[++i]);
 }
 if (runtimes.length === 0) runtimes.push('bun', 'deno', 'node');
 
@@ -182,32 +184,47 @@ const floods = [];
 const load = [];
 try {
   for (const runtime of runtimes) {
-    for (const kind of kinds) {
-      const { child, port } = await startServer(kind, runtime);
-      try {
-        const cases = kind === 'eppo' ? [['single OFREP evaluation', SINGLE]] : [['single OFREP evaluation', SINGLE], ['bulk OFREP, 20 flags', '/ofrep/v1/evaluate/flags']];
-        for (const [name, path] of cases) {
-          await run(port, path, 2); // warm-up (JIT, connections)
-          load.push(loadavg()[0]);
-          const r = await run(port, path, duration);
-          rows.push({ runtime, server: label[kind], name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts });
-          console.error(`${runtime} ${label[kind]} ${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}`);
-        }
-        if (flood && kind === 'saltshard') {
-          const rss = [rssMiB(child.pid)];
-          for (let f = 0; f < 3; f++) {
-            const h = await probeHealth(port, run(port, SINGLE, 10, 50));
-            rss.push(rssMiB(child.pid));
-            floods.push({ runtime, flood: f + 1, rps: h.result.requests.average, p99: h.result.latency.p99, health: h });
-            console.error(`${runtime} flood ${f + 1}: ${Math.round(h.result.requests.average)} req/s, p99 ${h.result.latency.p99} ms, /healthz p50 ${h.p50.toFixed(1)} max ${h.max.toFixed(1)} ms, RSS ${rss.at(-1)} MiB`);
+    // Every server of this runtime runs at once (idle ones cost nothing); each round measures them in a rotated
+    // order, and the table gives per-case medians, so a change in the machine's load hits all of them alike.
+    const servers = [];
+    try {
+      for (const kind of kinds) servers.push({ kind, ...(await startServer(kind, runtime)) });
+      const samples = new Map();
+      for (let round = 0; round < rounds; round++) {
+        for (let k = 0; k < servers.length; k++) {
+          const { kind, port } = servers[(k + round) % servers.length];
+          const cases = kind === 'eppo' ? [['single OFREP evaluation', SINGLE]] : [['single OFREP evaluation', SINGLE], ['bulk OFREP, 20 flags', '/ofrep/v1/evaluate/flags']];
+          for (const [name, path] of cases) {
+            if (round === 0) await run(port, path, 2); // warm-up (JIT, connections)
+            load.push(loadavg()[0]);
+            const r = await run(port, path, duration);
+            const key = `${kind}\t${name}`;
+            samples.set(key, [...(samples.get(key) ?? []), r]);
+            console.error(`${runtime} round ${round + 1} ${label[kind]} ${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}`);
           }
-          await new Promise((r) => setTimeout(r, 10_000));
-          rss.push(rssMiB(child.pid));
-          floods.at(-1).rss = rss;
         }
-      } finally {
-        await stopServer(child);
       }
+      for (const [key, rs] of samples) {
+        const [kind, name] = key.split('\t');
+        const med = (f) => rs.map(f).sort((x, y) => x - y)[Math.floor(rs.length / 2)];
+        rows.push({ runtime, server: label[kind], name, rps: med((r) => r.requests.average), p50: med((r) => r.latency.p50), p99: med((r) => r.latency.p99), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0) });
+      }
+      const main = servers.find((x) => x.kind === 'saltshard');
+      if (flood) {
+        const { child, port } = main;
+        const rss = [rssMiB(child.pid)];
+        for (let f = 0; f < 3; f++) {
+          const h = await probeHealth(port, run(port, SINGLE, 10, 50));
+          rss.push(rssMiB(child.pid));
+          floods.push({ runtime, flood: f + 1, rps: h.result.requests.average, p99: h.result.latency.p99, health: h });
+          console.error(`${runtime} flood ${f + 1}: ${Math.round(h.result.requests.average)} req/s, p99 ${h.result.latency.p99} ms, /healthz p50 ${h.p50.toFixed(1)} max ${h.max.toFixed(1)} ms, RSS ${rss.at(-1)} MiB`);
+        }
+        await new Promise((r) => setTimeout(r, 10_000));
+        rss.push(rssMiB(child.pid));
+        floods.at(-1).rss = rss;
+      }
+    } finally {
+      for (const { child } of servers) await stopServer(child);
     }
   }
 } finally {
@@ -215,7 +232,7 @@ try {
 }
 
 const table = [
-  `### saltshard serve under load (${new Date().toISOString().slice(0, 10)}; ${duration} s per case, ${connections} connections, autocannon on the same host, ${cpus().length} CPUs: ${cpus()[0]?.model ?? '?'}; 1-min load average during the cases ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)})`,
+  `### saltshard serve under load (${new Date().toISOString().slice(0, 10)}; median of ${rounds} rounds of ${duration} s per case (servers of a runtime measured in rotating order), ${connections} connections, autocannon on the same host, ${cpus().length} CPUs: ${cpus()[0]?.model ?? '?'}; 1-min load average during the cases ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)})`,
   '',
   '| Runtime | Server | Case | req/s | p50 (ms) | p99 (ms) | non-2xx | errors |',
   '|---|---|---|---:|---:|---:|---:|---:|',
@@ -227,7 +244,7 @@ const table = [
 if (floods.length > 0) {
   table.push('', '| Runtime | Flood (50 conn., 10 s) | req/s | p99 (ms) | /healthz p50 (ms) | /healthz max (ms) | probes |', '|---|---:|---:|---:|---:|---:|---:|',
     ...floods.map((f) => `| ${f.runtime} | ${f.flood} | ${Math.round(f.rps).toLocaleString('en-US')} | ${f.p99} | ${f.health.p50.toFixed(1)} | ${f.health.max.toFixed(1)} | ${f.health.n} |`),
-    '', ...floods.filter((f) => f.rss).map((f) => `RSS ${f.runtime} (MiB): before ${f.rss[0]}, after floods ${f.rss.slice(1, 4).join(' / ')}, 10 s later ${f.rss[4]}.`));
+    '', ...floods.filter((f) => f.rss).map((f) => `RSS ${f.runtime} (MiB): warm, before the floods ${f.rss[0]}, after floods ${f.rss.slice(1, 4).join(' / ')}, 10 s later ${f.rss[4]}.`));
 }
 console.log(`\n${table.join('\n')}`);
 // bench/run.mjs folds this into BENCHMARKS.md.

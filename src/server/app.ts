@@ -364,7 +364,7 @@ function etagMatches(header: string | undefined, etag: string): boolean {
 function limitBody(limit: number): MiddlewareHandler<Env> {
   return (c, next) => {
     const length = c.req.header('content-length');
-    if (length !== undefined && Number(length) > limit) throw new HTTPException(413, { message: `request body exceeds ${limit} bytes` });
+    if (length !== undefined && Number(length) > limit) throw tooLargeError(limit);
     c.set('bodyLimit', limit);
     return next();
   };
@@ -426,7 +426,7 @@ function readIncoming(incoming: IncomingLike, limit: number, idleMs: number): Pr
     };
     const onEnd = () => done(() => resolve(decodeChunks(chunks, size)));
     const onError = (err: Error) => done(() => reject(err));
-    const onClose = () => done(() => (incoming.readableEnded ? resolve(decodeChunks(chunks, size)) : reject(new Error('client closed the connection before the request body ended'))));
+    const onClose = () => done(() => (incoming.readableEnded ? resolve(decodeChunks(chunks, size)) : reject(new HTTPException(400, { message: 'the client closed the connection before the request body ended' }))));
     incoming.on('data', onData);
     incoming.on('end', onEnd);
     incoming.on('error', onError);
