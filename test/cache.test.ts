@@ -25,8 +25,17 @@ function tempDir(): string {
 }
 
 /** The UFC payload inside a cache file, or null when it is not a valid envelope for KEY. */
+/**
+ * The config the file holds, read directly: a fileCache instance would first remove the temp files of the
+ * cache on this path as stale — the running client's write in flight included (a race this reader, polled in a
+ * loop, used to win three times in a row on a loaded machine).
+ */
 async function cachedPayload(path: string): Promise<string | null> {
-  return (await fileCache(path, KEY, captureLogger().logger).get()) as string | null;
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { payload?: string }).payload ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function options(baseUrl: string, persistentCache: InitOptions['persistentCache'], logger = captureLogger().logger): InitOptions {
