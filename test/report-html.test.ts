@@ -205,8 +205,21 @@ class Browser {
       // already gone
     }
     this.ws.close();
-    if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
-    rmSync(this.profile, { recursive: true, force: true });
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      const exited = new Promise((r) => this.proc.once('exit', r));
+      this.proc.kill('SIGKILL');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    }
+    // Chromium's helper processes may still be writing into the profile for a moment after it exits.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        rmSync(this.profile, { recursive: true, force: true });
+        return;
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   }
 }
 
