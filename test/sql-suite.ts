@@ -49,7 +49,8 @@ function tablesFor(subjects: readonly Subject[]): { columns: Map<string, ColumnT
   return tables;
 }
 
-function eppoClient(config: Record<string, unknown>): EppoClient {
+/** Eppo's evaluator over a UFC document held in memory (the oracle of the differentials). */
+export function eppoClient(config: Record<string, unknown>): EppoClient {
   const store = new MemoryOnlyConfigurationStore<never>();
   void store.setEntries(config.flags as Record<string, never>);
   store.setEnvironment(config.environment as { name: string });

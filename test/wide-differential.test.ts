@@ -16,11 +16,11 @@ import process from 'node:process';
 import Papa from 'papaparse';
 import { parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { EppoClient, MemoryOnlyConfigurationStore, applicationLogger } from '@eppo/js-client-sdk-common';
+import { type EppoClient, applicationLogger } from '@eppo/js-client-sdk-common';
 import { type SaltshardClient, offlineInit } from '../src/mod.ts';
 import { ATTRIBUTE_NAMES, Rng, type Subject, genConfig, genSubject, obfuscate } from './gen-config.ts';
 import { openDuckDB } from './sql-engines.ts';
-import { compare, newComparison, quietly } from './sql-suite.ts';
+import { compare, eppoClient, newComparison, quietly } from './sql-suite.ts';
 import { ROOT } from './support.ts';
 
 const t = suite('wide-differential');
@@ -64,16 +64,6 @@ const textSubjects = subjects.map((s) => ({ key: wellFormed(s.key), attributes: 
 
 const DEFAULTS: Record<string, unknown> = { STRING: '\u0000default', INTEGER: -987654321, NUMERIC: -98765.4321, BOOLEAN: false, JSON: { '\u0000default': true } };
 const GETTER: Record<string, string> = { STRING: 'String', INTEGER: 'Integer', NUMERIC: 'Numeric', BOOLEAN: 'Boolean', JSON: 'JSON' };
-
-function eppoClient(doc: Record<string, unknown>): EppoClient {
-  const store = new MemoryOnlyConfigurationStore<never>();
-  void store.setEntries(doc.flags as Record<string, never>);
-  store.setEnvironment(doc.environment as { name: string });
-  store.setConfigPublishedAt(doc.createdAt as string);
-  store.setConfigFetchedAt(new Date().toISOString());
-  store.setFormat(doc.format as never);
-  return new EppoClient({ flagConfigurationStore: store });
-}
 
 type Details = { variation: unknown; evaluationDetails: { variationKey: string | null; flagEvaluationCode: string; matchedAllocation: { key: string } | null } };
 type DetailsGetter = (flag: string, subject: string, attrs: Attrs, def: unknown) => Details;
