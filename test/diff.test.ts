@@ -211,6 +211,65 @@ t('diff --input: cohort counts (NDJSON and CSV, 2 workers, many chunks) equal a 
   }
 });
 
+/** Flags that share a regex, a semver condition and their salts, within a config and across two configs. */
+function sharedConfigs(): { from: string; to: string } {
+  const flag = (i: number, end: number) => ({
+    key: `f${i}`, enabled: true, variationType: 'STRING', totalShards: 10000,
+    variations: { a: { key: 'a', value: 'a' }, b: { key: 'b', value: 'b' } },
+    allocations: [
+      { key: 'staff', rules: [{ conditions: [{ attribute: 'email', operator: 'MATCHES', value: '@corp\\.test$' }] }], splits: [{ variationKey: 'b', shards: [] }], doLog: false },
+      {
+        key: 'experiment', rules: [{ conditions: [{ attribute: 'version', operator: 'GTE', value: '1.2.0' }, { attribute: 'country', operator: 'ONE_OF', value: ['US', 'FR'] }] }],
+        splits: [
+          { variationKey: 'a', shards: [{ salt: 'traffic', ranges: [{ start: 0, end: 9000 }] }, { salt: `split-${i % 2}`, ranges: [{ start: 0, end }] }] },
+          { variationKey: 'b', shards: [{ salt: 'traffic', ranges: [{ start: 0, end: 9000 }] }, { salt: `split-${i % 2}`, ranges: [{ start: end, end: 10000 }] }] },
+        ],
+        doLog: true,
+      },
+    ],
+  });
+  const config = (end: number) => ({ format: 'SERVER', createdAt: '2026-01-01T00:00:00.000Z', environment: { name: 't' }, flags: Object.fromEntries([0, 1, 2].map((i) => [`f${i}`, flag(i, end - 300 * i)])) });
+  const from = join(dir, 'shared-from.json');
+  const to = join(dir, 'shared-to.json');
+  writeFileSync(from, JSON.stringify(config(5000)));
+  writeFileSync(to, JSON.stringify(config(4000)));
+  return { from, to };
+}
+
+t('diff --input: flags sharing regexes, versions and salts (one engine pass over both configs) count as the getters; 1 worker and 2 workers with tiny chunks agree', () => {
+  const { from, to } = sharedConfigs();
+  const n = 3000;
+  const rows = Array.from({ length: n }, (_, i) => [`s${i}`, i % 5 === 0 ? `x${i}@corp.test` : `x${i}@mail.test`, ['US', 'FR', 'DE'][i % 3], ['1.1.9', '1.2.0', '2.0.0-rc.1', ''][i % 4]]);
+  const csv = join(dir, 'shared.csv');
+  writeFileSync(csv, `subjectKey,email,country,version\n${rows.map((r) => r.join(',')).join('\n')}\n`);
+  const at = '2026-06-01T00:00:00.000Z';
+  const now = () => Date.parse(at);
+  const a = offlineInit({ flagsConfiguration: readText(from), assignmentLogger: null, now });
+  const b = offlineInit({ flagsConfiguration: readText(to), assignmentLogger: null, now });
+  const run = (workers: string, env: Record<string, string> = {}) => {
+    const r = cli(['diff', '--from', from, '--to', to, '--input', csv, '--workers', workers, '--format', 'json', '--at', at], env);
+    assert.equal(r.code, 1, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const one = run('1');
+  assert.deepEqual(run('2', { SALTSHARD_ASSIGN_CHUNK_BYTES: '1024' }).flags, one.flags);
+  for (const f of one.flags) {
+    let changed = 0;
+    const samples: string[] = [];
+    for (const [key, email, country, version] of rows) {
+      const attrs: Record<string, string> = { email, country };
+      if (version !== '') attrs.version = version;
+      if (a.evaluate(f.flagKey, key, attrs).variationKey !== b.evaluate(f.flagKey, key, attrs).variationKey) {
+        changed++;
+        if (samples.length < 5) samples.push(key);
+      }
+    }
+    assert.ok(changed > 0, f.flagKey);
+    assert.equal(f.cohort.changedVariation, changed, f.flagKey);
+    assert.deepEqual(f.cohort.samples.variation, samples, f.flagKey);
+  }
+});
+
 t('diff: usage and config errors', () => {
   assert.equal(cli(['diff', '--from', 'x.json']).code, 64);
   assert.equal(cli(['diff', '--from', 'x.json', '--to', 'y.json', '--format', 'pdf']).code, 64);

@@ -11,7 +11,7 @@ import type { AssignmentRow, BatchResult, BatchSubject } from '../eval/batch.ts'
 import { getKernel } from '../wasm/kernel.ts';
 import type { Attributes } from '../eval/reference.ts';
 import { csvField, parseCsv } from './csv.ts';
-import { type PairRow, comparePairs } from '../integrity/cohort.ts';
+import { CohortEvaluator, type PairRow } from '../integrity/cohort.ts';
 
 export type InputFormat = 'ndjson' | 'csv' | 'parquet';
 export type OutputFormat = 'ndjson' | 'csv' | 'parquet';
@@ -112,44 +112,41 @@ interface CsvColumns {
 /** Parses and evaluates chunks. */
 export class Processor {
   readonly #spec: RunSpec;
-  readonly #client: SaltshardClient;
-  readonly #compare: SaltshardClient | null = null;
+  /** Assign's evaluator; diff's (both configs in one batch) instead when the spec compares. */
+  readonly #client: SaltshardClient | null = null;
+  readonly #cohort: CohortEvaluator | null = null;
   #parquet: { file: unknown; metadata: unknown; read: (o: unknown) => Promise<Record<string, unknown>[]>; compressors: unknown } | null = null;
 
   constructor(spec: RunSpec) {
     this.#spec = spec;
     const nowMs = spec.nowMs;
-    this.#client = new SaltshardClient({ assignmentLogger: null, assignmentCacheSize: 0, now: () => nowMs, logger: { error() {}, warn() {} } });
-    this.#client.setConfiguration(spec.config);
-    if (spec.compare) {
-      this.#compare = new SaltshardClient({ assignmentLogger: null, assignmentCacheSize: 0, now: () => nowMs, logger: { error() {}, warn() {} } });
-      this.#compare.setConfiguration(spec.compare.config);
+    if (spec.compare) this.#cohort = new CohortEvaluator(spec.config, spec.compare.config, spec.flagKeys, nowMs);
+    else {
+      this.#client = new SaltshardClient({ assignmentLogger: null, assignmentCacheSize: 0, now: () => nowMs, logger: { error() {}, warn() {} } });
+      this.#client.setConfiguration(spec.config);
     }
   }
 
   async process(task: Task): Promise<ChunkResult> {
     const rejects: Reject[] = [];
     let lines: number;
-    let result: BatchResult;
     const s = this.#spec;
+    const cohort = this.#cohort;
     let keys: Packer | null = null;
-    let evaluate: (client: SaltshardClient) => BatchResult;
+    let result: BatchResult;
     if (s.inputFormat === 'csv') {
       const columns: CsvColumns = { keys: new Packer(task.bytes!.length >> 4, task.bytes!.length), columns: {} };
       lines = this.#parseCsv(decoder.decode(task.bytes!), columns, rejects);
       keys = columns.keys;
       const subjects = { keys: keys.done(), columns: columns.columns };
-      evaluate = (client) => client.assignColumns(subjects, s.flagKeys, { log: 'none' });
+      if (cohort !== null) return { seq: task.seq, subjects: subjects.keys.starts.length, lines, rejects, bytes: null, columns: null, dist: [], pairs: cohort.columns(subjects) };
+      result = this.#client!.assignColumns(subjects, s.flagKeys, { log: 'none' });
     } else {
       const subjects: BatchSubject[] = [];
       if (s.inputFormat === 'parquet') lines = await this.#parseParquet(task, subjects, rejects);
       else lines = this.#parseNdjson(decoder.decode(task.bytes!), subjects, rejects);
-      evaluate = (client) => client.assignMany(subjects, s.flagKeys, { log: 'none' });
-    }
-    result = evaluate(this.#client);
-    if (this.#compare !== null) {
-      const pairs = comparePairs(result, evaluate(this.#compare));
-      return { seq: task.seq, subjects: result.size, lines, rejects, bytes: null, columns: null, dist: [], pairs };
+      if (cohort !== null) return { seq: task.seq, subjects: subjects.length, lines, rejects, bytes: null, columns: null, dist: [], pairs: cohort.objects(subjects) };
+      result = this.#client!.assignMany(subjects, s.flagKeys, { log: 'none' });
     }
     const out = this.#format(result, keys);
     return { seq: task.seq, subjects: result.size, lines, rejects, ...out };

@@ -7,7 +7,7 @@
  * reference evaluator, so the engine never has to reproduce an error path.
  * @module
  */
-import type { Allocation, BrokenFlag, CompiledFlag, Condition, Split } from '../config/compile.ts';
+import type { Allocation, BrokenFlag, CompiledFlag, Condition, Shard, Split } from '../config/compile.ts';
 
 /** Condition opcodes (the same numbers as in assembly/rules.ts). */
 const OP = { FALSE: 0, IS_NULL: 1, NOT_NULL: 2, ONE_OF: 3, NOT_ONE_OF: 4, GT: 5, GTE: 6, LT: 7, LTE: 8, ATOM: 9 } as const;
@@ -65,7 +65,8 @@ export function buildProgram(flags: readonly (CompiledFlag | BrokenFlag | undefi
   const columnIndex = new Map<string, number>();
   const atoms: Atom[] = [];
   const bitsets = new Map<ReadonlySet<string>, number>();
-  const saltIds = new Map<Uint8Array, Map<number, number>>();
+  // By salt text, not by its bytes' identity: flags of two configs in one program (saltshard diff) share hashes.
+  const saltIds = new Map<string, Map<number, number>>();
   const salts: Uint8Array[] = [];
   const totals: number[] = [];
   const words = Math.ceil(strings.size / 32);
@@ -78,12 +79,23 @@ export function buildProgram(flags: readonly (CompiledFlag | BrokenFlag | undefi
     return i;
   };
   const constant = (x: number): number => consts.push(x) - 1;
-  const hashId = (saltDash: Uint8Array, total: number): number => {
-    let byTotal = saltIds.get(saltDash);
-    if (byTotal === undefined) saltIds.set(saltDash, (byTotal = new Map()));
+  // Equal atoms (same column, operator and pattern or version) are decided once per value: several flags, or the
+  // same flag in two configs, often test the same regex.
+  const atomIds = new Map<object | string, Map<string, number>>();
+  const atom = (col: number, c: Condition, operand: object | string): number => {
+    let byUse = atomIds.get(operand);
+    if (byUse === undefined) atomIds.set(operand, (byUse = new Map()));
+    const use = `${col} ${c.op}`;
+    let id = byUse.get(use);
+    if (id === undefined) byUse.set(use, (id = atoms.push({ column: col, condition: c }) - 1));
+    return id;
+  };
+  const hashId = (shard: Shard, total: number): number => {
+    let byTotal = saltIds.get(shard.salt);
+    if (byTotal === undefined) saltIds.set(shard.salt, (byTotal = new Map()));
     let id = byTotal.get(total);
     if (id === undefined) {
-      id = salts.push(saltDash) - 1;
+      id = salts.push(shard.saltDash) - 1;
       totals.push(total);
       byTotal.set(total, id);
     }
@@ -118,13 +130,13 @@ export function buildProgram(flags: readonly (CompiledFlag | BrokenFlag | undefi
       case 'NOT_MATCHES':
         // An unsupported pattern is false for every value (null included).
         if (c.regex.kind === 'unsupported') code.push(OP.FALSE, col, 0);
-        else code.push(OP.ATOM, col, atoms.push({ column: col, condition: c }) - 1);
+        else code.push(OP.ATOM, col, atom(col, c, c.regex));
         return;
       case 'GT':
       case 'GTE':
       case 'LT':
       case 'LTE':
-        if (c.semver !== null) code.push(OP.ATOM, col, atoms.push({ column: col, condition: c }) - 1);
+        if (c.semver !== null) code.push(OP.ATOM, col, atom(col, c, JSON.stringify(c.semver)));
         else {
           use.num = true;
           code.push(OP[c.op], col, constant(c.number));
@@ -154,7 +166,7 @@ export function buildProgram(flags: readonly (CompiledFlag | BrokenFlag | undefi
       for (const split of allocation.splits) {
         code.push(slots[j].push({ allocation, split }), split.shards.length);
         for (const shard of split.shards) {
-          code.push(hashId(shard.saltDash, f.totalShards), shard.ranges.length / 2);
+          code.push(hashId(shard, f.totalShards), shard.ranges.length / 2);
           shard.ranges.forEach((r, k) => code.push(rangeBound(r, (k & 1) === 1)));
         }
       }

@@ -4,7 +4,9 @@
  * experiment (in the main thread).
  * @module
  */
-import type { BatchResult } from '../eval/batch.ts';
+import { type BatchContext, type BatchResult, type BatchSubject, type ColumnarSubjects, evaluateBatch, evaluateColumns } from '../eval/batch.ts';
+import { compileConfig } from '../config/compile.ts';
+import { getKernel } from '../wasm/kernel.ts';
 import { type CohortFlag, type ExperimentDiff, type Matrix, SAMPLE_KEYS } from './diff.ts';
 
 /** What a subject got for a flag: variation key, allocation key and evaluation code. */
@@ -13,37 +15,77 @@ export type OutcomeKey = [variationKey: string | null, allocationKey: string | n
 /** One pair of a chunk: flag index, outcome before, outcome after, subjects, sample keys (when they differ). */
 export type PairRow = [j: number, before: OutcomeKey, after: OutcomeKey, count: number, samples: string[]];
 
-/** Counts the (before, after) outcome pairs of every flag of two batches over the same subjects and flags. */
-export function comparePairs(before: BatchResult, after: BatchResult): PairRow[] {
-  const nf = before.flagKeys.length;
-  const n = before.size;
-  const ca = before.outcomeIndexes();
-  const cb = after.outcomeIndexes();
-  const rows: PairRow[] = [];
-  for (let j = 0; j < nf; j++) {
-    const oa = Array.from({ length: before.outcomes(j) }, (_, k): OutcomeKey => {
-      const o = before.outcome(j, k);
-      return [o.variationKey, o.allocationKey, o.reason];
-    });
-    const ob = Array.from({ length: after.outcomes(j) }, (_, k): OutcomeKey => {
-      const o = after.outcome(j, k);
-      return [o.variationKey, o.allocationKey, o.reason];
-    });
-    const nb = ob.length;
-    const counts = new Uint32Array(oa.length * nb);
-    const changed = new Uint8Array(counts.length);
-    const samples: string[][] = [];
-    for (let a = 0; a < oa.length; a++) for (let b = 0; b < nb; b++) changed[a * nb + b] = oa[a][0] !== ob[b][0] || oa[a][1] !== ob[b][1] || oa[a][2] !== ob[b][2] ? 1 : 0;
-    for (let i = 0, c = j; i < n; i++, c += nf) {
-      const p = ca[c] * nb + cb[c];
-      if (changed[p] === 1 && counts[p] < SAMPLE_KEYS) (samples[p] ??= []).push(before.subjectKey(i));
-      counts[p]++;
-    }
-    counts.forEach((count, p) => {
-      if (count > 0) rows.push([j, oa[Math.floor(p / nb)], ob[p % nb], count, samples[p] ?? []]);
-    });
+/**
+ * Both configs' versions of the flags in one batch: the engine program holds the old flags (indexes 0 … k − 1)
+ * and the new ones (k … 2k − 1), so every subject is parsed and encoded once, its shards are hashed once per salt
+ * the two configs share, and each regex or semver condition they share is decided once. Every cell is evaluated
+ * as a getter would evaluate it under its own config.
+ */
+export class CohortEvaluator {
+  readonly #k: number;
+  readonly #keys: readonly string[];
+  readonly #ctx: BatchContext;
+
+  /**
+   * @param before the old UFC document, @param after the new one (both validated SERVER format).
+   * @param flagKeys the flags to compare; @param nowMs the clock for allocation windows.
+   */
+  constructor(before: unknown, after: unknown, flagKeys: readonly string[], nowMs: number) {
+    const a = compileConfig(before);
+    const b = compileConfig(after);
+    const entries = [...flagKeys.map((f) => a.flags.get(f)), ...flagKeys.map((f) => b.flags.get(f))];
+    this.#k = flagKeys.length;
+    // The batch looks flags up by key: here a key is the entry's index.
+    this.#keys = entries.map((_, j) => String(j));
+    this.#ctx = { kernel: getKernel(), nowMs, obfuscated: false, programKey: this, lookup: (j) => entries[Number(j)] };
   }
-  return rows;
+
+  /** The outcome pairs of subjects given as columns (see ColumnarSubjects). */
+  columns(subjects: ColumnarSubjects): PairRow[] {
+    return this.#pairs(evaluateColumns(subjects, this.#keys, this.#ctx));
+  }
+
+  /** The outcome pairs of subjects given as objects. */
+  objects(subjects: readonly BatchSubject[]): PairRow[] {
+    return this.#pairs(evaluateBatch(subjects, this.#keys, this.#ctx));
+  }
+
+  /** Counts the (before, after) outcome pairs of every flag, with the first few keys of each changing pair. */
+  #pairs(r: BatchResult): PairRow[] {
+    const k = this.#k;
+    const n = r.size;
+    const rows: PairRow[] = [];
+    const outcomes = (j: number) => Array.from({ length: r.outcomes(j) }, (_, x): OutcomeKey => {
+      const o = r.outcome(j, x);
+      return [o.variationKey, o.allocationKey, o.reason];
+    });
+    for (let j = 0; j < k; j++) {
+      const oa = outcomes(j);
+      const ob = outcomes(k + j);
+      const nb = ob.length;
+      const ca = r.outcomeColumn(j);
+      const cb = r.outcomeColumn(k + j);
+      const counts = new Uint32Array(oa.length * nb);
+      for (let i = 0; i < n; i++) counts[ca[i] * nb + cb[i]]++;
+      const samples: string[][] = [];
+      for (let p = 0; p < counts.length; p++) {
+        const x = oa[Math.floor(p / nb)];
+        const y = ob[p % nb];
+        if (counts[p] > 0 && (x[0] !== y[0] || x[1] !== y[1] || x[2] !== y[2])) samples[p] = [];
+      }
+      // A second pass, only over pairs that change, for their first keys.
+      if (samples.length > 0) {
+        for (let i = 0; i < n; i++) {
+          const s = samples[ca[i] * nb + cb[i]];
+          if (s !== undefined && s.length < SAMPLE_KEYS) s.push(r.subjectKey(i));
+        }
+      }
+      counts.forEach((count, p) => {
+        if (count > 0) rows.push([j, oa[Math.floor(p / nb)], ob[p % nb], count, samples[p] ?? []]);
+      });
+    }
+    return rows;
+  }
 }
 
 /** Merges the pairs of every chunk; chunks come in input order, so the samples are the first keys of the input. */
