@@ -1,7 +1,8 @@
 /**
  * The client: a thin facade over one module per job — the getter path (client/assign.ts), batches
  * (client/batch.ts), bandits (client/bandits.ts), precomputed configs (client/precompute.ts), config
- * replacement (client/configuration.ts) and events (client/emitter.ts), sharing one ClientState.
+ * replacement (client/configuration.ts), Eppo's configuration stores (client/stores.ts) and events
+ * (client/emitter.ts), sharing one ClientState.
  * @module
  * @example
  * const client = offlineInit({ flagsConfiguration: json, assignmentLogger: { logAssignment: (e) => sink.push(e) } });
@@ -32,6 +33,7 @@ import { type EvaluationHook, Hooks, checkHooks } from './client/hooks.ts';
 import { type ISyncStore, MemoryOverrideStore, OverridePayloadParser, Overrides, type OverridesPayload, type Variation } from './client/overrides.ts';
 import { type ClientMetrics, sinkStats } from './client/metrics.ts';
 import { type TrackingDispatcher, type TrackingStats, trackedEvent } from './events/tracking.ts';
+import { type BanditVariation, ConfigurationStores, type FlagConfigurationRequestParameters, type IConfigurationStore } from './client/stores.ts';
 
 export type { AssignmentDetails } from './client/assign.ts';
 export type { ClientOptions } from './client/options.ts';
@@ -40,6 +42,7 @@ export type { ClientEvent } from './client/emitter.ts';
 export type { ISyncStore, OverridesPayload, Variation } from './client/overrides.ts';
 export type { EvaluationHook, HookContext, HookEvaluationDetails } from './client/hooks.ts';
 export type { ClientMetrics } from './client/metrics.ts';
+export type { BanditVariation, Environment, FlagConfigurationRequestParameters, IConfigurationStore } from './client/stores.ts';
 
 /** What {@link SaltshardClient.getAssignmentDetail} returns (Eppo's `FlagEvaluation`). */
 export interface AssignmentDetail {
@@ -101,6 +104,7 @@ interface ForkParts {
   sync: ClientSync | null;
   tracker: TrackingDispatcher | null;
   overrideParser: OverridePayloadParser;
+  stores: ConfigurationStores;
 }
 
 /**
@@ -116,6 +120,7 @@ export class SaltshardClient {
   readonly #emitter: ClientEmitter;
   readonly #sandbox: Sandbox;
   readonly #overrideParser: OverridePayloadParser;
+  readonly #stores: ConfigurationStores;
   #sync: ClientSync | null = null;
   #tracker: TrackingDispatcher | null = null;
   #warnedTrack = false;
@@ -140,6 +145,7 @@ export class SaltshardClient {
       this.#sync = p.sync;
       this.#tracker = p.tracker;
       this.#overrideParser = p.overrideParser;
+      this.#stores = p.stores;
       return;
     }
     checkOptions(options);
@@ -153,6 +159,8 @@ export class SaltshardClient {
     this.#bandits = new BanditRunner(this.#state, this.#assign, options.banditLogger, dedupeCapacity(options.assignmentCacheSize));
     this.#emitter = new ClientEmitter(this.#sandbox);
     this.#overrideParser = new OverridePayloadParser(this.#state.now);
+    const sandbox = this.#sandbox;
+    this.#stores = new ConfigurationStores(this.#state, this.#bandits, logger, (secret) => sandbox.redact(secret), (previous, next) => this.#announce(previous, next));
   }
 
   /** Which shard backend is active: `wasm`, or `js` when WebAssembly is unavailable or was turned off. */
@@ -163,14 +171,21 @@ export class SaltshardClient {
   /**
    * Replace the configuration atomically; evaluations already running keep the snapshot they started with.
    * @param config a compiled snapshot, or anything `compileConfig` accepts.
-   * @throws {SyntaxError | ConfigError} when the document is not a usable UFC config (the old one stays).
+   * @throws {SyntaxError | ConfigError} when the document is not a usable UFC config (the old one stays);
+   *   {TypeError} for a client whose flags come from a configuration store (write the store instead).
    */
   setConfiguration(config: CompiledConfig | unknown): void {
+    this.#refuseWithStores('setConfiguration');
     const state = this.#state;
     const previous = state.config;
     const next = nextConfiguration(config, previous);
     for (const warning of next.warnings) state.logger.warn(warning);
     state.replace(next);
+    this.#announce(previous, next);
+  }
+
+  /** The change events of a new snapshot. */
+  #announce(previous: CompiledConfig | null, next: CompiledConfig): void {
     if (this.#emitter.listened('configurationChanged')) {
       // Only a change is an event: the same flags again (a poll without ETag) emit nothing.
       const changed = changedFlags(previous, next);
@@ -226,6 +241,7 @@ export class SaltshardClient {
   /** Stop polling. The client keeps serving the config it has. */
   stopPolling(): void {
     this.#sync?.stop();
+    this.#stores.stop();
   }
 
   /**
@@ -296,9 +312,9 @@ export class SaltshardClient {
     return this.#state.config;
   }
 
-  /** True once a configuration is loaded. */
+  /** True once a configuration is loaded (with configuration stores: once they are initialized, as Eppo). */
   isInitialized(): boolean {
-    return this.#state.config !== null;
+    return this.#stores.active ? this.#stores.isInitialized() : this.#state.config !== null;
   }
 
   /** Keys of all flags in the current config (md5-hashed keys for an obfuscated config), in config order. */
@@ -344,9 +360,55 @@ export class SaltshardClient {
     return config ? JSON.parse(JSON.stringify(config.wire.flags)) : {};
   }
 
-  /** Fetch the configuration now (Eppo's `fetchFlagConfigurations`); resolves once it is applied. Offline clients: no-op. */
+  /**
+   * Fetch the configuration now (Eppo's `fetchFlagConfigurations`); resolves once it is applied. Offline clients: no-op.
+   * A client with configuration stores fetches with its `configurationRequestParameters` into its stores, then polls
+   * or not as those parameters say (Eppo's semantics: a new call stops the previous call's polling).
+   * @throws {Error} for a client with stores but no request parameters (Eppo's message), and when the initial fetch
+   *   fails with `throwOnFailedInitialization: true`.
+   */
   async fetchFlagConfigurations(): Promise<void> {
+    if (this.#stores.configured) return this.#stores.fetch();
     await this.#sync?.refresh();
+  }
+
+  /**
+   * Eppo's `setFlagConfigurationStore`: from now on this client's flags are what `store` holds (js-sdk-common's
+   * `IConfigurationStore`, e.g. `new MemoryOnlyConfigurationStore()`): a `store.setEntries(flags)` is in force at the
+   * next evaluation, and `fetchFlagConfigurations()` fetches into it. `setConfiguration` is then refused. A client
+   * made by `init` stops its own polling (one source of truth). See src/client/stores.ts for the cost.
+   * @throws {TypeError} when `store` lacks a method of `IConfigurationStore`.
+   */
+  setFlagConfigurationStore(store: IConfigurationStore<unknown>): void {
+    this.#stores.setFlagStore(store);
+    if (this.#sync !== null) {
+      this.#sync.stop();
+      this.#sync = null;
+      this.#state.logger.warn('setFlagConfigurationStore(): the client now reads its flags from the store; its own polling is stopped (fetchFlagConfigurations() with configurationRequestParameters fills the store)');
+    }
+  }
+
+  /** Eppo's `setBanditVariationConfigurationStore`: the bandit variations per flag key (with a flag store). */
+  setBanditVariationConfigurationStore(store: IConfigurationStore<BanditVariation[]>): void {
+    this.#stores.setVariationStore(store);
+  }
+
+  /** Eppo's `setBanditModelConfigurationStore`: the bandit models (parameters) per bandit key (with a flag store). */
+  setBanditModelConfigurationStore(store: IConfigurationStore<unknown>): void {
+    this.#stores.setModelStore(store);
+  }
+
+  /**
+   * Eppo's `setConfigurationRequestParameters`: what {@link fetchFlagConfigurations} uses with configuration stores
+   * (`apiKey`, `sdkName`, `sdkVersion`, `baseUrl`, `requestTimeoutMs`, polling options; Eppo's defaults).
+   * @throws {TypeError | RangeError} naming a missing or invalid parameter.
+   */
+  setConfigurationRequestParameters(parameters: FlagConfigurationRequestParameters): void {
+    this.#stores.setParameters(parameters);
+  }
+
+  #refuseWithStores(method: string): void {
+    if (this.#stores.active) throw new TypeError(`${method}(): this client's configuration comes from its configuration stores: write them with store.setEntries(…) or fetchFlagConfigurations()`);
   }
 
   /**
@@ -393,7 +455,7 @@ export class SaltshardClient {
     const store = new Overrides(new MemoryOverrideStore(overrides), this.#sandbox);
     forking = {
       state: this.#state, events: this.#events, assign: this.#assign.fork(store), batch: this.#batch, bandits: this.#bandits,
-      emitter: this.#emitter, sandbox: this.#sandbox, sync: this.#sync, tracker: this.#tracker, overrideParser: this.#overrideParser,
+      emitter: this.#emitter, sandbox: this.#sandbox, sync: this.#sync, tracker: this.#tracker, overrideParser: this.#overrideParser, stores: this.#stores,
     };
     return new SaltshardClient();
   }
@@ -556,7 +618,8 @@ export class SaltshardClient {
   }
 
   /**
-   * Eppo's `getAssignmentDetail`: the full evaluation of one flag for a subject, with no event logged.
+   * Eppo's `getAssignmentDetail`: the full evaluation of one flag for a subject. Its exposure is logged (deduped) as a
+   * getter's is, as Eppo's does; an overridden flag logs nothing.
    * @param expectedVariationType when given, a flag of another type gives TYPE_MISMATCH.
    * @throws {Error} for a blank subject or flag key, as Eppo's.
    */
@@ -573,6 +636,7 @@ export class SaltshardClient {
       };
     }
     const e = o.evaluation;
+    if (e?.doLog && o.config && o.flag) this.#assign.log(flagKey, subjectKey, subjectAttributes ?? {}, o.config, o.flag, e);
     const matched = e !== null && e.allocation !== null && e.variation !== null;
     return {
       flagKey,
@@ -661,9 +725,11 @@ export class SaltshardClient {
   /**
    * Load or replace the bandit models (Eppo's `GET /flag-config/v1/bandits` response).
    * @param models JSON text, UTF-8 bytes, or a parsed object `{ bandits: { [banditKey]: BanditParameters } }`.
-   * @throws {SyntaxError | TypeError | ConfigError} when the document is unusable; the previous models stay.
+   * @throws {SyntaxError | TypeError | ConfigError} when the document is unusable; the previous models stay;
+   *   {TypeError} for a client whose flags come from a configuration store (write its bandit stores instead).
    */
   setBanditConfiguration(models: unknown): void {
+    this.#refuseWithStores('setBanditConfiguration');
     this.#bandits.setModels(models);
   }
 

@@ -9,7 +9,9 @@ import type { AssignmentEvent, AssignmentLogger, Logger } from './events/logger.
 import type { BanditEvent, BanditLogger } from './bandits/events.ts';
 import type { FlagEvaluationDetails } from './eval/details.ts';
 
-export { SaltshardClient as EppoClient } from './client.ts';
+export { EppoClient, MemoryOnlyConfigurationStore } from './eppo-module.ts';
+export type { EppoClientParameters } from './eppo-module.ts';
+export type { BanditVariation, Environment, FlagConfigurationRequestParameters, IConfigurationStore } from './client.ts';
 /** Eppo's `IClientConfig`: the options of `init`. */
 export type IClientConfig = InitOptions;
 /** Eppo's `IAssignmentLogger`. */

@@ -25,6 +25,20 @@ export class ClientState {
     this.kernel = kernel;
   }
 
+  /**
+   * From now on `config` reads `current()` (a client whose flags live in Eppo configuration stores: client/stores.ts),
+   * and `replace` is refused. Only this state changes: a client without stores keeps a plain field, at no cost.
+   */
+  follow(current: () => CompiledConfig | null): void {
+    Object.defineProperty(this, 'config', {
+      get: current,
+      set: () => {
+        throw new TypeError("this client's flags come from its flagConfigurationStore: write them with store.setEntries(…) or fetchFlagConfigurations()");
+      },
+      configurable: true,
+    });
+  }
+
   /** Put a new snapshot in force (hashed keys of the old one are dropped). */
   replace(config: CompiledConfig): void {
     this.config = config;
