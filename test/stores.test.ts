@@ -312,7 +312,14 @@ t('the store is the source of truth: change events with the changed keys, a thro
   assert.throws(() => client.setBanditConfiguration({ bandits: {} }), /configuration stores/);
   assert.throws(() => client.setFlagConfigurationStore({ get() {} } as never), /missing: entries/);
   assert.throws(() => client.setConfigurationRequestParameters({ apiKey: '', sdkName: 's', sdkVersion: '1' }), /apiKey/);
-  assert.throws(() => new saltshard.EppoClient({ configurationRequestParameters: { apiKey: 'k', sdkName: 's', sdkVersion: '1', pollingIntervalMs: -1 } as never }), /pollingIntervalMs/);
+  assert.throws(() => new saltshard.EppoClient({ configurationRequestParameters: { apiKey: 'k', sdkName: 's', sdkVersion: '1', requestTimeoutMs: -1 } }), /requestTimeoutMs/);
+
+  // Eppo's own store class works as well (any IConfigurationStore does).
+  const theirStore = new eppo.MemoryOnlyConfigurationStore();
+  const withTheirs = new saltshard.EppoClient({ flagConfigurationStore: theirStore as never, logger: quiet });
+  await theirStore.setEntries(flagsDoc.flags as never);
+  assert.is(withTheirs.getIntegerAssignment('config-version', 'a', {}, -1), 1);
+  assert.is(withTheirs.isInitialized(), true);
 
   // An unknown constructor option gets one warning naming it; isObfuscated warns as Eppo's.
   const warnings: string[] = [];
@@ -325,6 +332,27 @@ t('the store is the source of truth: change events with the changed keys, a thro
   const plain = saltshard.offlineInit({ flagsConfiguration: configText(4), logger: quiet });
   assert.is(plain.getIntegerAssignment('config-version', 'a', {}, -1), 4);
   assert.ok(!(plain instanceof saltshard.EppoClient) && client instanceof saltshard.SaltshardClient);
+});
+
+t('a client made by init that is given a flag store reads the store and stops its own polling', async () => {
+  const fake = await startFakeEppo(configText(1));
+  const warnings: string[] = [];
+  const client = await saltshard.init({ apiKey: 'init-key', baseUrl: fake.baseUrl, pollingIntervalMs: 100, logger: { error() {}, warn: (m: string) => void warnings.push(m) } });
+  try {
+    assert.is(client.getIntegerAssignment('config-version', 'a', {}, -1), 1);
+    const store = new saltshard.MemoryOnlyConfigurationStore();
+    await store.setEntries(JSON.parse(configText(7)).flags);
+    client.setFlagConfigurationStore(store);
+    assert.is(client.getIntegerAssignment('config-version', 'a', {}, -1), 7);
+    assert.ok(warnings.some((w) => w.includes('polling is stopped')));
+    await sleep(300);
+    const stopped = fake.configRequests().length;
+    await sleep(1000);
+    assert.is(fake.configRequests().length, stopped, 'no more polls (1 s, ten intervals)');
+  } finally {
+    client.stopPolling();
+    await fake.close();
+  }
 });
 
 function sleep(ms: number): Promise<void> {

@@ -47,9 +47,13 @@ export function checkRequestParameters(p: FlagConfigurationRequestParameters): v
   for (const name of ['apiKey', 'sdkName', 'sdkVersion'] as const) {
     if (typeof p[name] !== 'string' || p[name] === '') throw new TypeError(`configurationRequestParameters.${name} must be a non-empty string`);
   }
-  for (const name of ['requestTimeoutMs', 'pollingIntervalMs', 'numInitialRequestRetries', 'numPollRequestRetries'] as const) {
+  for (const name of ['requestTimeoutMs', 'numInitialRequestRetries', 'numPollRequestRetries'] as const) {
     const v = p[name];
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new RangeError(`configurationRequestParameters.${name} must be a non-negative number`);
+  }
+  // As Eppo's: a pollingIntervalMs of 0 or less is logged when fetching and the default used instead.
+  if (p.pollingIntervalMs !== undefined && !(typeof p.pollingIntervalMs === 'number' && !Number.isNaN(p.pollingIntervalMs))) {
+    throw new RangeError('configurationRequestParameters.pollingIntervalMs must be a number of milliseconds');
   }
   if (p.baseUrl !== undefined) configBaseUrl(p.apiKey, p.baseUrl);
 }

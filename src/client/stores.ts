@@ -268,18 +268,14 @@ export class ConfigurationStores {
   current(): CompiledConfig | null {
     const flags = this.#flags;
     if (flags === null) return null;
-    let seen: Seen;
-    let models: unknown;
+    let entries: unknown, format: unknown, environment: unknown, fetchedAt: unknown, publishedAt: unknown, variations: unknown, models: unknown;
     try {
-      const variations = this.#variations;
-      seen = {
-        entries: flags.entries(),
-        format: flags.getFormat(),
-        environment: flags.getEnvironment(),
-        fetchedAt: flags.getConfigFetchedAt(),
-        publishedAt: flags.getConfigPublishedAt(),
-        variations: variations === null ? null : variations.entries(),
-      };
+      entries = flags.entries();
+      format = flags.getFormat();
+      environment = flags.getEnvironment();
+      fetchedAt = flags.getConfigFetchedAt();
+      publishedAt = flags.getConfigPublishedAt();
+      variations = this.#variations === null ? null : this.#variations.entries();
       models = this.#models === null ? null : this.#models.entries();
     } catch (err) {
       this.#logger.error('Configuration store threw; keeping the last configuration read from it', errorText(err));
@@ -288,9 +284,10 @@ export class ConfigurationStores {
     if (models !== this.#seenModels) this.#loadModels(models);
     const last = this.#seen;
     if (
-      last !== null && last.entries === seen.entries && last.format === seen.format && last.environment === seen.environment &&
-      last.fetchedAt === seen.fetchedAt && last.publishedAt === seen.publishedAt && last.variations === seen.variations
+      last !== null && last.entries === entries && last.format === format && last.environment === environment &&
+      last.fetchedAt === fetchedAt && last.publishedAt === publishedAt && last.variations === variations
     ) return this.#snapshot;
+    const seen: Seen = { entries, format, environment, fetchedAt, publishedAt, variations };
     this.#seen = seen;
     const previous = this.#snapshot;
     try {
