@@ -10,7 +10,8 @@ import type { ISyncStore, Variation } from './client/overrides.ts';
 import type { TrackingDispatcher } from './events/tracking.ts';
 import { getInstance, setInstance } from './live/init.ts';
 
-export { MemoryOnlyConfigurationStore } from './client/stores.ts';
+export { HybridConfigurationStore, MemoryOnlyConfigurationStore, MemoryStore } from './client/store-classes.ts';
+export type { IAsyncStore, SyncStore } from './client/store-classes.ts';
 
 /** js-sdk-common's `EppoClientParameters`: what `new EppoClient(…)` takes, beside saltshard's client options. */
 export interface EppoClientParameters {

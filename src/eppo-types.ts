@@ -9,8 +9,8 @@ import type { AssignmentEvent, AssignmentLogger, Logger } from './events/logger.
 import type { BanditEvent, BanditLogger } from './bandits/events.ts';
 import type { FlagEvaluationDetails } from './eval/details.ts';
 
-export { EppoClient, MemoryOnlyConfigurationStore } from './eppo-module.ts';
-export type { EppoClientParameters } from './eppo-module.ts';
+export { EppoClient, HybridConfigurationStore, MemoryOnlyConfigurationStore, MemoryStore } from './eppo-module.ts';
+export type { EppoClientParameters, IAsyncStore, SyncStore } from './eppo-module.ts';
 export type { BanditVariation, Environment, FlagConfigurationRequestParameters, IConfigurationStore } from './client.ts';
 /** Eppo's `IClientConfig`: the options of `init`. */
 export type IClientConfig = InitOptions;

@@ -227,6 +227,58 @@ t('bandit stores: one fetch fills the flags, the bandit variations and the model
   }
 });
 
+/** An asynchronous persistent store (as a file or IndexedDB would be), shared by two runs of an application. */
+function persistentStore(): { isInitialized(): boolean; isExpired(): Promise<boolean>; entries(): Promise<Record<string, unknown>>; setEntries(e: Record<string, unknown>): Promise<void>; writes: number } {
+  let saved: Record<string, unknown> | null = null;
+  return {
+    writes: 0,
+    isInitialized: () => saved !== null,
+    isExpired: () => Promise.resolve(saved === null),
+    entries: () => new Promise((r) => setTimeout(() => r({ ...(saved ?? {}) }), 5)),
+    setEntries(e) {
+      this.writes++;
+      return new Promise((r) => setTimeout(() => r(void (saved = { ...e })), 5));
+    },
+  };
+}
+
+/** A hybrid store program: the first run fetches into a serving store backed by a persistent one; the second run starts from the persisted flags. */
+// deno-lint-ignore no-explicit-any
+async function hybridProgram(M: StoreModule & { HybridConfigurationStore: new (serving: unknown, persistent: unknown) => any; MemoryStore: new () => any }, baseUrl: string): Promise<unknown[]> {
+  const lines: unknown[] = [];
+  const persisted = persistentStore();
+  const parameters = { apiKey: 'store-test-key', sdkName: 'store-test', sdkVersion: '9.9.9', baseUrl, numInitialRequestRetries: 0 };
+  const first = new M.HybridConfigurationStore(new M.MemoryStore(), persisted);
+  const client = new M.EppoClient({ flagConfigurationStore: first, configurationRequestParameters: parameters });
+  client.setAssignmentLogger({ logAssignment: () => {} });
+  lines.push(['first run', client.isInitialized(), await first.isExpired()]);
+  await client.fetchFlagConfigurations();
+  lines.push(['fetched', client.isInitialized(), persisted.writes, await first.isExpired(), client.getIntegerAssignmentDetails('config-version', 'a', {}, -1)]);
+  // Not expired: a second fetch does not request (Eppo's poller asks the store first).
+  await client.fetchFlagConfigurations();
+  const second = new M.HybridConfigurationStore(new M.MemoryStore(), persisted);
+  const restarted = new M.EppoClient({ flagConfigurationStore: second });
+  restarted.setAssignmentLogger({ logAssignment: () => {} });
+  lines.push(['second run before init', restarted.isInitialized(), restarted.getIntegerAssignment('config-version', 'a', {}, -1)]);
+  await second.init();
+  lines.push(['second run after init', restarted.isInitialized(), restarted.getIntegerAssignment('config-version', 'a', {}, -1), restarted.getFlagKeys()]);
+  return stable(lines) as unknown[];
+}
+
+t('HybridConfigurationStore and MemoryStore: the same persistence and restart behaviour as Eppo\'s classes', async () => {
+  const fake = await startFakeEppo(configText(5));
+  try {
+    const theirs = await hybridProgram(eppo as never, fake.baseUrl);
+    const theirRequests = fake.configRequests().length;
+    const ours = await hybridProgram(saltshard as never, fake.baseUrl);
+    assert.equal(ours, theirs);
+    assert.is(fake.configRequests().length, 2 * theirRequests);
+    assert.is(theirRequests, 1, 'the unexpired store is not refetched');
+  } finally {
+    await fake.close();
+  }
+});
+
 t('polling follows the request parameters: only when asked, stopped by stopPolling; a new fetch stops the previous polling', async () => {
   const fake = await startFakeEppo(configText(1));
   const client = new saltshard.EppoClient({
