@@ -6,7 +6,7 @@
  * same bytes.
  * @module
  */
-import { SaltshardClient } from '../client.ts';
+import type { SaltshardClient } from '../client.ts';
 import type { AssignmentRow, BatchResult, BatchSubject } from '../eval/batch.ts';
 import { getKernel } from '../wasm/kernel.ts';
 import type { Attributes } from '../eval/reference.ts';
@@ -112,8 +112,11 @@ interface CsvColumns {
 /** Parses and evaluates chunks. */
 export class Processor {
   readonly #spec: RunSpec;
-  /** Assign's evaluator; diff's (both configs in one batch) instead when the spec compares. */
-  readonly #client: SaltshardClient | null = null;
+  /**
+   * Assign's evaluator, loaded on the first chunk; diff's (both configs in one batch) instead when the spec
+   * compares, so a diff worker never loads the client's modules.
+   */
+  #client: Promise<SaltshardClient> | null = null;
   readonly #cohort: CohortEvaluator | null = null;
   #parquet: { file: unknown; metadata: unknown; read: (o: unknown) => Promise<Record<string, unknown>[]>; compressors: unknown } | null = null;
 
@@ -122,8 +125,13 @@ export class Processor {
     const nowMs = spec.nowMs;
     if (spec.compare) this.#cohort = new CohortEvaluator(spec.config, spec.compare.config, spec.flagKeys, nowMs);
     else {
-      this.#client = new SaltshardClient({ assignmentLogger: null, assignmentCacheSize: 0, now: () => nowMs, logger: { error() {}, warn() {} } });
-      this.#client.setConfiguration(spec.config);
+      this.#client = import('../client.ts').then(({ SaltshardClient }) => {
+        const client = new SaltshardClient({ assignmentLogger: null, assignmentCacheSize: 0, now: () => nowMs, logger: { error() {}, warn() {} } });
+        client.setConfiguration(spec.config);
+        return client;
+      });
+      // A failure is reported by the first chunk that awaits it.
+      this.#client.catch(() => {});
     }
   }
 
@@ -140,13 +148,13 @@ export class Processor {
       keys = columns.keys;
       const subjects = { keys: keys.done(), columns: columns.columns };
       if (cohort !== null) return { seq: task.seq, subjects: subjects.keys.starts.length, lines, rejects, bytes: null, columns: null, dist: [], pairs: cohort.columns(subjects) };
-      result = this.#client!.assignColumns(subjects, s.flagKeys, { log: 'none' });
+      result = (await this.#client!).assignColumns(subjects, s.flagKeys, { log: 'none' });
     } else {
       const subjects: BatchSubject[] = [];
       if (s.inputFormat === 'parquet') lines = await this.#parseParquet(task, subjects, rejects);
       else lines = this.#parseNdjson(decoder.decode(task.bytes!), subjects, rejects);
       if (cohort !== null) return { seq: task.seq, subjects: subjects.length, lines, rejects, bytes: null, columns: null, dist: [], pairs: cohort.objects(subjects) };
-      result = this.#client!.assignMany(subjects, s.flagKeys, { log: 'none' });
+      result = (await this.#client!).assignMany(subjects, s.flagKeys, { log: 'none' });
     }
     const out = this.#format(result, keys);
     return { seq: task.seq, subjects: result.size, lines, rejects, ...out };
