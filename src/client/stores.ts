@@ -5,11 +5,13 @@
  *
  * How the snapshot follows the store: each read of the client's config (one per evaluation) compares what the
  * stores hold — the `entries()` objects by identity, format, environment, fetched and published times — with what
- * the snapshot was compiled from; that is a few method calls on the stores. When anything differs (a `setEntries`,
- * a fetch), the stores' contents are compiled again on that read: the whole config is validated (flags then compile
- * on first use, as for any config), so the first evaluation after a change pays about what loading that config
- * costs. A store must therefore hand out a new `entries()` object when its entries change, as Eppo's stores do;
- * entries changed in place are not seen. Clients without stores are untouched: their config is a plain field.
+ * the snapshot was compiled from; that is a few method calls on the stores (measured on Node, flags-v1, a memory
+ * store, 7 interleaved rounds: 712 vs 655 ns per getter call without stores). When anything differs (a
+ * `setEntries`, a fetch), the stores' contents are compiled again on that read: the whole config is validated
+ * (flags then compile on first use, as for any config), so the first evaluation after a change pays about what
+ * loading that config costs (~27 ms for 1,100 flags, same run). A store must therefore hand out a new `entries()`
+ * object when its entries change, as Eppo's stores do; entries changed in place are not seen. Clients without
+ * stores are untouched: their config is a plain field (626 vs 628 ns per getter call, main vs this change, side by side).
  * @module
  */
 import { type CompiledConfig, compileConfig } from '../config/compile.ts';
