@@ -68,9 +68,9 @@ for (const runtime of rewrite ? [] : runtimes) {
 }
 
 // Bulk assignment: bench/assign.mjs (saltshard assign beside the SQL of saltshard sql run in DuckDB and ClickHouse)
-// writes bench/assign-results.md, folded in below. BENCH_ASSIGN_ROWS sets its size: default 4 M subjects, which adds
-// ~3 minutes (10,000,000 took 8 minutes on the shared 2-core machine, load average 2-4: it validates every row of
-// each engine's output first, and DuckDB takes ~44 s per long-layout run); 0 skips it.
+// writes bench/assign-results.md, folded in below. BENCH_ASSIGN_ROWS sets its size: default 4 M subjects (5.0 min on
+// the shared 2-core machine at load average 3-5, so ~3 min expected when quiet; 10 M took 8 min at load 0-4.4: it
+// validates every row of each engine's output first, and DuckDB takes 30-45 s per long-layout run); 0 skips it.
 const ASSIGN_ROWS = process.env.BENCH_ASSIGN_ROWS ?? '4000000';
 if (!rewrite && ASSIGN_ROWS !== '0') {
   console.error(`\n=== bulk assignment: node bench/assign.mjs ${ASSIGN_ROWS}`);
