@@ -164,6 +164,30 @@ t('1, 2 and 4 workers write the same bytes, in every output format', () => {
   }
 });
 
+t('ASCII CSV without quotes (keys read in place from the input bytes): the key column anywhere, CRLF and blank lines, keys to escape in some chunks', () => {
+  const list: Subject[] = Array.from({ length: 2000 }, (_, i) => {
+    const a: Record<string, string | number | boolean> = { country: ['US', 'CA', 'FR', 'DE'][i % 4], sessions: (i * 37) % 250 };
+    if (i % 3 !== 0) a.appVersion = `2.${i % 6}.${i % 4}`;
+    if (i % 5 === 0) a.email = `p${i}@example.com`;
+    return { subjectKey: i >= 1200 && i % 17 === 0 ? `back\\slash\t${i}` : `user-${i}`, subjectAttributes: a };
+  });
+  const cols = ['country', 'subjectKey', 'sessions', 'appVersion', 'email'];
+  const line = (s: Subject) => cols.map((c) => String((c === 'subjectKey' ? s.subjectKey : s.subjectAttributes[c]) ?? '')).join(',');
+  writeFileSync(file('ascii.csv'), `${cols.join(',')}\r\n${list.map((s, i) => `${line(s)}\r\n${i % 100 === 0 ? '\r\n' : ''}`).join('')}`);
+  writeFileSync(file('ascii.ndjson'), toNdjson(list));
+  for (const layout of ['long', 'wide']) {
+    for (const format of ['ndjson', 'csv']) {
+      const [fromCsv, fromNdjson] = ['ascii.csv', 'ascii.ndjson'].map((name) => {
+        const r = run(['assign', '--config', CONFIG, '--input', file(name), '--format', format, '--layout', layout, '--workers', '2']);
+        assert.equal(r.code, 0, r.stderr);
+        return r.stdout;
+      });
+      assert.equal(fromCsv, fromNdjson, `${layout} ${format}`);
+      if (layout === 'long' && format === 'ndjson') assertAssignments(ndjsonRows(fromCsv), list);
+    }
+  }
+});
+
 t('--layout wide: one row per subject with each flag\'s variation key, in NDJSON, CSV and Parquet, for any number of workers', async () => {
   const want = LIST.map((s) => {
     const row: Record<string, unknown> = { subjectKey: s.subjectKey };

@@ -7,7 +7,7 @@
  * @module
  */
 import type { SaltshardClient } from '../client.ts';
-import type { AssignmentRow, BatchResult, BatchSubject } from '../eval/batch.ts';
+import { type AssignmentRow, type BatchResult, type BatchSubject, isAscii } from '../eval/batch.ts';
 import { getKernel } from '../wasm/kernel.ts';
 import type { Attributes } from '../eval/reference.ts';
 import { csvField, parseCsv } from './csv.ts';
@@ -143,8 +143,12 @@ export class Processor {
     let keys: Packer | null = null;
     let result: BatchResult;
     if (s.inputFormat === 'csv') {
-      const columns: CsvColumns = { keys: new Packer(task.bytes!.length >> 4, task.bytes!.length), columns: {} };
-      lines = this.#parseCsv(decoder.decode(task.bytes!), columns, rejects);
+      const bytes = task.bytes!;
+      const text = decoder.decode(bytes);
+      // An ASCII chunk without quotes: every key is a span of its bytes, at the key's offset in the text.
+      const spans = text.indexOf('"') === -1 && isAscii(bytes);
+      const columns: CsvColumns = { keys: spans ? Packer.over(bytes, bytes.length >> 4) : new Packer(bytes.length >> 4, bytes.length), columns: {} };
+      lines = this.#parseCsv(text, columns, rejects, spans);
       keys = columns.keys;
       const subjects = { keys: keys.done(), columns: columns.columns };
       if (cohort !== null) return { seq: task.seq, subjects: subjects.keys.starts.length, lines, rejects, bytes: null, columns: null, dist: [], pairs: cohort.columns(subjects) };
@@ -222,7 +226,8 @@ export class Processor {
     return (copy ?? attributes) as Attributes;
   }
 
-  #parseCsv(text: string, out: CsvColumns, rejects: Reject[]): number {
+  /** `spans`: the text has no quotes and is its bytes (ASCII), so keys are recorded as spans (Packer.over). */
+  #parseCsv(text: string, out: CsvColumns, rejects: Reject[], spans: boolean): number {
     const s = this.#spec;
     const header = s.header!;
     const keyIndex = header.indexOf(s.key);
@@ -234,7 +239,7 @@ export class Processor {
       if (c !== keyIndex) out.columns[name] = cols[c];
     });
     const row: (string | number | boolean | undefined)[] = new Array(width);
-    const lines = parseCsv(text, (fields, line, raw, error) => {
+    const lines = parseCsv(text, (fields, line, raw, error, start) => {
       if (fields === null) {
         rejects.push({ line, error: error ?? 'bad record', raw: raw() });
         return;
@@ -263,7 +268,11 @@ export class Processor {
           row[c] = v;
         }
       }
-      out.keys.add(subjectKey);
+      if (spans) {
+        let at = start;
+        for (let c = 0; c < keyIndex; c++) at += fields[c].length + 1;
+        out.keys.span(at, subjectKey.length);
+      } else out.keys.add(subjectKey);
       for (let c = 0; c < width; c++) if (c !== keyIndex) cols[c].push(row[c]);
     });
     return lines;
@@ -419,20 +428,61 @@ function textOutput(result: BatchResult, cells: Uint16Array, csv: boolean, wide:
   });
 }
 
-/** Texts packed as UTF-8 into one growing array, with each one's start and length. */
+/**
+ * Texts packed as UTF-8 into one growing array, with each one's start and length; or (Packer.over) spans of an
+ * array that already holds them.
+ */
 class Packer {
   #bytes: Uint8Array;
   #starts: Uint32Array;
   #lengths: Uint32Array;
   #n = 0;
   #at = 0;
-  /** False once a text held a character NDJSON or CSV output escapes or quotes (a control, `"`, `\\`, `,`). */
-  plain = true;
+  #plain = true;
+  /** Spans of #bytes: `plain` is found out when first asked. */
+  #spans = false;
 
   constructor(count: number, bytes: number) {
     this.#bytes = new Uint8Array(Math.max(64, bytes));
     this.#starts = new Uint32Array(Math.max(16, count));
     this.#lengths = new Uint32Array(Math.max(16, count));
+  }
+
+  /** Texts that are spans of `bytes` (added with span()), not copied. */
+  static over(bytes: Uint8Array, count: number): Packer {
+    const p = new Packer(count, 0);
+    p.#bytes = bytes;
+    p.#at = bytes.length;
+    p.#spans = true;
+    return p;
+  }
+
+  /** False when a text holds a character NDJSON or CSV output escapes or quotes (a control, `"`, `\\`, `,`). */
+  get plain(): boolean {
+    if (this.#spans) {
+      this.#spans = false;
+      const b = this.#bytes;
+      for (let i = 0; i < this.#n && this.#plain; i++) {
+        for (let p = this.#starts[i], end = p + this.#lengths[i]; p < end; p++) {
+          const c = b[p];
+          if (c < 0x20 || c === 34 || c === 92 || c === 44) {
+            this.#plain = false;
+            break;
+          }
+        }
+      }
+    }
+    return this.#plain;
+  }
+
+  /** Appends the text at bytes[start, start + length) (a Packer.over). */
+  span(start: number, length: number): void {
+    if (this.#n === this.#starts.length) {
+      this.#starts = grow(this.#starts, this.#n + 1, this.#n);
+      this.#lengths = grow(this.#lengths, this.#n + 1, this.#n);
+    }
+    this.#starts[this.#n] = start;
+    this.#lengths[this.#n++] = length;
   }
 
   /** Appends `s` (through `escape` when it is not plain printable ASCII). */
@@ -453,9 +503,9 @@ class Packer {
     }
     let end = at + k;
     if (k < s.length) {
-      for (let j = k; j < s.length && this.plain; j++) {
+      for (let j = k; j < s.length && this.#plain; j++) {
         const c = s.charCodeAt(j);
-        if (c < 0x20 || c === 34 || c === 92 || c === 44) this.plain = false;
+        if (c < 0x20 || c === 34 || c === 92 || c === 44) this.#plain = false;
       }
       end = at + encoder.encodeInto(escape ? escape(s) : s, bytes.subarray(at)).written;
     }

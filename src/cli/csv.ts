@@ -7,9 +7,10 @@
 
 /**
  * Called for each record: its fields, or an error; `line` is the 1-based line the record starts on; `raw()` is
- * the record's text. The fields array is reused for the next record: copy it to keep it.
+ * the record's text, `start` its offset in the text (a record without quotes: field k starts after the k − 1
+ * fields before it and their commas). The fields array is reused for the next record: copy it to keep it.
  */
-export type CsvSink = (fields: string[] | null, line: number, raw: () => string, error: string | null) => void;
+export type CsvSink = (fields: string[] | null, line: number, raw: () => string, error: string | null, start: number) => void;
 
 /**
  * Parse CSV text (whole records only, except that the text may end without a line break).
@@ -53,7 +54,7 @@ export function parseCsv(text: string, emit: CsvSink): number {
       if (fields.length !== k) fields.length = k;
       rawStart = start;
       rawEnd = end;
-      emit(fields, startLine, raw, null);
+      emit(fields, startLine, raw, null, start);
       continue;
     }
     const r = parseQuotedRecord(text, pos);
@@ -61,7 +62,7 @@ export function parseCsv(text: string, emit: CsvSink): number {
     line += r.newlines + 1;
     rawStart = pos;
     rawEnd = r.end > pos && text.charCodeAt(r.end - 1) === 10 ? (r.end - 1 > pos && text.charCodeAt(r.end - 2) === 13 ? r.end - 2 : r.end - 1) : r.end;
-    emit(r.error === null ? r.fields : null, startLine, raw, r.error);
+    emit(r.error === null ? r.fields : null, startLine, raw, r.error, rawStart);
     pos = r.end;
   }
   return line - 1;
