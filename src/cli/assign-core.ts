@@ -7,7 +7,7 @@
  * @module
  */
 import type { SaltshardClient } from '../client.ts';
-import { type AssignmentRow, type BatchResult, type BatchSubject, isAscii } from '../eval/batch.ts';
+import type { AssignmentRow, BatchResult, BatchSubject } from '../eval/batch.ts';
 import { getKernel } from '../wasm/kernel.ts';
 import type { Attributes } from '../eval/reference.ts';
 import { csvField, parseCsv } from './csv.ts';
@@ -145,8 +145,10 @@ export class Processor {
     if (s.inputFormat === 'csv') {
       const bytes = task.bytes!;
       const text = decoder.decode(bytes);
-      // An ASCII chunk without quotes: every key is a span of its bytes, at the key's offset in the text.
-      const spans = text.indexOf('"') === -1 && isAscii(bytes);
+      // An ASCII chunk without quotes: every key is a span of its bytes, at the key's offset in the text. (The text
+      // has a character per byte and no U+FFFD only when every byte is ASCII: a multi-byte character takes fewer
+      // characters than bytes, and each invalid byte becomes a U+FFFD.)
+      const spans = text.length === bytes.length && text.indexOf('\uFFFD') === -1 && text.indexOf('"') === -1;
       const columns: CsvColumns = { keys: spans ? Packer.over(bytes, bytes.length >> 4) : new Packer(bytes.length >> 4, bytes.length), columns: {} };
       lines = this.#parseCsv(text, columns, rejects, spans);
       keys = columns.keys;

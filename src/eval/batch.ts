@@ -576,7 +576,7 @@ const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** No byte ≥ 0x80: tested four bytes at a time over the aligned middle. */
-export function isAscii(bytes: Uint8Array): boolean {
+function isAscii(bytes: Uint8Array): boolean {
   const { byteOffset, byteLength } = bytes;
   const head = Math.min(byteLength, (4 - (byteOffset & 3)) & 3);
   const words = (byteLength - head) >>> 2;
