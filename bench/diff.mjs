@@ -4,18 +4,21 @@
 // which EVERY flag changed (a moved range), so every subject is evaluated for all 10 flags under both configs (the
 // worst case; flags identical in both configs are not evaluated at all); and the common case of one flag changed.
 // The counts are first checked against a brute-force evaluation with the getters on a prefix of the cohort.
-// Usage: npm run build && node bench/diff.mjs [ROWS=4000000] [--workers 2] [--rounds 3] [--keep]
-// Writes bench/diff-results.md (folded into BENCHMARKS.md by bench/run.mjs).
+// Usage: npm run build && node bench/diff.mjs [ROWS=4000000] [--workers 2] [--rounds 3] [--keep] [--baseline DIR
+// [--baseline-label TEXT]]. --baseline DIR: another built checkout (e.g. an earlier commit, named by the label); its
+// runs alternate with this one's, round by round, and must report the same counts. Writes bench/diff-results.md (folded into BENCHMARKS.md by bench/run.mjs).
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-const rows = Number(args.find((a, i) => /^\d+$/.test(a) && !['--workers', '--rounds'].includes(args[i - 1])) ?? 4_000_000);
+const rows = Number(args.find((a, i) => /^\d+$/.test(a) && !['--workers', '--rounds', '--baseline', '--baseline-label'].includes(args[i - 1])) ?? 4_000_000);
+const baseline = opt('--baseline', null);
+const baselineName = `baseline${opt('--baseline-label', null) ? ` (${opt('--baseline-label')})` : ''}`;
 const workers = opt('--workers', '2');
 const rounds = Number(opt('--rounds', '3'));
 const bin = join(root, 'bin', 'saltshard');
@@ -96,9 +99,9 @@ const subjectLine = (i) => `u${Math.floor(rnd() * 2 ** 40).toString(36)}${i.toSt
 }
 console.log(`cohort: ${rows.toLocaleString()} subjects, ${(statSync(input).size / 1e6).toFixed(0)} MB CSV; 10 flags`);
 
-const diff = (to, file, extra = []) => {
+const diff = (to, file, extra = [], command = bin) => {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [bin, 'diff', '--from', paths.before, '--to', to, '--input', file, '--at', AT, '--format', 'json', '--workers', workers, ...extra], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [command, 'diff', '--from', paths.before, '--to', to, '--input', file, '--at', AT, '--format', 'json', '--workers', workers, ...extra], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const secs = (performance.now() - t0) / 1000;
   if (r.status !== 1 && r.status !== 0) throw new Error(`diff failed (${r.status}): ${r.stderr}`);
   return { secs, report: JSON.parse(r.stdout) };
@@ -127,26 +130,39 @@ const diff = (to, file, extra = []) => {
 }
 
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-const runs = { all: [], one: [] };
+const builds = baseline ? [[baselineName, join(baseline, 'bin', 'saltshard')], ['this build', bin]] : [['this build', bin]];
+const runs = Object.fromEntries(builds.map(([name]) => [name, { all: [], one: [] }]));
+const loads = [loadavg()[0]];
 let reassigned = null;
+const counts = (report) => JSON.stringify(report.flags.map((f) => f.cohort));
 for (let k = 0; k < rounds; k++) {
-  const all = diff(paths.after, input);
-  runs.all.push(all.secs);
-  reassigned = all.report.flags.reduce((s, f) => s + f.cohort.changedVariation, 0);
-  if (all.report.cohort.subjects !== rows) throw new Error(`counted ${all.report.cohort.subjects} subjects`);
-  runs.one.push(diff(paths.one, input).secs);
-  console.log(`round ${k + 1}: all 10 flags changed ${all.secs.toFixed(2)} s, one flag changed ${runs.one.at(-1).toFixed(2)} s`);
+  const line = [];
+  for (const to of ['all', 'one']) {
+    let reference = null;
+    for (const [name, command] of builds) {
+      const r = diff(to === 'all' ? paths.after : paths.one, input, [], command);
+      if (r.report.cohort.subjects !== rows) throw new Error(`${name} counted ${r.report.cohort.subjects} subjects`);
+      if (reference !== null && counts(r.report) !== reference) throw new Error(`${name} reports other counts than the baseline (${to})`);
+      reference = counts(r.report);
+      if (to === 'all' && name === 'this build') reassigned = r.report.flags.reduce((s, f) => s + f.cohort.changedVariation, 0);
+      runs[name][to].push(r.secs);
+      line.push(`${name} ${to === 'all' ? 'all changed' : 'one changed'} ${r.secs.toFixed(2)} s`);
+    }
+  }
+  loads.push(loadavg()[0]);
+  console.log(`round ${k + 1}: ${line.join(', ')}; load ${loads.at(-1).toFixed(2)}`);
 }
 const rate = (secs) => `${(rows / secs / 1e6).toFixed(2)} M`;
+const row = (name, to, label) => `| ${name}: saltshard diff --input, ${label} | ${median(runs[name][to]).toFixed(2)} s | ${runs[name][to].map((s) => s.toFixed(2)).join(', ')} | ${rate(median(runs[name][to]))} |`;
+const ours = runs['this build'];
 const md = [
-  `Run on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${workers} workers: a ${rows.toLocaleString()}-subject CSV cohort (${(statSync(input).size / 1e6).toFixed(0)} MB), a 10-flag config (6 experiments with traffic and split salts and targeting rules, 4 rollouts), wall time of the whole command (process start, reading, both evaluations, merging, the JSON report). The counts were first checked against the getters on 20,000 subjects.`,
+  `Run on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${workers} workers: a ${rows.toLocaleString()}-subject CSV cohort (${(statSync(input).size / 1e6).toFixed(0)} MB), a 10-flag config (6 experiments with traffic and split salts and targeting rules, 4 rollouts), wall time of the whole command (process start, reading, both evaluations, merging, the JSON report)${baseline ? ', this build and the baseline alternated run by run' : ''}. The counts were first checked against the getters on 20,000 subjects. Machine: ${cpus().length} cores shared with other work, 1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the runs.`,
   '',
   '| Job (median of alternated runs) | wall | runs | subjects/s |',
   '|---|---:|---|---:|',
-  `| saltshard diff --input, all 10 flags changed (10 flags × 2 configs per subject) | ${median(runs.all).toFixed(2)} s | ${runs.all.map((s) => s.toFixed(2)).join(', ')} | ${rate(median(runs.all))} |`,
-  `| saltshard diff --input, 1 flag of 10 changed (identical flags are not evaluated) | ${median(runs.one).toFixed(2)} s | ${runs.one.map((s) => s.toFixed(2)).join(', ')} | ${rate(median(runs.one))} |`,
+  ...builds.flatMap(([name]) => [row(name, 'all', 'all 10 flags changed (10 flags × 2 configs per subject)'), row(name, 'one', '1 flag of 10 changed (identical flags are not evaluated)')]),
   '',
-  `Target (issue #18): ≥ 2 M subjects/s on 2 workers for a 10-flag config — all flags changed: **${rows / median(runs.all) >= 2e6 ? 'met' : 'missed'}**; one flag changed: **${rows / median(runs.one) >= 2e6 ? 'met' : 'missed'}**. (${reassigned.toLocaleString()} subject × flag variation changes found in the all-changed run.)`,
+  `Target (issue #18): ≥ 2 M subjects/s on 2 workers for a 10-flag config — all flags changed: **${rows / median(ours.all) >= 2e6 ? 'met' : 'missed'}**; one flag changed: **${rows / median(ours.one) >= 2e6 ? 'met' : 'missed'}**. (${reassigned.toLocaleString()} subject × flag variation changes found in the all-changed run.)`,
   '',
 ];
 writeFileSync(join(root, 'bench', 'diff-results.md'), md.join('\n'));
