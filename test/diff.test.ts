@@ -253,6 +253,18 @@ t('diff --input: flags sharing regexes, versions and salts (one engine pass over
   };
   const one = run('1');
   assert.deepEqual(run('2', { SALTSHARD_ASSIGN_CHUNK_BYTES: '1024' }).flags, one.flags);
+  // Columns no condition names are neither typed nor kept (an unread "Country" beside "country"); --types columns
+  // still are checked.
+  const wide = join(dir, 'shared-wide.csv');
+  const wideCsv = (visits: (i: number) => string) =>
+    `plan,subjectKey,email,Country,country,visits,version\n${rows.map(([k, e, c, v], i) => [i % 2 ? 'pro' : 'free', k, e, 'XX', c, visits(i), v].join(',')).join('\n')}\n`;
+  const wideRun = (extra: string[]) => cli(['diff', '--from', from, '--to', to, '--input', wide, '--workers', '2', '--format', 'json', '--at', at, ...extra], { SALTSHARD_ASSIGN_CHUNK_BYTES: '1024' });
+  writeFileSync(wide, wideCsv(String));
+  assert.deepEqual(JSON.parse(wideRun([]).stdout).flags, one.flags);
+  writeFileSync(wide, wideCsv((i) => (i === 7 ? 'many' : String(i))));
+  const typed = wideRun(['--types', 'visits:number']);
+  assert.match(typed.stderr, /line 9: column "visits": "many" is not a number; skipped/);
+  assert.equal(JSON.parse(typed.stdout).cohort.rejected, 1);
   for (const f of one.flags) {
     let changed = 0;
     const samples: string[] = [];

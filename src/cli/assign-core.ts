@@ -235,10 +235,13 @@ export class Processor {
     const keyIndex = header.indexOf(s.key);
     const width = header.length;
     const kinds = header.map((name) => (Object.hasOwn(s.types, name) ? s.types[name] : null));
-    // One array per attribute column (undefined: the cell was empty); the key column is not an attribute.
+    // One array per attribute column (undefined: the cell was empty); the key column is not an attribute. A diff
+    // reads only the columns its flags' conditions name (and checks --types columns).
+    const read = this.#cohort?.attributes;
+    const used = header.map((name, c) => c !== keyIndex && (read === undefined || read.has(name) || kinds[c] !== null));
     const cols: (string | number | boolean | undefined)[][] = header.map(() => []);
     header.forEach((name, c) => {
-      if (c !== keyIndex) out.columns[name] = cols[c];
+      if (used[c]) out.columns[name] = cols[c];
     });
     const row: (string | number | boolean | undefined)[] = new Array(width);
     const lines = parseCsv(text, (fields, line, raw, error, start) => {
@@ -256,7 +259,7 @@ export class Processor {
         return;
       }
       for (let c = 0; c < width; c++) {
-        if (c === keyIndex) continue;
+        if (!used[c]) continue;
         const f = fields[c];
         const kind = kinds[c];
         if (f === '') row[c] = undefined;
@@ -275,7 +278,7 @@ export class Processor {
         for (let c = 0; c < keyIndex; c++) at += fields[c].length + 1;
         out.keys.span(at, subjectKey.length);
       } else out.keys.add(subjectKey);
-      for (let c = 0; c < width; c++) if (c !== keyIndex) cols[c].push(row[c]);
+      for (let c = 0; c < width; c++) if (used[c]) cols[c].push(row[c]);
     });
     return lines;
   }

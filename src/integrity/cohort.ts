@@ -22,6 +22,8 @@ export type PairRow = [j: number, before: OutcomeKey, after: OutcomeKey, count: 
  * as a getter would evaluate it under its own config.
  */
 export class CohortEvaluator {
+  /** The attributes the compared flags' conditions read, in either config: no other can change an outcome. */
+  readonly attributes: ReadonlySet<string>;
   readonly #k: number;
   readonly #keys: readonly string[];
   readonly #ctx: BatchContext;
@@ -34,6 +36,11 @@ export class CohortEvaluator {
     const a = compileConfig(before);
     const b = compileConfig(after);
     const entries = [...flagKeys.map((f) => a.flags.get(f)), ...flagKeys.map((f) => b.flags.get(f))];
+    const names = new Set<string>();
+    for (const f of entries) {
+      if (f?.kind === 'flag') for (const a of f.allocations) for (const r of a.rules) for (const c of r.conditions) names.add(c.attribute);
+    }
+    this.attributes = names;
     this.#k = flagKeys.length;
     // The batch looks flags up by key: here a key is the entry's index.
     this.#keys = entries.map((_, j) => String(j));
