@@ -29,8 +29,10 @@ export class CohortEvaluator {
   readonly #ctx: BatchContext;
 
   /**
-   * @param before the old UFC document, @param after the new one (both validated SERVER format).
-   * @param flagKeys the flags to compare; @param nowMs the clock for allocation windows.
+   * @param before the old UFC document (validated, SERVER format).
+   * @param after the new one.
+   * @param flagKeys the flags to compare.
+   * @param nowMs the clock for allocation windows.
    */
   constructor(before: unknown, after: unknown, flagKeys: readonly string[], nowMs: number) {
     const a = compileConfig(before);
@@ -38,7 +40,7 @@ export class CohortEvaluator {
     const entries = [...flagKeys.map((f) => a.flags.get(f)), ...flagKeys.map((f) => b.flags.get(f))];
     const names = new Set<string>();
     for (const f of entries) {
-      if (f?.kind === 'flag') for (const a of f.allocations) for (const r of a.rules) for (const c of r.conditions) names.add(c.attribute);
+      if (f?.kind === 'flag') for (const alloc of f.allocations) for (const r of alloc.rules) for (const c of r.conditions) names.add(c.attribute);
     }
     this.attributes = names;
     this.#k = flagKeys.length;
@@ -75,16 +77,21 @@ export class CohortEvaluator {
       const counts = new Uint32Array(oa.length * nb);
       for (let i = 0; i < n; i++) counts[ca[i] * nb + cb[i]]++;
       const samples: string[][] = [];
+      let wanted = 0;
       for (let p = 0; p < counts.length; p++) {
         const x = oa[Math.floor(p / nb)];
         const y = ob[p % nb];
-        if (counts[p] > 0 && (x[0] !== y[0] || x[1] !== y[1] || x[2] !== y[2])) samples[p] = [];
+        if (counts[p] > 0 && (x[0] !== y[0] || x[1] !== y[1] || x[2] !== y[2])) {
+          samples[p] = [];
+          wanted += Math.min(counts[p], SAMPLE_KEYS);
+        }
       }
-      // A second pass, only over pairs that change, for their first keys.
-      if (samples.length > 0) {
-        for (let i = 0; i < n; i++) {
-          const s = samples[ca[i] * nb + cb[i]];
-          if (s !== undefined && s.length < SAMPLE_KEYS) s.push(r.subjectKey(i));
+      // A second pass, for the first keys of the pairs that change, until it has them all.
+      for (let i = 0; i < n && wanted > 0; i++) {
+        const s = samples[ca[i] * nb + cb[i]];
+        if (s !== undefined && s.length < SAMPLE_KEYS) {
+          s.push(r.subjectKey(i));
+          wanted--;
         }
       }
       counts.forEach((count, p) => {
