@@ -9,7 +9,7 @@ import { type AssignmentEvent, offlineInit } from '../src/mod.ts';
 import { FileSink, SegmentSink, type Sink, type SinkStats, WebhookSink } from '../src/sinks.ts';
 import { type Collector, type CollectorFault, startCollector } from './fake-collector.ts';
 import { closedPort, sleep, waitFor } from './fake-eppo.ts';
-import { mulberry32 } from './gen-config.ts';
+import { mulberry32, obfuscate } from './gen-config.ts';
 import { startScript } from './spawn.ts';
 import { ROOT } from './support.ts';
 
@@ -188,6 +188,95 @@ t('file sink: NDJSON lines, rotated by size and by time, every event in exactly 
   logExposures(timed, 10, 'y');
   await timed.close();
   assert.equal(readdirSync(dir).filter((f) => f.startsWith('timed.')).length, 2);
+});
+
+t('file sink: every line is byte-equal to JSON.stringify of the event the logger received (shared parts, mutated and user-built events)', async () => {
+  const dir = tempDir();
+  const sink = new FileSink({ path: join(dir, 'exact.ndjson'), batchSize: 50, flushIntervalMs: 5, flushOnSignal: false });
+  const expected: string[] = [];
+  const log = (e: unknown): void => {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(e);
+    } catch {
+      // JSON.stringify throws: the sink counts the event as invalid, writes nothing.
+    }
+    if (text !== undefined) expected.push(text);
+    sink.logAssignment(e as AssignmentEvent);
+  };
+  // Events of a real client: every flag type, extraLogging, partial rollouts, obfuscated and plain configs.
+  const events: AssignmentEvent[] = [];
+  for (const obfuscated of [false, true]) {
+    const config = obfuscated ? JSON.stringify(obfuscate(JSON.parse(CONFIG))) : CONFIG;
+    const client = offlineInit({ flagsConfiguration: config, assignmentLogger: { logAssignment: (e: AssignmentEvent) => { events.push(e); log(e); } } });
+    for (let i = 0; i < 400; i++) {
+      const attrs = i % 3 === 0 ? US : { country: ['FR', 'DE', 'US'][i % 3], appVersion: `1.${i % 7}.0`, tier: i % 2 === 0 ? 'gold' : 'free', n: i };
+      const subject = i % 50 === 7 ? `quote"back\\slash\n\u0001-${i}-\ud800-😀` : `s-${i}`;
+      client.getStringAssignment('checkout-redesign', subject, attrs, 'none');
+      client.getBooleanAssignment('new-search', subject, attrs, false);
+      client.getIntegerAssignment('results-per-page', subject, attrs, 10);
+      client.getNumericAssignment('price-multiplier', subject, attrs, 1);
+      client.getJSONAssignment('onboarding-copy', subject, attrs, {});
+    }
+  }
+  assert.ok(events.length >= 1_000, String(events.length));
+  // The client's shared parts are deep-frozen: a logger cannot change them for later events.
+  assert.ok(Object.isFrozen(events[0].metaData) && Object.isFrozen(events[0].evaluationDetails) && Object.isFrozen(events[0].evaluationDetails.unevaluatedAllocations));
+  // Mutated events: fields changed, added, removed, reordered; shared parts replaced by mutable copies changed between logs.
+  const base = events[1];
+  const mutable = structuredClone(base) as AssignmentEvent;
+  for (let i = 0; i < 30; i++) {
+    log({ ...base, subject: `m-${i}` });
+    log({ ...base, extra: i, timestamp: i % 2 === 0 ? base.timestamp : undefined });
+    const { featureFlag: _, ...rest } = base;
+    log(i % 3 === 0 ? rest : { featureFlag: base.featureFlag, ...rest });
+    (mutable.evaluationDetails as { variationValue: unknown }).variationValue = i % 4 === 0 ? { nested: [i, null, 'x'] } : i;
+    (mutable.subjectAttributes as Record<string, unknown>).n = i % 5 === 0 ? Number.NaN : i % 5 === 1 ? -0 : i % 5 === 2 ? Infinity : `v${i}`;
+    log(mutable);
+    log({ ...base, evaluationDetails: { ...base.evaluationDetails, matchedRule: i % 2 === 0 ? null : { conditions: [{ attribute: 'a', operator: 'ONE_OF', value: [String(i)] }] } } });
+    // A frozen object around a mutable one: the inner change must show.
+    const inner = { v: i };
+    const frozen = Object.freeze({ inner });
+    for (let k = 0; k < 3; k++) {
+      log({ ...base, metaData: frozen });
+      inner.v = i * 10 + k;
+    }
+  }
+  // User-built events and values only JSON.stringify handles: toJSON, Dates, getters, holes, null prototypes, odd keys.
+  const nullProto = Object.assign(Object.create(null), { a: 1 });
+  let reads = 0;
+  const users: unknown[] = [
+    { subject: 'u1', featureFlag: 'f', n: 1 },
+    { subject: 'u2', featureFlag: 'f', n: 2 },
+    { toJSON: () => ({ replaced: true }) },
+    { subject: 'u3', at: new Date(0), fn: () => 1, sym: Symbol('s'), u: undefined },
+    { subject: 'u4', nested: { toJSON: (key: string) => `key:${key}` } },
+    { get subject() { reads++; return 'getter'; }, featureFlag: 'f', n: 3 },
+    { get subject() { reads++; return 'getter'; }, featureFlag: 'f', n: 4 },
+    { 2: 'two', 1: 'one', b: [1, , 3], c: nullProto, '\u2028"': 'line sep', d: { e: { f: { g: { h: { i: 'deep' } } } } } },
+    Object.freeze({ subject: 'frozen', list: Object.freeze([1, 2]) }),
+    Object.freeze({ subject: 'frozen', list: Object.freeze([1, 2]) }),
+    new (class Custom { subject = 'class instance'; })(),
+    { subject: 'big', n: 10n },
+    [1, 2, 3],
+  ];
+  for (const u of users) log(u);
+  assert.equal(reads, 4, 'a getter is read once by the sink, as by JSON.stringify');
+  // A toJSON on Object.prototype applies to every object, cached ones included.
+  (Object.prototype as { toJSON?: unknown }).toJSON = function () { return 'proto'; };
+  try {
+    log(events[2]);
+  } finally {
+    delete (Object.prototype as { toJSON?: unknown }).toJSON;
+  }
+  log(events[2]);
+  const stats = await sink.close();
+  assert.equal(stats.droppedBy.invalid, 1, 'the BigInt event');
+  const lines = readFileSync(join(dir, 'exact.ndjson'), 'utf8').split('\n');
+  assert.equal(lines.pop(), '');
+  assert.equal(lines.length, expected.length);
+  for (let i = 0; i < lines.length; i++) assert.equal(lines[i], expected[i], `line ${i}`);
+  figures.fileSinkExactLines = lines.length;
 });
 
 t.after(() => console.log('figures', JSON.stringify(figures)));

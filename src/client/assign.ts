@@ -8,7 +8,7 @@ import type { BrokenFlag, CompiledConfig, CompiledFlag } from '../config/compile
 import { type Attributes, type Evaluation, evaluateFlag } from '../eval/reference.ts';
 import { type FlagEvaluationDetails, evaluationDetails, noneDetails } from '../eval/details.ts';
 import type { AssignmentEvent, EventSink } from '../events/logger.ts';
-import { SDK_NAME, SDK_VERSION } from '../version.ts';
+import { exposureDetails, exposureMetaData } from '../events/exposure-parts.ts';
 import type { ClientState } from './state.ts';
 import { type OverrideMatch, type Overrides, overrideTypeMismatch, overrideValue } from './overrides.ts';
 import type { Hooks } from './hooks.ts';
@@ -214,8 +214,8 @@ export class Assigner {
         subject: subjectKey,
         timestamp: isoNow(),
         subjectAttributes: attributes,
-        metaData: { obfuscated: config.obfuscated, sdkLanguage: 'javascript', sdkLibVersion: SDK_VERSION, sdkName: SDK_NAME, sdkVersion: SDK_VERSION },
-        evaluationDetails: evaluationDetails(config, flag, e),
+        metaData: exposureMetaData(config.obfuscated),
+        evaluationDetails: exposureDetails(config, flag, e),
         entityId: flag.entityId,
       };
       // extraLogging goes first and the fixed fields win on a collision (eppo-spec §4.1); most splits have none.

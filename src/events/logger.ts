@@ -28,9 +28,12 @@ export interface AssignmentEvent {
   timestamp: string;
   /** Attributes as passed (without the implicit `id`). */
   subjectAttributes: Readonly<Record<string, unknown>>;
-  /** SDK name, language and version, and whether the config was obfuscated. */
+  /** SDK name, language and version, and whether the config was obfuscated. Shared and frozen in the client's events. */
   metaData: Readonly<Record<string, unknown>>;
-  /** Why this value was returned (Eppo's evaluation details). */
+  /**
+   * Why this value was returned (Eppo's evaluation details). In the client's events it is deep-frozen and its nested
+   * parts are shared by every event with the same outcome: copy it before changing it.
+   */
   evaluationDetails: FlagEvaluationDetails;
   /** The flag's `entityId` from the configuration, or null. */
   entityId: number | null;

@@ -1,0 +1,79 @@
+/**
+ * The parts of an exposure event that are the same for every subject with the same outcome, built once and
+ * deep-frozen: `metaData` per config kind, and `evaluationDetails` per (config, split, matched rule, unmatched
+ * allocations). Only the MATCH description of a partial rollout names the subject; such events get a frozen copy
+ * of the shared details with their own description, whose nested objects stay shared. Sharing makes building an
+ * event cheaper and lets a sink reuse the JSON text of these parts (src/sinks/json.ts); freezing keeps one
+ * logger's change from reaching another event (copy an event's parts before changing them).
+ * @module
+ */
+import type { AllocationEvaluationCode } from '../errors.ts';
+import type { CompiledConfig, CompiledFlag, Rule, Split } from '../config/compile.ts';
+import { type FlagEvaluationDetails, evaluationDetails } from '../eval/details.ts';
+import type { Evaluation } from '../eval/reference.ts';
+import { SDK_NAME, SDK_VERSION } from '../version.ts';
+
+const META = [false, true].map((obfuscated) =>
+  Object.freeze({ obfuscated, sdkLanguage: 'javascript', sdkLibVersion: SDK_VERSION, sdkName: SDK_NAME, sdkVersion: SDK_VERSION })
+);
+
+/** The frozen `metaData` of events from a plain (false) or obfuscated (true) config. */
+export function exposureMetaData(obfuscated: boolean): Readonly<Record<string, unknown>> {
+  return META[obfuscated ? 1 : 0];
+}
+
+interface Shared {
+  readonly config: CompiledConfig;
+  readonly rule: Rule | null;
+  readonly unmatched: readonly AllocationEvaluationCode[];
+  readonly details: FlagEvaluationDetails;
+}
+
+/** Outcomes of a split (usually one: a config, one rule, no or few unmatched allocations). */
+const bySplit = new WeakMap<Split, Shared[]>();
+/** Outcomes kept per split; beyond, the oldest is forgotten (only the sharing is lost). */
+const MAX_PER_SPLIT = 16;
+
+/** Deep-frozen evaluation details of an exposure (the evaluation matched `e.split`). */
+export function exposureDetails(config: CompiledConfig, flag: CompiledFlag, e: Evaluation): FlagEvaluationDetails {
+  const split = e.split!;
+  let list = bySplit.get(split);
+  let shared: Shared | undefined;
+  if (list !== undefined) {
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
+      if (s.config === config && s.rule === e.matchedRule && sameCodes(s.unmatched, e.unmatched)) {
+        shared = s;
+        break;
+      }
+    }
+  } else bySplit.set(split, (list = []));
+  if (shared === undefined) {
+    shared = { config, rule: e.matchedRule, unmatched: e.unmatched.slice(), details: deepFreeze(structuredClone(evaluationDetails(config, flag, e))) };
+    if (list.length >= MAX_PER_SPLIT) list.shift();
+    list.push(shared);
+  }
+  const d = shared.details;
+  if (d.flagEvaluationDescription === e.description) return d;
+  // A literal, not a spread: spreading a frozen object takes V8's slow path.
+  return Object.freeze({
+    environmentName: d.environmentName, flagEvaluationCode: d.flagEvaluationCode, flagEvaluationDescription: e.description,
+    variationKey: d.variationKey, variationValue: d.variationValue, banditKey: d.banditKey, banditAction: d.banditAction,
+    configFetchedAt: d.configFetchedAt, configPublishedAt: d.configPublishedAt, matchedRule: d.matchedRule,
+    matchedAllocation: d.matchedAllocation, unmatchedAllocations: d.unmatchedAllocations, unevaluatedAllocations: d.unevaluatedAllocations,
+  });
+}
+
+function sameCodes(a: readonly AllocationEvaluationCode[], b: readonly AllocationEvaluationCode[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
