@@ -21,12 +21,68 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /**
  * The body as text, or null as soon as it exceeds `max` bytes (the rest is cancelled, nothing is decoded).
- * Chunks are decoded only once the whole body is in: a gzip bomb costs at most about `max` bytes of memory.
+ * Bytes are decoded only once the whole body is in, so a gzip bomb costs about `max` bytes of memory.
  */
 async function readCapped(res: Response, max: number): Promise<string | null> {
   const body = res.body;
   if (body === null) return '';
-  const reader = body.getReader();
+  let byob: ReadableStreamBYOBReader | null = null;
+  try {
+    byob = body.getReader({ mode: 'byob' });
+  } catch {
+    // Not a byte stream (Bun's fetch bodies): the default reader.
+  }
+  const parts = byob ? await fillBlocks(byob, max) : await keepChunks(body.getReader(), max);
+  if (parts === null) return null;
+  const decoder = new TextDecoder();
+  let text = '';
+  for (let i = 0; i < parts.length; i++) {
+    text += decoder.decode(parts[i], { stream: true });
+    parts[i] = EMPTY;
+  }
+  return text + decoder.decode();
+}
+
+/** Size of the blocks a BYOB reader fills (the last one is cut to its used length). */
+const BLOCK = 1 << 20;
+
+/**
+ * The bytes read into 1 MiB blocks, or null past `max` (Node, Deno). Deno's default reader hands out a fresh
+ * buffer per 4 KiB chunk; that garbage alone took a gzip bomb's peak memory past twice the cap.
+ */
+async function fillBlocks(reader: ReadableStreamBYOBReader, max: number): Promise<Uint8Array[] | null> {
+  const blocks: Uint8Array[] = [];
+  let block = new Uint8Array(BLOCK);
+  let used = 0;
+  let total = 0;
+  try {
+    for (;;) {
+      if (used === BLOCK) {
+        blocks.push(block);
+        block = new Uint8Array(BLOCK);
+        used = 0;
+      }
+      const { done, value } = await reader.read(new Uint8Array(block.buffer, used));
+      // A read transfers the block's buffer: carry on with the one it came back in.
+      if (value === undefined) throw new Error('body stream cancelled');
+      block = new Uint8Array(value.buffer);
+      used += value.byteLength;
+      total += value.byteLength;
+      if (total > max) {
+        await reader.cancel().catch(() => {});
+        return null;
+      }
+      if (done) break;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  blocks.push(block.subarray(0, used));
+  return blocks;
+}
+
+/** The chunks as read, or null past `max` (Bun). A view of a larger buffer is copied: keeping it keeps the buffer. */
+async function keepChunks(reader: ReadableStreamDefaultReader<Uint8Array>, max: number): Promise<Uint8Array[] | null> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
@@ -35,23 +91,15 @@ async function readCapped(res: Response, max: number): Promise<string | null> {
       if (done) break;
       total += value.byteLength;
       if (total > max) {
-        chunks.length = 0;
         await reader.cancel().catch(() => {});
         return null;
       }
-      // A copy: some runtimes hand out views of larger buffers, which would keep far more than `max` alive.
       chunks.push(value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : value.slice());
     }
   } finally {
     reader.releaseLock();
   }
-  const decoder = new TextDecoder();
-  let text = '';
-  for (let i = 0; i < chunks.length; i++) {
-    text += decoder.decode(chunks[i], { stream: true });
-    chunks[i] = EMPTY;
-  }
-  return text + decoder.decode();
+  return chunks;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -109,7 +109,9 @@ export class ConfigSync {
       if (attempt > 0) await sleep(jitter(Math.min(1000, this.#s.pollingIntervalMs) * 0.1 + 1));
       outcome = await this.#once();
       if (outcome.kind !== 'error') break;
-      if (outcome.kind === 'error' && (outcome.status === 401 || outcome.status === 403)) break;
+      // Not worth an immediate retry: a refused key, or a body over maxResponseBytes (the same answer again, and a
+      // second download of up to the cap while the first is still garbage). Polling goes on as scheduled.
+      if (outcome.status === 401 || outcome.status === 403 || outcome.status === 413) break;
     }
     const ok = this.#status.successes > 0;
     if (ok || this.#target.isInitialized() || this.#s.pollAfterFailedInitialization) this.#schedule(outcome);
