@@ -145,6 +145,12 @@ t('serves on the runtime\'s own adapter: healthz, readyz, openapi, request ids, 
     for (const p of ['/ofrep/v1/evaluate/flags/{key}', '/ofrep/v1/evaluate/flags', '/v1/assign/batch', '/api/flag-config/v1/config', '/healthz', '/readyz', '/metrics']) {
       assert.ok(doc.json.paths[p], `openapi documents ${p}`);
     }
+    // Every operation that reads a body documents the answers the body reader can give: too large, stalled.
+    for (const [p, ops] of Object.entries(doc.json.paths as Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>)) {
+      for (const [method, op] of Object.entries(ops)) {
+        if (op.requestBody) assert.ok(op.responses['413'] && op.responses['408'], `${method} ${p} documents 413 and 408`);
+      }
+    }
     const missing = await get(server, '/nope?apiKey=secret');
     assert.equal(missing.status, 404);
     assert.equal(missing.json.errorCode, 'NOT_FOUND');
