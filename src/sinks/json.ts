@@ -65,7 +65,12 @@ export class EventSerializer {
       (OBJECT_PROTO as { toJSON?: unknown }).toJSON !== undefined || (ARRAY_PROTO as { toJSON?: unknown }).toJSON !== undefined
     ) return JSON.stringify(event);
     const text = this.#object(event as Record<string, unknown>, this.#site, 0);
-    return text ?? JSON.stringify(event);
+    if (text === null) return JSON.stringify(event);
+    // The text is a rope of shared pieces and hole texts. Reading a character in its middle makes the engine flatten
+    // it now, into one string: a line waiting in a sink's queue then costs the garbage collector one object instead of
+    // a tree of them (measured on Node 20 into the file sink: 152k → 172-181k events/s, 115k → 141-153k per CPU-second).
+    text.charCodeAt(text.length >> 1);
+    return text;
   }
 
   /** The JSON text of a plain object without toJSON, or null when it needs JSON.stringify of the whole event. */
