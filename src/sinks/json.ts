@@ -10,7 +10,7 @@
  * value); a field that differs becomes a hole for good, and only holes are serialized. Deep-frozen objects met in
  * holes twice have their text cached by identity. Anything else — a custom prototype, a `toJSON`, a BigInt, an
  * `undefined` or function value, more nesting than {@link MAX_DEPTH} — goes to `JSON.stringify` of the whole
- * event, so the text is the same as its in every case: the check costs a few comparisons per field, never a guess.
+ * event, so the text is JSON.stringify's in every case: the check costs a few comparisons per field, never a guess.
  * @module
  */
 
