@@ -16,10 +16,16 @@ import { DeliveryQueue, type QueueOptions, type SendResult, type SinkStats, type
 /** An assignment and bandit logger that delivers in the background. */
 export abstract class Sink implements AssignmentLogger, BanditLogger {
   readonly #queue: DeliveryQueue;
+  readonly #json = new EventSerializer();
 
   /** Start the delivery queue over `transport`, with `defaults` for the batch limits that `options` leaves unset. */
   protected constructor(transport: Transport, options: QueueOptions, defaults: { batchSize: number; maxBatchBytes: number; maxEventBytes: number }) {
     this.#queue = new DeliveryQueue(transport, options, defaults);
+  }
+
+  /** The text of `JSON.stringify(event)`, serializing only what differs from earlier events (src/sinks/json.ts). */
+  protected json(event: AssignmentEvent | BanditEvent): string {
+    return this.#json.stringify(event);
   }
 
   /** Serialize one event to a single line. */
@@ -86,11 +92,9 @@ export class FileSink extends Sink {
     super(new FileTransport(options), options, { batchSize: 8192, maxBatchBytes: 8 * 2 ** 20, maxEventBytes: Infinity });
   }
 
-  readonly #json = new EventSerializer();
-
-  /** Serialize the event as one JSON line: the text of JSON.stringify(event), learning what events share. */
+  /** Serialize the event as one JSON line. */
   protected line(event: AssignmentEvent | BanditEvent): string {
-    return this.#json.stringify(event);
+    return this.json(event);
   }
 }
 
@@ -285,7 +289,7 @@ export class WebhookSink extends HttpSink {
 
   /** Serialize the event with `type` and `messageId` added in front. */
   protected line(event: AssignmentEvent | BanditEvent, kind: 'assignment' | 'bandit'): string {
-    const json = JSON.stringify(event);
+    const json = this.json(event);
     return `{"type":"${kind}","messageId":"${this.messageId()}"${json.length > 2 ? ',' : ''}${json.slice(1)}`;
   }
 }
