@@ -8,10 +8,10 @@
 // --flood: three 10 s floods of 50 connections on the OFREP route per runtime, /healthz probed every 50 ms meanwhile,
 // and the server's RSS before, after each flood and 10 s after the last.
 // Prints a markdown table: req/s, p50 and p99 latency, non-2xx and errors.
-// Usage: node bench/load.mjs [--duration 10] [--rounds 3] [--connections 10] [--runtime node|bun|deno ...] [--before DIR] [--flood]
+// Usage: node bench/load.mjs [--duration 10] [--rounds 3] [--connections 10] [--runtime node|bun|deno ...] [--before DIR] [--flood] [--single-only]
 // Needs a build (npm run build) for Node. Access logging is off (--quiet) to measure the server, not stdout.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -67,6 +67,7 @@ let connections = 10;
 let before = null;
 let flood = false;
 let rounds = 3;
+let singleOnly = false;
 const runtimes = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--duration') duration = Number(args[++i]);
@@ -75,6 +76,7 @@ for (let i = 0; i < args.length; i++) {
   else if (args[i] === '--before') before = args[++i];
   else if (args[i] === '--flood') flood = true;
   else if (args[i] === '--rounds') rounds = Number(args[++i]);
+  else if (args[i] === '--single-only') singleOnly = true;
 }
 if (runtimes.length === 0) runtimes.push('bun', 'deno', 'node');
 
@@ -146,6 +148,25 @@ function run(port, path, seconds, conns = connections) {
   });
 }
 
+/** CPU seconds (user + system) used so far by a process and its descendants (Linux /proc; 100 ticks/s). */
+function cpuSeconds(pid) {
+  let ticks = 0;
+  const visit = (p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) visit(child);
+      }
+    } catch {
+      // the process ended
+    }
+  };
+  visit(pid);
+  return ticks / 100;
+}
+
 /** The server's resident set, MiB (Linux). */
 function rssMiB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -192,22 +213,25 @@ try {
       const samples = new Map();
       for (let round = 0; round < rounds; round++) {
         for (let k = 0; k < servers.length; k++) {
-          const { kind, port } = servers[(k + round) % servers.length];
-          const cases = kind === 'eppo' ? [['single OFREP evaluation', SINGLE]] : [['single OFREP evaluation', SINGLE], ['bulk OFREP, 20 flags', '/ofrep/v1/evaluate/flags']];
+          const { kind, port, child } = servers[(k + round) % servers.length];
+          const cases = kind === 'eppo' || singleOnly ? [['single OFREP evaluation', SINGLE]] : [['single OFREP evaluation', SINGLE], ['bulk OFREP, 20 flags', '/ofrep/v1/evaluate/flags']];
           for (const [name, path] of cases) {
             if (round === 0) await run(port, path, 2); // warm-up (JIT, connections)
             load.push(loadavg()[0]);
+            const cpu0 = cpuSeconds(child.pid);
             const r = await run(port, path, duration);
+            // Server CPU per 10k answered requests: less distorted by the machine's load than req/s.
+            r.cpuPer10k = ((cpuSeconds(child.pid) - cpu0) * 10_000) / Math.max(1, r.requests.total);
             const key = `${kind}\t${name}`;
             samples.set(key, [...(samples.get(key) ?? []), r]);
-            console.error(`${runtime} round ${round + 1} ${label[kind]} ${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}`);
+            console.error(`${runtime} round ${round + 1} ${label[kind]} ${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, server CPU ${r.cpuPer10k.toFixed(2)} s/10k req`);
           }
         }
       }
       for (const [key, rs] of samples) {
         const [kind, name] = key.split('\t');
         const med = (f) => rs.map(f).sort((x, y) => x - y)[Math.floor(rs.length / 2)];
-        rows.push({ runtime, server: label[kind], name, rps: med((r) => r.requests.average), p50: med((r) => r.latency.p50), p99: med((r) => r.latency.p99), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0) });
+        rows.push({ runtime, server: label[kind], name, rps: med((r) => r.requests.average), p50: med((r) => r.latency.p50), p99: med((r) => r.latency.p99), cpu: med((r) => r.cpuPer10k), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0) });
       }
       const main = servers.find((x) => x.kind === 'saltshard');
       if (flood) {
@@ -234,9 +258,9 @@ try {
 const table = [
   `### saltshard serve under load (${new Date().toISOString().slice(0, 10)}; median of ${rounds} rounds of ${duration} s per case (servers of a runtime measured in rotating order), ${connections} connections, autocannon on the same host, ${cpus().length} CPUs: ${cpus()[0]?.model ?? '?'}; 1-min load average during the cases ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)})`,
   '',
-  '| Runtime | Server | Case | req/s | p50 (ms) | p99 (ms) | non-2xx | errors |',
-  '|---|---|---|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.runtime} | ${r.server} | ${r.name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.non2xx} | ${r.errors} |`),
+  '| Runtime | Server | Case | req/s | p50 (ms) | p99 (ms) | server CPU s / 10k req | non-2xx | errors |',
+  '|---|---|---|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.runtime} | ${r.server} | ${r.name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.cpu.toFixed(2)} | ${r.non2xx} | ${r.errors} |`),
   '',
   `Client: Node ${process.version}. Config: 20 flags (examples/flags.json cloned). Distinct subject per request. Access log off.`,
   "Hono + Eppo's evaluator: this file's --serve-eppo app (@eppo/node-server-sdk init() from an in-process config server, Bun.serve / Deno.serve / @hono/node-server).",

@@ -16,8 +16,6 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
-import { timeout } from 'hono/timeout';
 import type { SaltshardClient } from '../client.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import type { Logger } from '../events/logger.ts';
@@ -25,6 +23,7 @@ import { safeLogger } from '../events/sandbox.ts';
 import type { SyncStatus } from '../live/sync.ts';
 import { classifyOutcome, flatten, outcomeMetadata } from '../outcome.ts';
 import { SDK_VERSION } from '../version.ts';
+import { BodyWatch, type IncomingLike, readIncoming, readStream, tooLargeError } from './body.ts';
 import { Metrics, clientSamples } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { ConfigFeed, registerPushRoutes } from './push.ts';
@@ -79,11 +78,14 @@ export interface ServerApp {
   idle(): Promise<void>;
   /** Readiness as /readyz reports it. */
   readiness(): { ready: boolean; reason: string };
+  /** @internal The handlers shared with the node:http fast path (src/server/node-fast.ts). */
+  readonly core: AppCore;
 }
 
-type Env = { Variables: { requestId: string; bodyLimit: number } };
+type Env = { Variables: { requestId: string; bodyLimit: number; started: number } };
 
 const OFREP_SINGLE_ROUTE = '/ofrep/v1/evaluate/flags/{key}';
+const OFREP_SINGLE_PREFIX = '/ofrep/v1/evaluate/flags/';
 const KNOWN_ROUTES = new Set(['/ofrep/v1/evaluate/flags', '/v1/assign/batch', '/api/flag-config/v1/config', '/v1/config/stream', '/v1/config/poll', '/healthz', '/readyz', '/metrics', '/openapi.json']);
 const encoder = new TextEncoder();
 
@@ -130,31 +132,82 @@ export function createApp(options: AppOptions): ServerApp {
 
   const app = new Hono<Env>();
 
-  // Outermost: request id, then in-flight tracking, metrics and the access log around everything else.
-  app.use('*', requestId());
-  app.use('*', async (c, next) => {
+  // One request's bookkeeping, shared by the Hono chain and the node:http fast path (src/server/node-fast.ts).
+  const begin = (headerId: string | undefined): string => {
     inFlight++;
+    return requestIdFrom(headerId);
+  };
+  const finish = (method: string, path: string, status: number, started: number, id: string): void => {
+    const seconds = (performance.now() - started) / 1000;
+    const route = path.startsWith(OFREP_SINGLE_PREFIX) ? OFREP_SINGLE_ROUTE : KNOWN_ROUTES.has(path) ? path : 'other';
+    metrics.observeRequest(route, method, status, seconds);
+    if (accessLog) {
+      logger!.info!(JSON.stringify({
+        time: new Date().toISOString(), level: 'info', msg: 'request', requestId: id,
+        method, route, path: path.length > 256 ? `${path.slice(0, 256)}…` : path, status, durationMs: Math.round(seconds * 1e6) / 1e3,
+      }));
+    }
+    inFlight--;
+    if (inFlight === 0 && idleWaiters.length > 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  };
+  const errorReply = (err: unknown): Reply => {
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      // The rest of the request body may still be on its way: the connection cannot be reused.
+      if (status === 504) return json(504, { errorCode: 'TIMEOUT', errorDetails: `request not handled within ${requestTimeoutMs} ms` }, CLOSE);
+      if (status === 413) return json(413, { errorCode: 'PAYLOAD_TOO_LARGE', errorDetails: err.message || 'request body too large' }, CLOSE);
+      if (status === 408) return json(408, { errorCode: 'REQUEST_TIMEOUT', errorDetails: err.message }, CLOSE);
+      return json(status, { errorCode: status >= 500 ? 'GENERAL' : 'INVALID_REQUEST', errorDetails: err.message || 'request refused' });
+    }
+    logger?.error('saltshard server: unexpected error', `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`);
+    return json(500, { errorCode: 'GENERAL', errorDetails: 'internal error' });
+  };
+  // Request bodies: a Content-Length over the route's limit is refused at once (413); otherwise bytes are counted
+  // as they arrive, and one watchdog for all requests answers 408 when a body pauses for bodyTimeoutMs and 504
+  // when the request is not read within requestTimeoutMs (the handlers after the body are synchronous).
+  const watch = new BodyWatch(bodyTimeoutMs, requestTimeoutMs);
+
+  const ofrepSingle = (key: string, body: JsonBody): Reply => {
+    const parsed = parseOfrepRequest(body);
+    if ('errorCode' in parsed) return json(400, { key, ...parsed });
+    if (!client.isInitialized()) return notReady(key);
+    const r = evaluateOfrep(client, key, parsed.subjectKey, parsed.attributes);
+    metrics.countEvaluations('ofrep', r.reason);
+    return json(r.status, r.body);
+  };
+  // Every flag, with an ETag over the response body (hono/etag ignores POST).
+  const ofrepBulk = (body: JsonBody, ifNoneMatch: string | undefined): Reply => {
+    const parsed = parseOfrepRequest(body);
+    if ('errorCode' in parsed) return json(400, parsed);
+    if (!client.isInitialized()) return notReady();
+    const flags = client.getFlagKeys().map((key) => {
+      const r = evaluateOfrep(client, key, parsed.subjectKey, parsed.attributes);
+      metrics.countEvaluations('ofrep', r.reason);
+      return r.body;
+    });
+    const text = JSON.stringify({ flags, metadata: { environment: client.getConfiguration()?.environmentName ?? '' } });
+    const etag = `"${bytesToHex(sha256(encoder.encode(text))).slice(0, 32)}"`;
+    if (etagMatches(ifNoneMatch, etag)) return { status: 304, body: null, headers: { etag, 'cache-control': 'no-cache' } };
+    return { status: 200, body: text, headers: { etag, 'cache-control': 'no-cache', 'content-type': 'application/json; charset=utf-8' } };
+  };
+  const ofrepAuth = authenticator(token, { header: true, query: false });
+  const core: AppCore = { begin, finish, errorReply, ofrepAuth, ofrepSingle, ofrepBulk, ofrepBodyLimit, watch, cors: corsOrigins.length > 0 };
+
+  // Outermost: request id, in-flight tracking, metrics and the access log around everything else.
+  app.use('*', async (c, next) => {
     const started = performance.now();
+    const id = begin(c.req.header('x-request-id'));
+    c.set('requestId', id);
+    c.set('started', started);
+    c.header('X-Request-Id', id);
     try {
       await next();
     } finally {
-      const seconds = (performance.now() - started) / 1000;
-      const path = c.req.path;
-      const route = path.startsWith('/ofrep/v1/evaluate/flags/') ? OFREP_SINGLE_ROUTE : KNOWN_ROUTES.has(path) ? path : 'other';
-      const status = c.res.status;
-      metrics.observeRequest(route, c.req.method, status, seconds);
-      if (accessLog) {
-        logger!.info!(JSON.stringify({
-          time: new Date().toISOString(), level: 'info', msg: 'request', requestId: c.get('requestId'),
-          method: c.req.method, route, path: path.length > 256 ? `${path.slice(0, 256)}…` : path, status, durationMs: Math.round(seconds * 1e6) / 1e3,
-        }));
-      }
-      inFlight--;
-      if (inFlight === 0 && idleWaiters.length > 0) {
-        const waiters = idleWaiters;
-        idleWaiters = [];
-        for (const w of waiters) w();
-      }
+      finish(c.req.method, c.req.path, c.res.status, started, id);
     }
   });
 
@@ -169,52 +222,27 @@ export function createApp(options: AppOptions): ServerApp {
     for (const path of ['/ofrep/*', '/v1/*', '/api/*']) app.use(path, policy);
   }
 
-  const deadline = timeout(requestTimeoutMs, () => new HTTPException(504, { message: 'request timed out' }));
-  app.use('/ofrep/*', authenticate(token, { header: true, query: false }), limitBody(ofrepBodyLimit), deadline);
-  app.use('/v1/assign/*', authenticate(token, { header: false, query: false }), limitBody(batchBodyLimit), deadline);
-  app.use('/api/*', authenticate(token, { header: false, query: true }), deadline);
-  // Push routes hold requests open by design: authenticated like the relay, without the deadline.
+  app.use('/ofrep/*', authenticate(ofrepAuth), limitBody(ofrepBodyLimit));
+  app.use('/v1/assign/*', authenticate(authenticator(token, { header: false, query: false })), limitBody(batchBodyLimit));
+  const relayAuth = authenticate(authenticator(token, { header: false, query: true }));
+  app.use('/api/*', relayAuth);
+  // Push routes hold requests open by design: authenticated like the relay.
   const feed = new ConfigFeed(client, { heartbeatMs: options.pushHeartbeatMs });
-  app.use('/v1/config/*', authenticate(token, { header: false, query: true }));
+  app.use('/v1/config/*', relayAuth);
   registerPushRoutes(app as unknown as Hono, feed);
 
-  // OFREP single flag.
-  app.post('/ofrep/v1/evaluate/flags/:key{.+}', async (c) => {
-    const key = c.req.param('key');
-    const parsed = parseOfrepRequest(await readJson(c, bodyTimeoutMs));
-    if ('errorCode' in parsed) return c.json({ key, ...parsed }, 400);
-    if (!client.isInitialized()) return notReady(c, key);
-    const r = evaluateOfrep(client, key, parsed.subjectKey, parsed.attributes);
-    metrics.countEvaluations('ofrep', r.reason);
-    if (r.status !== 200) return c.json(r.body, r.status);
-    return c.json(r.body);
-  });
+  const readJson = async (c: Context<Env>): Promise<JsonBody> => parseJson(await readBody(c, watch));
 
-  // OFREP bulk: every flag, with an ETag over the response body (hono/etag ignores POST).
-  app.post('/ofrep/v1/evaluate/flags', async (c) => {
-    const parsed = parseOfrepRequest(await readJson(c, bodyTimeoutMs));
-    if ('errorCode' in parsed) return c.json(parsed, 400);
-    if (!client.isInitialized()) return notReady(c);
-    const flags = client.getFlagKeys().map((key) => {
-      const r = evaluateOfrep(client, key, parsed.subjectKey, parsed.attributes);
-      metrics.countEvaluations('ofrep', r.reason);
-      return r.body;
-    });
-    const text = JSON.stringify({ flags, metadata: { environment: client.getConfiguration()?.environmentName ?? '' } });
-    const etag = `"${bytesToHex(sha256(encoder.encode(text))).slice(0, 32)}"`;
-    c.header('ETag', etag);
-    c.header('Cache-Control', 'no-cache');
-    if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304);
-    return c.body(text, 200, { 'Content-Type': 'application/json; charset=utf-8' });
-  });
+  app.post('/ofrep/v1/evaluate/flags/:key{.+}', async (c) => send(c, ofrepSingle(c.req.param('key'), await readJson(c))));
+  app.post('/ofrep/v1/evaluate/flags', async (c) => send(c, ofrepBulk(await readJson(c), c.req.header('if-none-match'))));
 
   // Batch assignment: subjects × flags, rows as `saltshard assign` prints them.
   app.post('/v1/assign/batch', async (c) => {
-    const body = await readJson(c, bodyTimeoutMs);
+    const body = await readJson(c);
     if ('error' in body) return c.json({ errorCode: 'PARSE_ERROR', errorDetails: body.error }, 400);
     const batch = parseBatch(body.value, client, maxBatchSubjects, maxBatchEvaluations);
     if ('errorCode' in batch) return c.json({ errorCode: batch.errorCode, errorDetails: batch.errorDetails }, batch.status);
-    if (!client.isInitialized()) return notReady(c);
+    if (!client.isInitialized()) return send(c, notReady());
     // One batch through the batch engine (no exposure events: this endpoint serves bulk lookups).
     const result = client.assignMany(batch.subjects, batch.flags, { log: 'none' });
     const rows = [...result.rows()];
@@ -227,7 +255,7 @@ export function createApp(options: AppOptions): ServerApp {
   // Eppo-compatible config relay: Eppo SDKs can use http://host:port/api as their baseUrl.
   app.get('/api/flag-config/v1/config', (c) => {
     const config = client.getConfiguration();
-    if (config === null) return notReady(c);
+    if (config === null) return send(c, notReady());
     let entry = relayCache.get(config);
     if (entry === undefined) {
       const text = client.getFlagsConfiguration() ?? '{}';
@@ -256,19 +284,7 @@ export function createApp(options: AppOptions): ServerApp {
 
   app.notFound((c) => c.json({ errorCode: 'NOT_FOUND', errorDetails: `no route for ${c.req.method} ${c.req.path.slice(0, 256)}` }, 404));
 
-  app.onError((err, c) => {
-    if (err instanceof HTTPException) {
-      const status = err.status;
-      // The rest of the request body may still be on its way: the connection cannot be reused.
-      if (status === 504 || status === 413 || status === 408) c.header('Connection', 'close');
-      if (status === 504) return c.json({ errorCode: 'TIMEOUT', errorDetails: `request not handled within ${requestTimeoutMs} ms` }, 504);
-      if (status === 413) return c.json({ errorCode: 'PAYLOAD_TOO_LARGE', errorDetails: err.message || 'request body too large' }, 413);
-      if (status === 408) return c.json({ errorCode: 'REQUEST_TIMEOUT', errorDetails: err.message }, 408);
-      return c.json({ errorCode: status >= 500 ? 'GENERAL' : 'INVALID_REQUEST', errorDetails: err.message || 'request refused' }, status);
-    }
-    logger?.error('saltshard server: unexpected error', `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`);
-    return c.json({ errorCode: 'GENERAL', errorDetails: 'internal error' }, 500);
-  });
+  app.onError((err, c) => send(c, errorReply(err)));
 
   return {
     app: app as unknown as Hono,
@@ -289,6 +305,7 @@ export function createApp(options: AppOptions): ServerApp {
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
     readiness,
+    core,
   };
 }
 
@@ -306,39 +323,89 @@ function positive(name: string, value: unknown, fallback: number): number {
   return value;
 }
 
+/** A response as the shared handlers make it; the Hono routes and the node:http fast path both send it as is. */
+export interface Reply {
+  status: number;
+  /** The body text (JSON), or null (304). */
+  body: string | null;
+  /** Headers, Content-Type included when there is a body. */
+  headers: Readonly<Record<string, string>>;
+}
+
+/** A request body parsed as JSON (an empty body is `{}`), or why it could not be. */
+export type JsonBody = { value: unknown } | { error: string };
+
+/**
+ * The request handling that the Hono app and the node:http fast path (src/server/node-fast.ts) share, so the two
+ * answer byte for byte alike. Internal to the server.
+ */
+export interface AppCore {
+  /** A request starts: counted in flight; returns its request id (the client's `X-Request-Id` when valid). */
+  begin(headerId: string | undefined): string;
+  /** A request ends: in-flight count, metrics, access log. `started` is performance.now() at its start. */
+  finish(method: string, path: string, status: number, started: number, requestId: string): void;
+  /** The reply to an error thrown while handling (HTTPException or unexpected). */
+  errorReply(err: unknown): Reply;
+  /** OFREP auth: null when allowed, else the 400/401 reply. */
+  ofrepAuth(authorization: string | undefined, apiKey: string | undefined, queryKey: string | undefined): Reply | null;
+  ofrepSingle(key: string, body: JsonBody): Reply;
+  ofrepBulk(body: JsonBody, ifNoneMatch: string | undefined): Reply;
+  readonly ofrepBodyLimit: number;
+  readonly watch: BodyWatch;
+  /** True when CORS origins are configured (the fast path then leaves requests with an Origin to Hono). */
+  readonly cors: boolean;
+}
+
+const JSON_TYPE = 'application/json';
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': JSON_TYPE });
+const CLOSE: Readonly<Record<string, string>> = Object.freeze({ 'content-type': JSON_TYPE, connection: 'close' });
+
+function json(status: number, value: unknown, headers: Readonly<Record<string, string>> = JSON_HEADERS): Reply {
+  return { status, body: JSON.stringify(value), headers };
+}
+
+function send(c: Context, r: Reply): Response {
+  for (const name in r.headers) c.header(name, r.headers[name]);
+  return r.body === null ? c.body(null, r.status as 304) : c.body(r.body, r.status as 200);
+}
+
+/** The client's request id when it is 1–255 characters of [A-Za-z0-9_=-], else a new UUID (as hono/request-id). */
+export function requestIdFrom(header: string | undefined): string {
+  return header && header.length <= 255 && !/[^\w\-=]/.test(header) ? header : crypto.randomUUID();
+}
+
 /**
  * Bearer-token auth (also `X-API-Key` for OFREP, `apiKey` query for the relay). Tokens are compared as SHA-256
  * digests in constant time, so neither the length nor the content of the token leaks through timing.
  */
-function authenticate(token: string | null, accept: { header: boolean; query: boolean }): MiddlewareHandler {
-  if (token === null) return (_c, next) => next();
+function authenticator(token: string | null, accept: { header: boolean; query: boolean }): AppCore['ofrepAuth'] {
+  if (token === null) return () => null;
   const expected = sha256(encoder.encode(token));
-  return async (c, next) => {
+  return (authorization, apiKey, queryKey) => {
     const candidates: string[] = [];
     let malformed = false;
-    const authorization = c.req.header('authorization');
     if (authorization !== undefined) {
       const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(authorization);
       if (m) candidates.push(m[1]);
       else malformed = true;
     }
-    if (accept.header) {
-      const apiKey = c.req.header('x-api-key');
-      if (apiKey !== undefined) candidates.push(apiKey);
-    }
-    if (accept.query) {
-      const apiKey = c.req.query('apiKey');
-      if (apiKey !== undefined) candidates.push(apiKey);
-    }
+    if (accept.header && apiKey !== undefined) candidates.push(apiKey);
+    if (accept.query && queryKey !== undefined) candidates.push(queryKey);
     let ok = false;
     for (const candidate of candidates) if (digestEqual(sha256(encoder.encode(candidate)), expected)) ok = true;
-    if (ok) return next();
+    if (ok) return null;
     if (candidates.length === 0 && malformed) {
-      c.header('WWW-Authenticate', 'Bearer error="invalid_request"');
-      return c.json({ errorCode: 'INVALID_REQUEST', errorDetails: 'the Authorization header must be "Bearer <token>"' }, 400);
+      return json(400, { errorCode: 'INVALID_REQUEST', errorDetails: 'the Authorization header must be "Bearer <token>"' }, { 'www-authenticate': 'Bearer error="invalid_request"', ...JSON_HEADERS });
     }
-    c.header('WWW-Authenticate', candidates.length === 0 ? 'Bearer realm="saltshard"' : 'Bearer error="invalid_token"');
-    return c.json({ errorCode: 'UNAUTHORIZED', errorDetails: candidates.length === 0 ? 'a bearer token is required' : 'the token is not valid' }, 401);
+    const challenge = candidates.length === 0 ? 'Bearer realm="saltshard"' : 'Bearer error="invalid_token"';
+    return json(401, { errorCode: 'UNAUTHORIZED', errorDetails: candidates.length === 0 ? 'a bearer token is required' : 'the token is not valid' }, { 'www-authenticate': challenge, ...JSON_HEADERS });
+  };
+}
+
+function authenticate(check: AppCore['ofrepAuth']): MiddlewareHandler {
+  return (c, next) => {
+    const denied = check(c.req.header('authorization'), c.req.header('x-api-key'), c.req.query('apiKey'));
+    return denied === null ? next() : Promise.resolve(send(c, denied));
   };
 }
 
@@ -357,7 +424,7 @@ function etagMatches(header: string | undefined, etag: string): boolean {
 
 /**
  * The body-size limit of a route: a Content-Length over it is refused at once (413); a body without one (chunked)
- * is counted while it streams in ({@link readJson}). Hono's bodyLimit middleware made @hono/node-server build a
+ * is counted while it streams in (src/server/body.ts). Hono's bodyLimit middleware made @hono/node-server build a
  * full web Request and stream per request (Node: 25.0k → 9.4k req/s on a bare route); this reads node:http's
  * IncomingMessage directly.
  */
@@ -370,111 +437,20 @@ function limitBody(limit: number): MiddlewareHandler<Env> {
   };
 }
 
-/** The request body as text, at most the route's limit (413 beyond), failing with 408 when it stalls for `idleMs`. */
-function readBody(c: Context<Env>, idleMs: number): Promise<string> {
+/** The request body as text, at most the route's limit, within the app's idle and deadline timeouts. */
+function readBody(c: Context<Env>, watch: BodyWatch): Promise<string> {
   const limit = c.get('bodyLimit') ?? Infinity;
+  const started = c.get('started');
   const incoming = (c.env as { incoming?: IncomingLike } | undefined)?.incoming;
-  if (incoming !== undefined && typeof incoming.on === 'function') return readIncoming(incoming, limit, idleMs);
+  if (incoming !== undefined && typeof incoming.on === 'function') {
+    return new Promise((resolve, reject) => readIncoming(incoming, limit, started, watch, (err, text) => (err ? reject(err) : resolve(text))));
+  }
   const body = c.req.raw.body;
-  return body === null ? Promise.resolve('') : readStream(body, limit, idleMs);
+  return body === null ? Promise.resolve('') : readStream(body, limit, started, watch);
 }
 
-/** The part of node:http's IncomingMessage that {@link readIncoming} uses. */
-interface IncomingLike {
-  readableEnded: boolean;
-  on(event: string, listener: (arg: never) => void): unknown;
-  off(event: string, listener: (arg: never) => void): unknown;
-}
-
-const tooLargeError = (limit: number) => new HTTPException(413, { message: `request body exceeds ${limit} bytes` });
-const stalledError = (idleMs: number) => new HTTPException(408, { message: `request body stalled for ${idleMs} ms` });
-const decoder = new TextDecoder();
-
-function decodeChunks(chunks: Uint8Array[], size: number): string {
-  if (chunks.length === 1) return decoder.decode(chunks[0]);
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.length;
-  }
-  return decoder.decode(all);
-}
-
-function readIncoming(incoming: IncomingLike, limit: number, idleMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const done = (settle: () => void) => {
-      clearTimeout(timer);
-      incoming.off('data', onData);
-      incoming.off('end', onEnd);
-      incoming.off('error', onError);
-      incoming.off('close', onClose);
-      settle();
-    };
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => done(() => reject(stalledError(idleMs))), idleMs);
-    };
-    const onData = (chunk: Uint8Array) => {
-      size += chunk.length;
-      if (size > limit) return done(() => reject(tooLargeError(limit)));
-      chunks.push(chunk);
-      arm();
-    };
-    const onEnd = () => done(() => resolve(decodeChunks(chunks, size)));
-    const onError = (err: Error) => done(() => reject(err));
-    const onClose = () => done(() => (incoming.readableEnded ? resolve(decodeChunks(chunks, size)) : reject(new HTTPException(400, { message: 'the client closed the connection before the request body ended' }))));
-    incoming.on('data', onData);
-    incoming.on('end', onEnd);
-    incoming.on('error', onError);
-    incoming.on('close', onClose);
-    if (incoming.readableEnded) onEnd();
-    else arm();
-  });
-}
-
-async function readStream(body: ReadableStream<Uint8Array>, limit: number, idleMs: number): Promise<string> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let stalled = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      stalled = true;
-      reader.cancel().catch(() => {});
-    }, idleMs);
-  };
-  try {
-    arm();
-    for (;;) {
-      let next: ReadableStreamReadResult<Uint8Array>;
-      try {
-        next = await reader.read();
-      } catch (err) {
-        throw stalled ? stalledError(idleMs) : err;
-      }
-      if (stalled) throw stalledError(idleMs);
-      if (next.done) return decodeChunks(chunks, size);
-      size += next.value.length;
-      if (size > limit) {
-        reader.cancel().catch(() => {});
-        throw tooLargeError(limit);
-      }
-      chunks.push(next.value);
-      arm();
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function readJson(c: Context<Env>, idleMs: number): Promise<{ value: unknown } | { error: string }> {
-  const text = await readBody(c, idleMs);
+/** Request body text → JSON; an empty body is `{}`. */
+export function parseJson(text: string): JsonBody {
   if (text.trim() === '') return { value: {} };
   try {
     return { value: JSON.parse(text) };
@@ -483,9 +459,8 @@ async function readJson(c: Context<Env>, idleMs: number): Promise<{ value: unkno
   }
 }
 
-function notReady(c: Context, key?: string): Response {
-  c.header('Retry-After', '1');
-  return c.json({ ...(key === undefined ? {} : { key }), errorCode: 'PROVIDER_NOT_READY', errorDetails: 'no flag configuration loaded yet' }, 503);
+function notReady(key?: string): Reply {
+  return json(503, { ...(key === undefined ? {} : { key }), errorCode: 'PROVIDER_NOT_READY', errorDetails: 'no flag configuration loaded yet' }, { 'retry-after': '1', ...JSON_HEADERS });
 }
 
 type OfrepRequest = { subjectKey: string; attributes: Record<string, unknown> } | { errorCode: string; errorDetails: string };

@@ -14,6 +14,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { type AppOptions, type ServerApp, createApp } from './app.ts';
+import { ofrepFastPath } from './node-fast.ts';
 
 /** Options of {@link serve}: the app's, plus where to listen and how to stop. */
 export interface ServeOptions extends AppOptions {
@@ -100,6 +101,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     };
   } else {
     const { serve: nodeServe } = await import('@hono/node-server');
+    const { createServer } = await import('node:http');
+    const fast = ofrepFastPath(app.core);
     const requestTimeout = positiveMs('nodeRequestTimeoutMs', options.nodeRequestTimeoutMs, 30_000);
     const headersTimeout = Math.min(positiveMs('headersTimeoutMs', options.headersTimeoutMs, 10_000), requestTimeout);
     const keepAliveTimeout = positiveMs('nodeKeepAliveTimeoutMs', options.nodeKeepAliveTimeoutMs, 5_000);
@@ -113,6 +116,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         port,
         hostname,
         serverOptions: { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval, maxHeaderSize: 16 * 1024 },
+        // The OFREP routes answer straight from node:http (src/server/node-fast.ts); everything else goes to Hono.
+        createServer: ((serverOptions: import('node:http').ServerOptions, listener: import('node:http').RequestListener) =>
+          createServer(serverOptions, (req, res) => void (fast(req, res) || listener(req, res)))) as never,
       }, () => resolve(s as import('node:http').Server)) as import('node:http').Server;
       s.once('error', reject);
     });
