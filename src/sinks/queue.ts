@@ -5,6 +5,7 @@
  * @module
  */
 import { type Logger, consoleLogger } from '../events/logger.ts';
+import { ByteLines, type MemoryBatch, type MemoryLines, StringLines } from './lines.ts';
 import { Spill, type SpilledBatch } from './spill.ts';
 import { onTermination } from './signals.ts';
 
@@ -20,6 +21,12 @@ export type SendResult =
 export interface Transport {
   /** Deliver the lines as one batch; resolve with the outcome (a thrown error counts as retriable). */
   send(lines: readonly string[], signal: AbortSignal): Promise<SendResult>;
+  /**
+   * Optional: deliver a batch given as UTF-8 with a newline after each of its `count` lines. A transport that has it
+   * gets its batches this way, and the queue keeps the events waiting in memory encoded instead of as strings
+   * (src/sinks/lines.ts: fewer garbage collections); a batch read back from disk still comes through `send`.
+   */
+  sendBytes?(data: Uint8Array, count: number, signal: AbortSignal): Promise<SendResult>;
   /** Release resources once the last batch is done. */
   close?(): Promise<void>;
 }
@@ -91,7 +98,7 @@ export interface SinkStats {
 const ZERO_DROPS = (): Record<DropReason, number> => ({ overflow: 0, rejected: 0, tooLarge: 0, invalid: 0, closed: 0, deadline: 0 });
 
 interface Batch {
-  lines: string[];
+  mem: MemoryBatch;
   spilled: SpilledBatch | null;
 }
 
@@ -109,8 +116,7 @@ export class DeliveryQueue {
   readonly #maxRetries: number;
   readonly #closeMs: number;
   readonly #spill: Spill;
-  #mem: string[] = [];
-  #memHead = 0;
+  readonly #mem: MemoryLines;
   #inFlight: Batch | null = null;
   #running = false;
   /** Set when the last batch went back to the queue after maxRetries: the run pauses until the next round. */
@@ -141,6 +147,7 @@ export class DeliveryQueue {
     if (!(maxRetries === Infinity || (Number.isInteger(maxRetries) && maxRetries >= 0))) throw new RangeError(`Sink option maxRetries must be a non-negative integer, got ${String(maxRetries)}`);
     this.#maxRetries = maxRetries;
     this.#closeMs = positive('closeTimeoutMs', options.closeTimeoutMs ?? 5000);
+    this.#mem = transport.sendBytes === undefined ? new StringLines() : new ByteLines(this.#maxBatchBytes);
     this.#spill = new Spill(options.spillDir === undefined ? null : options.spillDir, options.maxSpillBytes ?? 256 * 2 ** 20, this.#batchSize, this.#maxBatchBytes);
     if (options.flushOnSignal !== false) this.#unsubscribe = onTermination(() => this.close());
     if (this.#spill.count > 0) this.#kick();
@@ -157,12 +164,12 @@ export class DeliveryQueue {
     this.#stats.accepted++;
     if (this.#closed) return this.#drop('closed', 1);
     if (line.length > this.#maxEventBytes) return this.#drop('tooLarge', 1);
-    if (this.#spill.active || this.#mem.length - this.#memHead >= this.#maxQueue) {
+    if (this.#spill.active || this.#mem.count >= this.#maxQueue) {
       if (!this.#spill.push(line)) this.#drop('overflow', 1);
       return;
     }
     this.#mem.push(line);
-    if (this.#mem.length - this.#memHead >= this.#batchSize) this.#kick();
+    if (this.#mem.count >= this.#batchSize) this.#kick();
     else if (this.#timer === null && !this.#running) this.#arm();
   }
 
@@ -185,8 +192,8 @@ export class DeliveryQueue {
 
   /** A copy of the counters. */
   stats(): SinkStats {
-    const memoryQueued = this.#mem.length - this.#memHead;
-    const inFlight = this.#inFlight?.lines.length ?? 0;
+    const memoryQueued = this.#mem.count;
+    const inFlight = this.#inFlight?.mem.count ?? 0;
     return {
       ...this.#stats,
       droppedBy: { ...this.#droppedBy },
@@ -209,9 +216,7 @@ export class DeliveryQueue {
       this.#abort.abort();
       // The in-flight batch may still be acknowledged; wait for its attempt to settle (the abort ends it).
       while (this.#running) await new Promise<void>((resolve) => this.#idle.push(resolve));
-      const rest = this.#mem.slice(this.#memHead);
-      this.#mem = [];
-      this.#memHead = 0;
+      const rest = this.#mem.drain();
       if (this.#spill.persistent && this.#spill.persist(rest)) this.#handedOver = true;
       else {
         this.#drop('deadline', rest.length);
@@ -232,7 +237,7 @@ export class DeliveryQueue {
   }
 
   #pending(): number {
-    return this.#mem.length - this.#memHead + this.#spill.count + (this.#inFlight?.lines.length ?? 0);
+    return this.#mem.count + this.#spill.count + (this.#inFlight?.mem.count ?? 0);
   }
 
   #arm(): void {
@@ -258,7 +263,7 @@ export class DeliveryQueue {
         if (batch.spilled !== null) this.#spill.done(batch.spilled);
         if (this.#deferred) break;
         // Partial batches wait for the timer unless someone flushes or closes.
-        if (this.#idle.length === 0 && !this.#closed && this.#mem.length - this.#memHead < this.#batchSize && !this.#spill.active) break;
+        if (this.#idle.length === 0 && !this.#closed && this.#mem.count < this.#batchSize && !this.#spill.active) break;
       }
     } finally {
       this.#running = false;
@@ -274,24 +279,9 @@ export class DeliveryQueue {
 
   #next(): Batch | null {
     if (this.#abort.signal.aborted) return null;
-    const avail = this.#mem.length - this.#memHead;
-    if (avail > 0) {
-      let n = 0;
-      let bytes = 0;
-      while (n < avail && n < this.#batchSize && (n === 0 || bytes + this.#mem[this.#memHead + n].length + 1 <= this.#maxBatchBytes)) {
-        bytes += this.#mem[this.#memHead + n].length + 1;
-        n++;
-      }
-      const lines = this.#mem.slice(this.#memHead, this.#memHead + n);
-      this.#memHead += n;
-      if (this.#memHead > 4096 && this.#memHead * 2 > this.#mem.length) {
-        this.#mem = this.#mem.slice(this.#memHead);
-        this.#memHead = 0;
-      }
-      return { lines, spilled: null };
-    }
+    if (this.#mem.count > 0) return { mem: this.#mem.take(this.#batchSize, this.#maxBatchBytes), spilled: null };
     const spilled = this.#spill.take();
-    return spilled === null ? null : { lines: spilled.lines, spilled };
+    return spilled === null ? null : { mem: { count: spilled.lines.length, lines: spilled.lines, data: null }, spilled };
   }
 
   /** Send until acknowledged, rejected, or aborted by close()'s deadline. */
@@ -299,35 +289,36 @@ export class DeliveryQueue {
     for (let attempt = 0; ; attempt++) {
       let result: SendResult;
       try {
-        result = await this.#transport.send(batch.lines, this.#abort.signal);
+        const { mem } = batch;
+        result = await (mem.data !== null ? this.#transport.sendBytes!(mem.data, mem.count, this.#abort.signal) : this.#transport.send(mem.lines, this.#abort.signal));
       } catch (err) {
         result = { ok: false, retry: true, message: message(err) };
       }
       if (result.ok) {
         const again = result.requeue?.length ?? 0;
-        this.#stats.delivered += batch.lines.length - again;
+        this.#stats.delivered += batch.mem.count - again;
         this.#stats.batches++;
         if (again > 0) {
           // Tried again with the next delivery round, as after maxRetries.
-          this.#mem.push(...result.requeue!);
+          this.#mem.append({ count: again, lines: [...result.requeue!], data: null });
           this.#deferred = !this.#closed;
         }
         return;
       }
       this.#stats.lastError = result.message;
       if (!result.retry) {
-        this.#report(`Sink rejected a batch of ${batch.lines.length} events: ${result.message}`);
-        return this.#drop('rejected', batch.lines.length);
+        this.#report(`Sink rejected a batch of ${batch.mem.count} events: ${result.message}`);
+        return this.#drop('rejected', batch.mem.count);
       }
       if (this.#abort.signal.aborted) {
         // close() ran out of time: the batch goes back to the front so it is persisted or counted.
-        this.#mem.splice(this.#memHead, 0, ...batch.lines);
+        this.#mem.unshift(batch.mem);
         return;
       }
       if (attempt >= this.#maxRetries && !this.#closed) {
         // Given up for this round (closing retries until the deadline instead): back to the end of the queue, tried again with the next delivery round.
         this.#logger.debug?.(`Sink delivery failed after ${attempt} retries (${result.message}); batch re-queued`);
-        this.#mem.push(...batch.lines);
+        this.#mem.append(batch.mem);
         this.#deferred = true;
         return;
       }

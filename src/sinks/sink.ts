@@ -117,8 +117,11 @@ class FileTransport implements Transport {
     if (!(this.#rotateBytes > 0) || !(this.#rotateMs > 0)) throw new RangeError('FileSink rotateBytes and rotateIntervalMs must be positive');
   }
 
-  async send(lines: readonly string[]): Promise<SendResult> {
-    const data = ndjson(lines);
+  send(lines: readonly string[]): Promise<SendResult> {
+    return this.sendBytes(ndjson(lines));
+  }
+
+  async sendBytes(data: Uint8Array): Promise<SendResult> {
     try {
       if (this.#handle === null) await this.#open();
       if (this.#size > 0 && (this.#size + data.length > this.#rotateBytes || Date.now() - this.#openedAt >= this.#rotateMs)) await this.#rotate();
