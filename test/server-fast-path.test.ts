@@ -1,7 +1,7 @@
-// The OFREP routes answered straight from node:http (src/server/node-fast.ts, Node and Deno) must answer exactly as
-// the Hono routes do: every request below goes to a listening server and to the same app's Hono `fetch` in memory,
-// and status, body and the headers that matter are compared, then the two apps' request and evaluation counters.
-// On Bun the listener is Hono itself, so the comparison holds trivially there.
+// The OFREP routes answered without Hono (src/server/fast-path.ts: node:http on Node and Deno, Bun.serve's fetch on
+// Bun) must answer exactly as the Hono routes do: every request below goes to a listening server and to the same
+// app's Hono `fetch` in memory, and status, body and the headers that matter are compared, then the two apps'
+// request counters.
 import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

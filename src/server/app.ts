@@ -78,7 +78,7 @@ export interface ServerApp {
   idle(): Promise<void>;
   /** Readiness as /readyz reports it. */
   readiness(): { ready: boolean; reason: string };
-  /** @internal The handlers shared with the node:http fast path (src/server/node-fast.ts). */
+  /** @internal The handlers shared with the fast paths (src/server/fast-path.ts). */
   readonly core: AppCore;
 }
 
@@ -132,7 +132,7 @@ export function createApp(options: AppOptions): ServerApp {
 
   const app = new Hono<Env>();
 
-  // One request's bookkeeping, shared by the Hono chain and the node:http fast path (src/server/node-fast.ts).
+  // One request's bookkeeping, shared by the Hono chain and the fast paths (src/server/fast-path.ts).
   const begin = (headerId: string | undefined): string => {
     inFlight++;
     return requestIdFrom(headerId);
@@ -336,7 +336,7 @@ export interface Reply {
 export type JsonBody = { value: unknown } | { error: string };
 
 /**
- * The request handling that the Hono app and the node:http fast path (src/server/node-fast.ts) share, so the two
+ * The request handling that the Hono app and the fast paths (src/server/fast-path.ts) share, so the two
  * answer byte for byte alike. Internal to the server.
  */
 export interface AppCore {

@@ -14,7 +14,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { type AppOptions, type ServerApp, createApp } from './app.ts';
-import { ofrepFastPath } from './node-fast.ts';
+import { fetchFastPath, nodeFastPath } from './fast-path.ts';
 
 /** Options of {@link serve}: the app's, plus where to listen and how to stop. */
 export interface ServeOptions extends AppOptions {
@@ -85,7 +85,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   let bound: { port: number; stopListening(): Promise<void>; afterDrain(): void; forceClose(): Promise<void> | void; closed: Promise<void> };
   if (runtime === 'bun') {
     const Bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
-    const server = Bun.serve({ port, hostname, fetch: (req: Request) => app.fetch(req), idleTimeout: Math.min(255, options.idleTimeoutSeconds ?? 30), development: false });
+    // The OFREP routes are answered without Hono's router and middleware chain (src/server/fast-path.ts).
+    const fast = fetchFastPath(app.core);
+    const server = Bun.serve({ port, hostname, fetch: (req: Request) => fast(req) ?? app.fetch(req), idleTimeout: Math.min(255, options.idleTimeoutSeconds ?? 30), development: false });
     let closed!: Promise<void>;
     bound = {
       port: server.port,
@@ -102,7 +104,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   } else {
     const { serve: nodeServe } = await import('@hono/node-server');
     const { createServer } = await import('node:http');
-    const fast = ofrepFastPath(app.core);
+    const fast = nodeFastPath(app.core);
     const requestTimeout = positiveMs('nodeRequestTimeoutMs', options.nodeRequestTimeoutMs, 30_000);
     const headersTimeout = Math.min(positiveMs('headersTimeoutMs', options.headersTimeoutMs, 10_000), requestTimeout);
     const keepAliveTimeout = positiveMs('nodeKeepAliveTimeoutMs', options.nodeKeepAliveTimeoutMs, 5_000);
@@ -116,7 +118,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         port,
         hostname,
         serverOptions: { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval, maxHeaderSize: 16 * 1024 },
-        // The OFREP routes answer straight from node:http (src/server/node-fast.ts); everything else goes to Hono.
+        // The OFREP routes answer straight from node:http (src/server/fast-path.ts); everything else goes to Hono.
         createServer: ((serverOptions: import('node:http').ServerOptions, listener: import('node:http').RequestListener) =>
           createServer(serverOptions, (req, res) => void (fast(req, res) || listener(req, res)))) as never,
       }, () => resolve(s as import('node:http').Server)) as import('node:http').Server;
