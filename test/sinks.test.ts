@@ -12,6 +12,7 @@ import { closedPort, sleep, waitFor } from './fake-eppo.ts';
 import { mulberry32, obfuscate } from './gen-config.ts';
 import { startScript } from './spawn.ts';
 import { ROOT } from './support.ts';
+import { SDK_VERSION } from '../src/version.ts';
 
 const t = suite('sinks');
 const CONFIG = readFileSync(join(ROOT, 'examples', 'flags.json'), 'utf8');
@@ -277,6 +278,48 @@ t('file sink: every line is byte-equal to JSON.stringify of the event the logger
   assert.equal(lines.length, expected.length);
   for (let i = 0; i < lines.length; i++) assert.equal(lines[i], expected[i], `line ${i}`);
   figures.fileSinkExactLines = lines.length;
+});
+
+t('Segment sink: each track call is byte-equal to JSON.stringify of the call built from the event (client and user-built events)', () => {
+  class Exposed extends SegmentSink {
+    text(e: AssignmentEvent, kind: 'assignment' | 'bandit'): string {
+      return this.line(e, kind);
+    }
+  }
+  const sink = new Exposed({ writeKey: 'wk', url: 'http://127.0.0.1:9/', flushOnSignal: false, assignmentEventName: 'Exposure "quoted"' });
+  const events: unknown[] = [];
+  const client = offlineInit({ flagsConfiguration: CONFIG, assignmentLogger: { logAssignment: (e: AssignmentEvent) => void events.push(e) } });
+  for (let i = 0; i < 300; i++) {
+    const subject = i % 50 === 7 ? `quote"back\\slash\n\u0001-${i}-\ud800-😀` : `s-${i}`;
+    client.getStringAssignment('checkout-redesign', subject, i % 2 ? US : { country: 'FR', n: i }, 'none');
+    client.getJSONAssignment('onboarding-copy', subject, US, {});
+  }
+  const base = events[0] as AssignmentEvent;
+  events.push({ ...base, timestamp: undefined }, { ...base, subject: 7 }, { ...base, subject: undefined }, { ...base, timestamp: new Date(0) },
+    { ...base, toJSON: (key: string) => `key:${key}` }, { subject: 'u', nested: { toJSON: (key: string) => key } }, Object.freeze({ subject: 'frozen' }));
+  let checked = 0;
+  const check = (e: unknown, kind: 'assignment' | 'bandit'): void => {
+    const text = sink.text(e as AssignmentEvent, kind);
+    // (With a toJSON on Object.prototype the whole call serializes to its result, messageId and all.)
+    const messageId = /"messageId":"([^"]+)"/.exec(text)?.[1];
+    const ev = e as AssignmentEvent;
+    const expected = JSON.stringify({
+      type: 'track', event: kind === 'assignment' ? 'Exposure "quoted"' : 'Eppo Bandit Action', userId: ev.subject, messageId, timestamp: ev.timestamp,
+      properties: ev, context: { library: { name: 'saltshard', version: SDK_VERSION } },
+    });
+    assert.equal(text, expected, `event ${checked}`);
+    checked++;
+  };
+  for (const e of events) check(e, 'assignment');
+  check(events[3], 'bandit');
+  (Object.prototype as { toJSON?: unknown }).toJSON = function () { return 'proto'; };
+  try {
+    check(events[2], 'assignment');
+  } finally {
+    delete (Object.prototype as { toJSON?: unknown }).toJSON;
+  }
+  assert.ok(checked > 500, String(checked));
+  void sink.close();
 });
 
 t.after(() => console.log('figures', JSON.stringify(figures)));

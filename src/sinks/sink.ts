@@ -240,6 +240,8 @@ export abstract class HttpSink extends Sink {
   }
 }
 
+const CONTEXT = JSON.stringify({ library: { name: SDK_NAME, version: SDK_VERSION } });
+
 /**
  * Exposures as Segment `track` calls, posted to `/v1/batch` (Segment and RudderStack): `userId` is the subject,
  * `properties` the event, `messageId` unique per event (both services discard a repeated messageId).
@@ -262,8 +264,18 @@ export class SegmentSink extends HttpSink {
     this.#banditName = options.banditEventName ?? 'Eppo Bandit Action';
   }
 
-  /** Serialize the event as a Segment `track` call. */
+  /**
+   * Serialize the event as a Segment `track` call: the text of `JSON.stringify` of that call, with the event (the
+   * `properties`) through the sink's exact serializer; anything a hand-built envelope could get wrong (a `toJSON`
+   * anywhere on the way, a subject or timestamp that is not a string) goes to `JSON.stringify` whole.
+   */
   protected line(event: AssignmentEvent | BanditEvent, kind: 'assignment' | 'bandit'): string {
+    const { subject, timestamp } = event as { subject: unknown; timestamp: unknown };
+    const props = typeof (event as { toJSON?: unknown }).toJSON === 'function' || ({} as { toJSON?: unknown }).toJSON !== undefined ? undefined : this.json(event);
+    if (props !== undefined && typeof subject === 'string' && (typeof timestamp === 'string' || timestamp === undefined)) {
+      const name = kind === 'assignment' ? this.#assignmentName : this.#banditName;
+      return `{"type":"track","event":${JSON.stringify(name)},"userId":${JSON.stringify(subject)},"messageId":"${this.messageId()}"${timestamp === undefined ? '' : `,"timestamp":${JSON.stringify(timestamp)}`},"properties":${props},"context":${CONTEXT}}`;
+    }
     return JSON.stringify({
       type: 'track',
       event: kind === 'assignment' ? this.#assignmentName : this.#banditName,
