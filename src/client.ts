@@ -546,7 +546,7 @@ export class SaltshardClient {
 
 /** A STRING flag's value for a subject, or `defaultValue`. */
   getStringAssignment(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: string): string {
-    return this.#assign.value(flagKey, subjectKey, subjectAttributes, defaultValue, 'STRING', false).variation as string;
+    return this.#assign.get(flagKey, subjectKey, subjectAttributes, defaultValue, 'STRING') as string;
   }
   /** @deprecated Eppo's older name of {@link getBooleanAssignment}. */
   getBoolAssignment(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: boolean): boolean {
@@ -554,19 +554,19 @@ export class SaltshardClient {
   }
   /** A BOOLEAN flag's value for a subject, or `defaultValue`. */
   getBooleanAssignment(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: boolean): boolean {
-    return this.#assign.value(flagKey, subjectKey, subjectAttributes, defaultValue, 'BOOLEAN', false).variation as boolean;
+    return this.#assign.get(flagKey, subjectKey, subjectAttributes, defaultValue, 'BOOLEAN') as boolean;
   }
   /** An INTEGER flag's value for a subject, or `defaultValue`. */
   getIntegerAssignment(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: number): number {
-    return this.#assign.value(flagKey, subjectKey, subjectAttributes, defaultValue, 'INTEGER', false).variation as number;
+    return this.#assign.get(flagKey, subjectKey, subjectAttributes, defaultValue, 'INTEGER') as number;
   }
   /** A NUMERIC flag's value for a subject, or `defaultValue`. */
   getNumericAssignment(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: number): number {
-    return this.#assign.value(flagKey, subjectKey, subjectAttributes, defaultValue, 'NUMERIC', false).variation as number;
+    return this.#assign.get(flagKey, subjectKey, subjectAttributes, defaultValue, 'NUMERIC') as number;
   }
   /** A JSON flag's parsed value (a fresh copy each call) for a subject, or `defaultValue`. */
   getJSONAssignment<T = JsonValue>(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: T): T {
-    return this.#assign.value(flagKey, subjectKey, subjectAttributes, defaultValue, 'JSON', false).variation as T;
+    return this.#assign.get(flagKey, subjectKey, subjectAttributes, defaultValue, 'JSON') as T;
   }
   /** {@link getStringAssignment} with the evaluation details. */
   getStringAssignmentDetails(flagKey: string, subjectKey: string, subjectAttributes: Attributes | null | undefined, defaultValue: string): AssignmentDetails<string> {

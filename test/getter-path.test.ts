@@ -4,11 +4,11 @@
 import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
 import { DedupeCache } from '../src/events/logger.ts';
-import { compileConfig } from '../src/mod.ts';
+import { compileConfig, offlineInit } from '../src/mod.ts';
 import type { CompiledFlag } from '../src/config/compile.ts';
 import { evaluateFlag } from '../src/eval/reference.ts';
 import { createJsKernel } from '../src/wasm/kernel.ts';
-import { mulberry32 } from './gen-config.ts';
+import { Rng, genConfig, genSubject, mulberry32, obfuscate } from './gen-config.ts';
 
 const t = suite('getter-path');
 
@@ -138,6 +138,47 @@ t('flags compile on first use: same answers as compiled up front, unsupported pa
       assert.deepEqual([got.code, got.variationKey, got.allocation?.key], [want.code, want.variationKey, want.allocation?.key], `${key} ${email}`);
     }
   }
+});
+
+t('the plain getters (no details: the allocation-free path) = the Details getters: values, events and metrics, on random plain and obfuscated configs', () => {
+  const SILENT = { error() {}, warn() {}, info() {}, debug() {} };
+  const DEFAULTS: Record<string, unknown> = { STRING: '\u0000default', INTEGER: -987654321, NUMERIC: -98765.4321, BOOLEAN: false, JSON: { '\u0000default': true } };
+  const NAMES: Record<string, string> = { STRING: 'String', INTEGER: 'Integer', NUMERIC: 'Numeric', BOOLEAN: 'Boolean', JSON: 'JSON' };
+  type Getter = (flag: string, subject: unknown, attrs: unknown, def: unknown) => unknown;
+  let cells = 0;
+  for (let c = 0; c < 24; c++) {
+    const plain = genConfig(new Rng(0x9e77 + c), { flags: [4, 8] });
+    const types = Object.entries(plain.flags as Record<string, { variationType?: string }>).map(([k, f]) => [k, NAMES[f.variationType ?? ''] ?? 'String'] as const);
+    for (const doc of [plain, obfuscate(plain)]) {
+      const events: Record<string, unknown>[][] = [[], []];
+      // A small dedupe so that hits, misses and evictions all occur; the two clients' load times are left out.
+      const clients = events.map((list) => offlineInit({
+        flagsConfiguration: doc, logger: SILENT, assignmentCacheSize: 7,
+        assignmentLogger: { logAssignment: (e) => void list.push({ ...e, timestamp: '', evaluationDetails: { ...e.evaluationDetails, configFetchedAt: '' } }) },
+      }));
+      const [fast, details] = clients as unknown as [Record<string, Getter>, Record<string, Getter>];
+      const rng = new Rng(0x51 + c);
+      const subjects = Array.from({ length: 40 }, () => genSubject(rng));
+      // Bad arguments and an unknown flag take the general path from the plain getters.
+      subjects.push({ key: '', attributes: {} }, { key: 7 as unknown as string, attributes: {} }, { key: 'x', attributes: 'nope' as unknown as Record<string, unknown> });
+      for (const s of subjects) {
+        for (const [flagKey, name] of [...types, ['unknown-flag', 'String'] as const]) {
+          // The flag's own type, then a mismatched one.
+          for (const getter of [name, name === 'String' ? 'Boolean' : 'String']) {
+            const def = DEFAULTS[getter === 'String' ? 'STRING' : getter === 'Boolean' ? 'BOOLEAN' : getter === 'JSON' ? 'JSON' : getter === 'Integer' ? 'INTEGER' : 'NUMERIC'];
+            const got = fast[`get${getter}Assignment`]!.call(fast, flagKey, s.key, s.attributes, def);
+            const want = (details[`get${getter}AssignmentDetails`]!.call(details, flagKey, s.key, s.attributes, def) as { variation: unknown }).variation;
+            assert.deepEqual(got, want, `config ${c} flag ${flagKey} subject ${JSON.stringify(s.key)} ${getter}`);
+            cells++;
+          }
+        }
+      }
+      assert.deepEqual(events[0], events[1], `config ${c}: events`);
+      const counts = (k: number) => ({ ...clients[k]!.metrics(), config: null });
+      assert.deepEqual(counts(0), counts(1), `config ${c}: metrics (evaluations, defaults, errors, exposures)`);
+    }
+  }
+  assert.ok(cells > 10_000, `${cells} cells`);
 });
 
 t.run();

@@ -5,7 +5,7 @@
  */
 import type { FlagEvaluationCode, VariationType } from '../errors.ts';
 import type { BrokenFlag, CompiledConfig, CompiledFlag } from '../config/compile.ts';
-import { type Attributes, type Evaluation, evaluateFlag } from '../eval/reference.ts';
+import { type Attributes, type Evaluation, MATCHED, evaluateFlag, matchFlag, reached, reachedEvaluation } from '../eval/reference.ts';
 import { type FlagEvaluationDetails, evaluationDetails, noneDetails } from '../eval/details.ts';
 import type { AssignmentEvent, EventSink } from '../events/logger.ts';
 import { exposureDetails, exposureMetaData } from '../events/exposure-parts.ts';
@@ -87,6 +87,47 @@ export class Assigner {
     return this.resolve(flagKey, subjectKey, attributes, defaultValue, type, withDetails).result;
   }
 
+  /**
+   * A plain getter's value: `value(…, false).variation`, without building the outcome, the evaluation or the
+   * result. Anything but an enabled flag of the right type, with valid arguments and no hooks or overrides, takes
+   * the general path.
+   */
+  get(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType): unknown {
+    const state = this.#state;
+    const config = state.config;
+    if (
+      config === null || this.hooks !== null || this.overrides !== null ||
+      typeof subjectKey !== 'string' || subjectKey === '' || typeof flagKey !== 'string' || flagKey === '' ||
+      (attributes != null && typeof attributes !== 'object')
+    ) return this.value(flagKey, subjectKey, attributes, defaultValue, type, false).variation;
+    let flag: CompiledFlag | BrokenFlag | undefined;
+    try {
+      flag = state.entry(config, flagKey);
+    } catch {
+      flag = undefined;
+    }
+    if (flag === undefined || flag.kind === 'broken' || flag.variationType !== type || !flag.enabled) {
+      return this.value(flagKey, subjectKey, attributes, defaultValue, type, false).variation;
+    }
+    const counters = this.#counters;
+    counters.evaluations++;
+    const attrs = (attributes ?? EMPTY) as Attributes;
+    const result = matchFlag(flag, subjectKey, attrs, state.now(), state.kernel, config.obfuscated);
+    if (result === MATCHED) {
+      const split = reached.split!;
+      const variation = split.variation;
+      if (variation !== undefined && variation.typeOk && variation.jsonError === null) {
+        const allocation = reached.allocation!;
+        // Read before logging: building an event evaluates nothing, but a logger is user code.
+        const value = typedValue(flag, variation.value) ?? defaultValue;
+        if (allocation.doLog) this.log(flagKey, subjectKey, attrs, config, flag, null);
+        return value;
+      }
+    }
+    const e = reachedEvaluation(flag, subjectKey, result);
+    return this.#finish({ config, flag, code: e.code, description: e.description, evaluation: e }, flagKey, subjectKey, attributes, defaultValue, type, false).result.variation;
+  }
+
   /** {@link value} plus the outcome it came from. */
   resolve(flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, withDetails: boolean): { result: AssignmentDetails<unknown>; outcome: Outcome } {
     if (this.hooks !== null) return this.hooks.around(flagKey, subjectKey, attributes, defaultValue, type, withDetails, (a) => this.#resolve(flagKey, subjectKey, a, defaultValue, type, withDetails));
@@ -102,6 +143,11 @@ export class Assigner {
       this.#state.logger.error('Unexpected evaluation failure', (err as Error)?.message);
       o = { config: null, flag: null, code: 'ASSIGNMENT_ERROR', description: `Assignment Error: ${(err as Error)?.message}`, evaluation: null };
     }
+    return this.#finish(o, flagKey, subjectKey, attributes, defaultValue, type, withDetails);
+  }
+
+  /** An outcome's value (counted, logged, with the details when `withDetails`). */
+  #finish(o: Outcome, flagKey: string, subjectKey: string, attributes: Attributes | null | undefined, defaultValue: unknown, type: VariationType, withDetails: boolean): { result: AssignmentDetails<unknown>; outcome: Outcome } {
     let variation = defaultValue;
     const e = o.evaluation;
     if (o.code === 'MATCH' && e?.variation) {
@@ -196,15 +242,19 @@ export class Assigner {
     return this.#events.wants(eventFlagKey(config, requestedKey, flag), subjectKey, logValue);
   }
 
-  /** Send the exposure event of an evaluation with `doLog` (deduped; built only when it will be sent). */
-  log(requestedKey: string, subjectKey: string, attributes: Attributes, config: CompiledConfig, flag: CompiledFlag, e: Evaluation): void {
+  /**
+   * Send the exposure event of an evaluation with `doLog` (deduped; built only when it will be sent). `e` null:
+   * the MATCH that {@link matchFlag} just left in {@link reached}, whose evaluation is built only for an event.
+   */
+  log(requestedKey: string, subjectKey: string, attributes: Attributes, config: CompiledConfig, flag: CompiledFlag, e: Evaluation | null): void {
     const flagKey = eventFlagKey(config, requestedKey, flag);
-    const allocationKey = e.allocation!.key;
-    const variationKey = e.variation!.key;
-    const value = e.split!.logValue;
-    if (!this.#events.wants(flagKey, subjectKey, value)) return;
+    const split = e === null ? reached.split! : e.split!;
+    if (!this.#events.wants(flagKey, subjectKey, split.logValue)) return;
     let event: AssignmentEvent;
     try {
+      e ??= reachedEvaluation(flag, subjectKey, MATCHED);
+      const allocationKey = e.allocation!.key;
+      const variationKey = e.variation!.key;
       event = {
         allocation: allocationKey,
         experiment: `${flagKey}-${allocationKey}`,
@@ -228,7 +278,7 @@ export class Assigner {
       this.#state.logger.error('Cannot build assignment event', (err as Error)?.message);
       return;
     }
-    this.#events.send(flagKey, subjectKey, value, event);
+    this.#events.send(flagKey, subjectKey, split.logValue, event);
   }
 }
 

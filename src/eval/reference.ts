@@ -31,15 +31,40 @@ export interface Evaluation {
 export type Attributes = Readonly<Record<string, unknown>>;
 
 const isEnumerableOwn = Object.prototype.propertyIsEnumerable;
-/** The shared `unmatched` of evaluations where no allocation missed (never mutated: {@link miss} copies it). */
-const NONE_UNMATCHED: AllocationEvaluationCode[] = [];
+/** The shared `unmatched` of evaluations where no allocation missed, and of those where exactly one did (never mutated). */
+const NONE_UNMATCHED: readonly AllocationEvaluationCode[] = Object.freeze([]);
+const ONE_UNMATCHED: Readonly<Record<AllocationEvaluationCode, readonly AllocationEvaluationCode[]>> = {
+  BEFORE_START_TIME: Object.freeze(['BEFORE_START_TIME']),
+  AFTER_END_TIME: Object.freeze(['AFTER_END_TIME']),
+  FAILING_RULE: Object.freeze(['FAILING_RULE']),
+  TRAFFIC_EXPOSURE_MISS: Object.freeze(['TRAFFIC_EXPOSURE_MISS']),
+} as Readonly<Record<AllocationEvaluationCode, readonly AllocationEvaluationCode[]>>;
 
-function miss(unmatched: AllocationEvaluationCode[], code: AllocationEvaluationCode): AllocationEvaluationCode[] {
-  if (unmatched === NONE_UNMATCHED) return [code];
-  unmatched.push(code);
+function miss(unmatched: readonly AllocationEvaluationCode[], code: AllocationEvaluationCode): readonly AllocationEvaluationCode[] {
+  if (unmatched === NONE_UNMATCHED) return ONE_UNMATCHED[code];
+  if (unmatched.length === 1) return [unmatched[0], code];
+  (unmatched as AllocationEvaluationCode[]).push(code);
   return unmatched;
 }
 const hashedNames = new Map<string, string>();
+
+/** What {@link matchFlag} found. */
+export const MATCHED = 0;
+export const NO_ALLOCATION = 1;
+export const FAILED = 2;
+
+/**
+ * The state {@link matchFlag} reached, read right after it returns (before any other evaluation): the matched
+ * allocation, split and rule, the allocations that missed before, and the error message of a failure. Written
+ * only once the evaluation is over, so a user's `toString` running inside it cannot leave it half-written.
+ */
+export const reached = {
+  allocation: null as Allocation | null,
+  split: null as Split | null,
+  rule: null as Rule | null,
+  unmatched: NONE_UNMATCHED,
+  error: '',
+};
 
 /**
  * Evaluate an enabled, type-checked flag for one subject.
@@ -58,13 +83,41 @@ export function evaluateFlag(
   kernel: Pick<ShardKernel, 'shard'>,
   obfuscated: boolean,
 ): Evaluation {
-  // Allocated only when an allocation misses (most evaluations match the first one they reach).
-  let unmatched: AllocationEvaluationCode[] = NONE_UNMATCHED;
+  return reachedEvaluation(flag, subjectKey, matchFlag(flag, subjectKey, attributes, nowMs, kernel, obfuscated));
+}
+
+/** The {@link Evaluation} of what {@link matchFlag} just returned (`result`) and left in {@link reached}. */
+export function reachedEvaluation(flag: CompiledFlag, subjectKey: string, result: number): Evaluation {
+  const r = reached;
+  if (result === MATCHED) return splitEvaluation(flag, r.allocation!, r.split!, r.rule, subjectKey, r.unmatched);
+  if (result === FAILED) return failure(r.error, r.unmatched, null);
+  return {
+    code: 'DEFAULT_ALLOCATION_NULL',
+    description: 'No allocations matched. Falling back to "Default Allocation", serving NULL',
+    unmatched: r.unmatched, allocation: null, split: null, variation: null, variationKey: null, matchedRule: null, doLog: false,
+  };
+}
+
+/**
+ * {@link evaluateFlag} without building its result: returns MATCHED, NO_ALLOCATION or FAILED and leaves what it
+ * found in {@link reached}. Allocates nothing unless two allocations miss.
+ */
+export function matchFlag(
+  flag: CompiledFlag,
+  subjectKey: string,
+  attributes: Attributes,
+  nowMs: number,
+  kernel: Pick<ShardKernel, 'shard'>,
+  obfuscated: boolean,
+): number {
+  let unmatched = NONE_UNMATCHED;
   memoCount = 0;
   try {
     // Obfuscated configs name attributes by md5: the subject's attributes by hashed name, built on the first rule.
     let byHash: Map<string, unknown> | null = null;
-    for (const allocation of flag.allocations) {
+    const allocations = flag.allocations;
+    for (let a = 0; a < allocations.length; a++) {
+      const allocation = allocations[a];
       if (nowMs < allocation.startMs) {
         unmatched = miss(unmatched, 'BEFORE_START_TIME');
         continue;
@@ -74,11 +127,12 @@ export function evaluateFlag(
         continue;
       }
       let matchedRule: Rule | null = null;
-      if (allocation.rules.length > 0) {
+      const rules = allocation.rules;
+      if (rules.length > 0) {
         if (obfuscated) byHash ??= hashedAttributes(subjectKey, attributes);
-        for (const rule of allocation.rules) {
-          if (matchesRule(rule, subjectKey, attributes, byHash)) {
-            matchedRule = rule;
+        for (let k = 0; k < rules.length; k++) {
+          if (matchesRule(rules[k], subjectKey, attributes, byHash)) {
+            matchedRule = rules[k];
             break;
           }
         }
@@ -87,18 +141,25 @@ export function evaluateFlag(
           continue;
         }
       }
-      for (const split of allocation.splits) {
-        if (matchesShards(split, subjectKey, flag.totalShards, kernel)) return splitEvaluation(flag, allocation, split, matchedRule, subjectKey, unmatched);
+      const splits = allocation.splits;
+      for (let k = 0; k < splits.length; k++) {
+        if (matchesShards(splits[k], subjectKey, flag.totalShards, kernel)) {
+          const r = reached;
+          r.allocation = allocation;
+          r.split = splits[k];
+          r.rule = matchedRule;
+          r.unmatched = unmatched;
+          return MATCHED;
+        }
       }
       unmatched = miss(unmatched, 'TRAFFIC_EXPOSURE_MISS');
     }
-    return {
-      code: 'DEFAULT_ALLOCATION_NULL',
-      description: 'No allocations matched. Falling back to "Default Allocation", serving NULL',
-      unmatched, allocation: null, split: null, variation: null, variationKey: null, matchedRule: null, doLog: false,
-    };
+    reached.unmatched = unmatched;
+    return NO_ALLOCATION;
   } catch (err) {
-    return failure(errorMessage(err), unmatched, null);
+    reached.unmatched = unmatched;
+    reached.error = errorMessage(err);
+    return FAILED;
   }
 }
 
