@@ -48,7 +48,7 @@ export interface AppOptions {
   maxBatchEvaluations?: number;
   /** Most subjects in one batch request. Default 1 000. */
   maxBatchSubjects?: number;
-  /** Deadline of an API request (504 after it, and the connection is closed). Default 10 000 ms. */
+  /** Deadline for an API request's body to arrive, from the request's start (504 after it, and the connection is closed). Default 10 000 ms. */
   requestTimeoutMs?: number;
   /** Longest pause in a request body before the request is refused (408, connection closed). Default 5 000 ms. */
   bodyTimeoutMs?: number;

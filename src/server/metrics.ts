@@ -35,15 +35,23 @@ export class Metrics {
   readonly #durations = new Map<string, Histogram>();
   readonly #evaluations = new Map<string, number>();
 
+  /** Label texts by raw key: escaping and formatting run once per distinct label set, not per request. */
+  readonly #labels = new Map<string, { request: string; duration: string }>();
+  readonly #evaluationLabels = new Map<string, string>();
+
   /** Record one finished request. */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
-    const key = `route="${esc(route)}",method="${esc(method)}",status="${status}"`;
-    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
-    const hkey = `route="${esc(route)}",status="${status}"`;
-    let h = this.#durations.get(hkey);
+    const raw = `${route} ${method} ${status}`;
+    let labels = this.#labels.get(raw);
+    if (labels === undefined) {
+      labels = { request: `route="${esc(route)}",method="${esc(method)}",status="${status}"`, duration: `route="${esc(route)}",status="${status}"` };
+      this.#labels.set(raw, labels);
+    }
+    this.#requests.set(labels.request, (this.#requests.get(labels.request) ?? 0) + 1);
+    let h = this.#durations.get(labels.duration);
     if (h === undefined) {
       h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.#durations.set(hkey, h);
+      this.#durations.set(labels.duration, h);
     }
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) h.counts[i]++;
     h.sum += seconds;
@@ -52,7 +60,12 @@ export class Metrics {
 
   /** Count evaluations: `api` is ofrep or batch; `reason` an OpenFeature reason (ofrep) or Eppo code (batch). */
   countEvaluations(api: string, reason: string, n = 1): void {
-    const key = `api="${esc(api)}",reason="${esc(reason)}"`;
+    const raw = `${api} ${reason}`;
+    let key = this.#evaluationLabels.get(raw);
+    if (key === undefined) {
+      key = `api="${esc(api)}",reason="${esc(reason)}"`;
+      this.#evaluationLabels.set(raw, key);
+    }
     this.#evaluations.set(key, (this.#evaluations.get(key) ?? 0) + n);
   }
 
