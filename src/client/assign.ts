@@ -104,12 +104,18 @@ export class Assigner {
     try {
       flag = state.entry(config, flagKey);
     } catch {
-      flag = undefined;
-    }
-    if (flag === undefined || flag.kind === 'broken' || flag.variationType !== type || !flag.enabled) {
       return this.value(flagKey, subjectKey, attributes, defaultValue, type, false).variation;
     }
     const counters = this.#counters;
+    if (flag === undefined) {
+      // FLAG_UNRECOGNIZED_OR_DISABLED: the default, no event.
+      counters.evaluations++;
+      counters.defaults++;
+      return defaultValue;
+    }
+    if (flag.kind === 'broken' || flag.variationType !== type || !flag.enabled) {
+      return this.value(flagKey, subjectKey, attributes, defaultValue, type, false).variation;
+    }
     counters.evaluations++;
     const attrs = (attributes ?? EMPTY) as Attributes;
     const result = matchFlag(flag, subjectKey, attrs, state.now(), state.kernel, config.obfuscated);
