@@ -9,7 +9,7 @@
  * client.getStringAssignment('new-user-onboarding', 'alice', { country: 'US' }, 'control');
  */
 import type { VariationType } from './errors.ts';
-import type { CompiledConfig } from './config/compile.ts';
+import { type CompiledConfig, watchLateWarnings } from './config/compile.ts';
 import type { Attributes } from './eval/reference.ts';
 import type { BatchResult, BatchSubject, ColumnarSubjects } from './eval/batch.ts';
 import { type AssignmentLogger, EventSink, dedupeCapacity } from './events/logger.ts';
@@ -180,6 +180,7 @@ export class SaltshardClient {
     const previous = state.config;
     const next = nextConfiguration(config, previous);
     for (const warning of next.warnings) state.logger.warn(warning);
+    watchLateWarnings(next.flags, (warning) => state.logger.warn(warning));
     state.replace(next);
     this.#announce(previous, next);
   }

@@ -17,8 +17,10 @@ export function nextConfiguration(config: unknown, previous: CompiledConfig | nu
  */
 function keepLastGoodFlags(next: CompiledConfig, previous: CompiledConfig | null): CompiledConfig {
   let flags: Map<string, CompiledFlag | BrokenFlag> | null = null;
+  // A first config has nothing to keep: its lazily parsed flags are checked on first use (compile.ts FlagTable).
+  const broken = brokenFlags(next.flags, previous !== null);
   const warnings = [...next.warnings];
-  for (const flag of brokenFlags(next.flags)) {
+  for (const flag of broken) {
     const key = flag.key;
     const old = previous?.flags.get(key);
     if (old?.kind === 'flag' && previous?.obfuscated === next.obfuscated) {

@@ -5,7 +5,7 @@
  */
 import type { VariationType } from '../errors.ts';
 import { type CompiledRegex, compileRegex, isBoundedForBacktracking } from './regex.ts';
-import { type ParsedConfig, parseConfig } from './parse.ts';
+import { type LazyParsedConfig, type ParsedConfig, parseConfig, parseConfigLazily } from './parse.ts';
 import { type SemVer, parseSemver } from './semver.ts';
 import { decodeBase64, isWellFormed, md5Hex, utf8 } from './encoding.ts';
 import { type ConditionWire, type ConfigWire, type FlagWire, OBFUSCATED_FORMATS, type RuleWire } from './wire.ts';
@@ -134,26 +134,31 @@ export interface CompileOptions {
  * @example const config = compileConfig(await (await fetch(url)).text());
  */
 export function compileConfig(input: unknown, options: CompileOptions = {}): CompiledConfig {
-  const parsed = isParsed(input) ? input : parseConfig(input);
-  const { wire } = parsed;
+  const text = input instanceof Uint8Array ? new TextDecoder().decode(input) : input;
+  const lazy = typeof text === 'string' ? parseConfigLazily(text) : null;
+  const parsed = lazy === null ? (isParsed(text) ? text : parseConfig(text)) : null;
+  const wire = lazy?.wire ?? parsed!.wire;
   const format = wire.format ?? 'SERVER';
   const obfuscated = OBFUSCATED_FORMATS.has(format);
   const warnings: string[] = [];
   // Equal salts share one encoded instance, so batch evaluation hashes each (salt, subject) once.
   const salts = new Map<string, { saltDash: Uint8Array; wellFormed: boolean }>();
-  const compile = (key: string, flag: FlagWire): CompiledFlag | BrokenFlag => {
+  const compile = (key: string, flag: FlagWire, warn: (warning: string) => void): CompiledFlag | BrokenFlag => {
     try {
-      return compileFlag(key, flag, obfuscated, warnings, salts);
+      return compileFlag(key, flag, obfuscated, warn, salts);
     } catch (err) {
       return { kind: 'broken', key, error: (err as Error).message };
     }
   };
-  const flags = new FlagTable(compile);
-  for (const [key, entry] of parsed.flags) {
-    if (!entry.ok) flags.set(key, { kind: 'broken', key, error: entry.error });
-    // Obfuscated flags are decoded now (decoding may fail: the flag is then broken from the start).
-    else if (obfuscated) flags.set(key, compile(key, entry.flag));
-    else flags.defer(key, entry.flag, warnings);
+  const flags = new FlagTable(compile, lazy, warnings);
+  if (lazy !== null) for (const key of lazy.keys) flags.defer(key, null);
+  else {
+    for (const [key, entry] of parsed!.flags) {
+      if (!entry.ok) flags.set(key, { kind: 'broken', key, error: entry.error });
+      // Obfuscated flags are decoded now (decoding may fail: the flag is then broken from the start).
+      else if (obfuscated) flags.set(key, compile(key, entry.flag, (w) => warnings.push(w)));
+      else flags.defer(key, entry.flag);
+    }
   }
   return Object.freeze({
     format,
@@ -169,26 +174,35 @@ export function compileConfig(input: unknown, options: CompileOptions = {}): Com
 
 const PENDING: BrokenFlag = Object.freeze({ kind: 'broken', key: '', error: 'not compiled' });
 
+type Compile = (key: string, flag: FlagWire, warn: (warning: string) => void) => CompiledFlag | BrokenFlag;
+
 /**
- * The flags of a snapshot, each compiled on first use: a 1,000-flag config loads in the time of its validation,
- * and a process pays the compile of the flags it evaluates (tens of µs each, once). Plain flags only (compiling a
- * validated plain flag cannot fail); their patterns are checked at load all the same, so a pattern that cannot run
- * in linear time is reported when the config loads. Iterating compiles every flag left.
+ * The flags of a snapshot, each compiled on first use: a process pays the compile of the flags it evaluates (tens
+ * of µs each, once). Plain flags only. A flag deferred with its validated wire form (a config given as an object)
+ * has had its patterns checked at load, so a pattern that cannot run in linear time is reported when the config
+ * loads. A flag deferred without (a config given as text, parsed lazily) is parsed and checked on first use: a
+ * 1,000-flag config loads in the time of one scan of its text; what that check finds (a broken flag, such a
+ * pattern) goes to the listeners of {@link watchLateWarnings}, and the flag serves defaults with the reason.
+ * {@link brokenFlags} with `validate` checks them all at once instead. Iterating compiles every flag left.
  */
 class FlagTable extends Map<string, CompiledFlag | BrokenFlag> {
-  readonly #compile: (key: string, flag: FlagWire) => CompiledFlag | BrokenFlag;
-  #pending: Map<string, FlagWire> | null = null;
+  readonly #compile: Compile;
+  readonly #lazy: LazyParsedConfig | null;
+  readonly #warnings: string[];
+  /** Deferred flags: their wire form, or null while still unparsed text. */
+  #pending: Map<string, FlagWire | null> | null = null;
+  #listeners: ((warning: string) => void)[] = [];
 
-  constructor(compile: (key: string, flag: FlagWire) => CompiledFlag | BrokenFlag) {
+  constructor(compile: Compile, lazy: LazyParsedConfig | null, warnings: string[]) {
     super();
     this.#compile = compile;
+    this.#lazy = lazy;
+    this.#warnings = warnings;
   }
 
-  /** Add a validated plain flag, compiled on first use; its MATCHES patterns are checked (and warned about) now. */
-  defer(key: string, flag: FlagWire, warnings: string[]): void {
-    for (const a of flag.allocations) {
-      for (const rule of a.rules ?? []) for (const c of rule.conditions) if (c.operator === 'MATCHES' || c.operator === 'NOT_MATCHES') warnUnsupported(c, key, warnings);
-    }
+  /** Add a flag compiled on first use: validated (its MATCHES patterns are checked now), or null: lazily parsed. */
+  defer(key: string, flag: FlagWire | null): void {
+    if (flag !== null) checkPatterns(key, flag, (w) => this.#warnings.push(w));
     (this.#pending ??= new Map()).set(key, flag);
     super.set(key, PENDING);
   }
@@ -217,16 +231,48 @@ class FlagTable extends Map<string, CompiledFlag | BrokenFlag> {
     return this.entries();
   }
 
-  /** The flags broken at load (pending ones are not: a validated plain flag always compiles). */
-  broken(): BrokenFlag[] {
+  /** Call `fn` with each problem found when a lazily parsed flag is first used. */
+  watch(fn: (warning: string) => void): void {
+    this.#listeners.push(fn);
+  }
+
+  /** The broken flags; `validate`: parse and check every lazily parsed flag first (warnings then come at load). */
+  broken(validate: boolean): BrokenFlag[] {
+    if (validate && this.#pending !== null) {
+      for (const [key, flag] of this.#pending) {
+        if (flag !== null) continue;
+        const parsed = this.#lazy!.flag(key);
+        if (parsed.ok) this.defer(key, parsed.flag);
+        else {
+          this.#pending.delete(key);
+          super.set(key, { kind: 'broken', key, error: parsed.error });
+        }
+      }
+    }
     const out: BrokenFlag[] = [];
     for (const entry of super.values()) if (entry.kind === 'broken' && entry !== PENDING) out.push(entry);
     return out;
   }
 
   #build(key: string): CompiledFlag | BrokenFlag {
-    const flag = this.#compile(key, this.#pending!.get(key)!);
-    this.#pending!.delete(key);
+    const pending = this.#pending!;
+    const wire = pending.get(key)!;
+    pending.delete(key);
+    let flag: CompiledFlag | BrokenFlag;
+    if (wire !== null) flag = this.#compile(key, wire, (w) => this.#warnings.push(w));
+    else {
+      const late = (warning: string): void => {
+        for (const fn of this.#listeners) fn(warning);
+      };
+      const parsed = this.#lazy!.flag(key);
+      if (parsed.ok) {
+        checkPatterns(key, parsed.flag, late);
+        flag = this.#compile(key, parsed.flag, late);
+      } else {
+        flag = { kind: 'broken', key, error: parsed.error };
+        late(`${parsed.error}; the flag serves defaults`);
+      }
+    }
     super.set(key, flag);
     return flag;
   }
@@ -238,12 +284,31 @@ class FlagTable extends Map<string, CompiledFlag | BrokenFlag> {
   }
 }
 
-/** The broken flags of a snapshot's flags, without compiling the flags not used yet. */
-export function brokenFlags(flags: ReadonlyMap<string, CompiledFlag | BrokenFlag>): BrokenFlag[] {
-  if (flags instanceof FlagTable) return flags.broken();
+/**
+ * The broken flags of a snapshot's flags, without compiling the flags not used yet.
+ * @param validate also parse and check the flags of a lazily parsed config not used yet (else they are not known
+ *   to be broken before their first use).
+ */
+export function brokenFlags(flags: ReadonlyMap<string, CompiledFlag | BrokenFlag>, validate: boolean): BrokenFlag[] {
+  if (flags instanceof FlagTable) return flags.broken(validate);
   const out: BrokenFlag[] = [];
   for (const entry of flags.values()) if (entry.kind === 'broken') out.push(entry);
   return out;
+}
+
+/**
+ * Send to `fn` the problems found when a flag of `flags` parsed lazily is first used (a flag that is not valid,
+ * a pattern that cannot run in linear time): the warnings that a config given as an object reports at load.
+ */
+export function watchLateWarnings(flags: ReadonlyMap<string, CompiledFlag | BrokenFlag>, fn: (warning: string) => void): void {
+  if (flags instanceof FlagTable) flags.watch(fn);
+}
+
+/** Warn about each MATCHES pattern of a plain flag that cannot run in linear time. */
+function checkPatterns(key: string, flag: FlagWire, warn: (warning: string) => void): void {
+  for (const a of flag.allocations) {
+    for (const rule of a.rules ?? []) for (const c of rule.conditions) if (c.operator === 'MATCHES' || c.operator === 'NOT_MATCHES') warnUnsupported(c, key, warn);
+  }
 }
 
 /**
@@ -251,11 +316,11 @@ export function brokenFlags(flags: ReadonlyMap<string, CompiledFlag | BrokenFlag
  * accepts runs on the native RegExp and needs no look now; any other is compiled ahead of its flag (compileRegex
  * caches it by source).
  */
-function warnUnsupported(c: ConditionWire, flagKey: string, warnings: string[]): void {
+function warnUnsupported(c: ConditionWire, flagKey: string, warn: (warning: string) => void): void {
   const source = c.value === undefined ? '(?:)' : String(c.value);
   if (isBoundedForBacktracking(source)) return;
   const regex = compileRegex(source);
-  if (regex.kind === 'unsupported') warnings.push(unsupportedWarning(flagKey, regex.message));
+  if (regex.kind === 'unsupported') warn(unsupportedWarning(flagKey, regex.message));
 }
 
 function unsupportedWarning(flagKey: string, message: string): string {
@@ -269,7 +334,7 @@ function isParsed(input: unknown): input is ParsedConfig {
 /** The extraLogging of every split without one (most): one shared empty object. */
 const NO_EXTRA_LOGGING: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
-function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings: string[], salts: Map<string, { saltDash: Uint8Array; wellFormed: boolean }>): CompiledFlag {
+function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warn: (warning: string) => void, salts: Map<string, { saltDash: Uint8Array; wellFormed: boolean }>): CompiledFlag {
   const text = obfuscated ? decodeBase64 : (s: string) => s;
   const variations = new Map<string, Variation>();
   for (const name of Object.keys(flag.variations)) {
@@ -286,7 +351,7 @@ function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warnings:
     endMs: timeBound(a.endAt, obfuscated),
     rules: (a.rules ?? []).map((rule) => ({
       wire: rule,
-      conditions: rule.conditions.map((c) => compileCondition(c, obfuscated, key, warnings)),
+      conditions: rule.conditions.map((c) => compileCondition(c, obfuscated, key, warn)),
     })),
     splits: a.splits.map((split): Split => {
       const variationKey = text(split.variationKey);
@@ -390,7 +455,7 @@ const OBFUSCATED_OPERATORS: ReadonlyMap<string, string> = new Map(
 );
 const MD5_TRUE = md5Hex('true');
 
-function compileCondition(c: ConditionWire, obfuscated: boolean, flagKey: string, warnings: string[]): Condition {
+function compileCondition(c: ConditionWire, obfuscated: boolean, flagKey: string, warn: (warning: string) => void): Condition {
   const attribute = c.attribute;
   const op = obfuscated ? OBFUSCATED_OPERATORS.get(c.operator) : c.operator;
   switch (op) {
@@ -404,8 +469,8 @@ function compileCondition(c: ConditionWire, obfuscated: boolean, flagKey: string
     case 'NOT_MATCHES': {
       const source = obfuscated ? decodeBase64(String(c.value)) : c.value === undefined ? '(?:)' : String(c.value);
       const regex = compileRegex(source);
-      // Plain flags' patterns were reported at load (FlagTable.defer).
-      if (regex.kind === 'unsupported' && obfuscated) warnings.push(unsupportedWarning(flagKey, regex.message));
+      // Plain flags' patterns were reported before their compile (checkPatterns).
+      if (regex.kind === 'unsupported' && obfuscated) warn(unsupportedWarning(flagKey, regex.message));
       return { op, attribute, regex };
     }
     case 'GT':

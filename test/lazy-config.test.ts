@@ -1,0 +1,121 @@
+// A config given as text is scanned once and each flag parsed on first use (src/config/scan.ts, parse.ts
+// parseConfigLazily, compile.ts FlagTable). It must give what an eager JSON.parse of the same text gives: the same
+// flags in the same order, the same compiled flags, the same exported document; a flag that is not valid serves
+// defaults with its reason; text that is not JSON still fails at load.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileConfig, offlineInit } from '../src/mod.ts';
+import { parseConfigLazily } from '../src/config/parse.ts';
+import { scanConfig } from '../src/config/scan.ts';
+import { TEST_DATA, hasTestData, readText } from './support.ts';
+
+/** Lazy (text) and eager (the parsed object) compiles of one text agree flag by flag. */
+function assertSame(text: string, what: string): void {
+  const lazy = compileConfig(text);
+  const eager = compileConfig(JSON.parse(text));
+  assert.ok(scanConfig(text) !== null, `${what}: scanned`);
+  assert.equal([...lazy.flags.keys()], [...eager.flags.keys()], `${what}: keys and order`);
+  for (const key of eager.flags.keys()) assert.equal(lazy.flags.get(key), eager.flags.get(key), `${what}: flag ${key}`);
+  assert.equal(JSON.parse(JSON.stringify(lazy.wire)), JSON.parse(JSON.stringify(eager.wire)), `${what}: wire`);
+  assert.equal(lazy.warnings, eager.warnings, `${what}: warnings`);
+}
+
+const flag = (value: string, extra: Record<string, unknown> = {}) => ({
+  key: 'k',
+  enabled: true,
+  variationType: 'STRING',
+  totalShards: 10000,
+  variations: { a: { key: 'a', value } },
+  allocations: [{ key: 'all', rules: [{ conditions: [{ attribute: 'email', operator: 'MATCHES', value: '^[a-z]+\\{\\}"$' }] }], splits: [{ variationKey: 'a', shards: [] }], doLog: true }],
+  ...extra,
+});
+
+test('sdk-test-data: lazily parsed configs equal eagerly parsed ones', () => {
+  if (!hasTestData('lazy config')) return;
+  for (const file of ['flags-v1.json', 'bandit-flags-v1.json']) assertSame(readText(TEST_DATA, 'ufc', file), file);
+  // Obfuscated configs go the eager way (they are decoded at load).
+  assert.is(parseConfigLazily(readText(TEST_DATA, 'ufc', 'flags-v1-obfuscated.json')), null);
+  assertSame(readText(TEST_DATA, 'ufc', 'flags-v1-obfuscated.json'), 'obfuscated');
+});
+
+test('hostile texts: escapes, braces in strings, unicode keys, whitespace, duplicates, index-like keys', () => {
+  const doc = {
+    createdAt: '2026-01-01T00:00:00.000Z',
+    environment: { name: 'a "quoted" {env} [x] \\' },
+    flags: {
+      'plain': flag('v'),
+      'quo"te\\': flag('say "hi" \\ {not} [an] object\\'),
+      '{brace}': flag('}}]]'),
+      'ünï\u2028': flag('\u0000\u001f'),
+      '10': flag('ten'),
+      '2': flag('two'),
+      '__proto__': flag('proto'),
+    },
+  };
+  const compact = JSON.stringify(doc);
+  assertSame(compact, 'compact');
+  assertSame(JSON.stringify(doc, null, 2), 'indented');
+  assertSame(JSON.stringify(doc, null, '\t').replaceAll('\n', '\r\n'), 'tabs and CRLF');
+  // Keys written with escapes, as JSON allows.
+  assertSame(compact.replace('"flags"', '"fl\\u0061gs"').replace('"plain"', '"pl\\u0061in"'), 'escaped keys');
+  // Duplicates: the last value wins, in the first one's place (JSON.parse). JSON.stringify put "2" first.
+  const dup = compact.replace('"plain":', `"2":${JSON.stringify(flag('first'))},"plain":`);
+  assertSame(dup, 'duplicate flag');
+  const two = compileConfig(dup).flags.get('2');
+  assert.is(two?.kind === 'flag' ? two.allocations[0]!.splits[0]!.variation!.value : null, 'first');
+  assertSame(`{"flags":{"gone":${JSON.stringify(flag('x'))}},${compact.slice(1)}`, 'duplicate flags object');
+  assertSame('{ }'.replace('{ }', '{"flags":{}}'), 'no flags');
+  assertSame(' \n{"flags" : { } , "format" : "SERVER" }\t', 'spaces around everything');
+});
+
+test('a flag that is not JSON or not valid serves the default with its reason; the others load; warned on first use', () => {
+  const good = JSON.stringify(flag('v'));
+  const text = `{"flags":{"bad-token":{"enabled":tru},"bad-shape":{"variationType":"STRING"},"good":${good}}}`;
+  assert.throws(() => JSON.parse(text));
+  const warnings: string[] = [];
+  const client = offlineInit({ flagsConfiguration: text, logger: { warn: (m: string) => void warnings.push(m), error() {} } } as never);
+  assert.is(client.getStringAssignment('good', 's', { email: 'abc{}"' }, 'd'), 'v');
+  assert.equal(warnings, [], 'nothing parsed but the flag used');
+  for (const key of ['bad-token', 'bad-shape']) {
+    const d = client.getStringAssignmentDetails(key, 's', {}, 'd');
+    assert.is(d.variation, 'd');
+    assert.is.not(d.evaluationDetails.flagEvaluationCode, 'MATCH');
+    assert.ok(d.evaluationDetails.flagEvaluationDescription.includes(`Invalid flag configuration at $.flags["${key}"]`), d.evaluationDetails.flagEvaluationDescription);
+  }
+  assert.ok(warnings.some((w) => w.includes('$.flags["bad-token"]: not JSON') && w.endsWith('the flag serves defaults')), warnings.join('\n'));
+  assert.ok(warnings.some((w) => w.includes('$.flags["bad-shape"]') && w.endsWith('the flag serves defaults')), warnings.join('\n'));
+  // Export leaves out only the flag that has no JSON value.
+  assert.equal(Object.keys(client.getFlagConfigurations()), ['bad-shape', 'good']);
+});
+
+test('a broken flag in an update keeps the previous good version (checked at load)', () => {
+  const warnings: string[] = [];
+  const client = offlineInit({ flagsConfiguration: `{"flags":{"f":${JSON.stringify(flag('v1'))}}}`, logger: { warn: (m: string) => void warnings.push(m), error() {} } } as never);
+  assert.is(client.getStringAssignment('f', 's', { email: 'abc{}"' }, 'd'), 'v1');
+  client.setConfiguration('{"flags":{"f":{"enabled":tru}}}');
+  assert.ok(warnings.some((w) => w.includes('not JSON') && w.endsWith('keeping the previous version of this flag')), warnings.join('\n'));
+  assert.is(client.getStringAssignment('f', 's', { email: 'abc{}"' }, 'd'), 'v1');
+});
+
+test('text that is not a JSON document fails at load with the engine\'s position', () => {
+  const whole = JSON.stringify({ flags: { a: flag('v'), b: flag('w') } });
+  for (const bad of [whole.slice(0, -1), whole.slice(0, whole.length / 2), `${whole}x`, whole.replace('"b"', '"b'), '{not json', '', '[]', '{"flags":{"a":1]}']) {
+    let error: unknown;
+    try {
+      compileConfig(bad);
+    } catch (err) {
+      error = err;
+    }
+    assert.ok(error instanceof Error, `rejected: ${bad.slice(-20)}`);
+    assert.match((error as Error).message, /^Cannot parse configuration at \$/);
+    let eager: unknown;
+    try {
+      JSON.parse(bad);
+    } catch (err) {
+      eager = err;
+    }
+    if (eager !== undefined) assert.instance(error, SyntaxError);
+  }
+});
+
+test.run();
