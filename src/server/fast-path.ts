@@ -10,7 +10,7 @@
 import { Buffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AppCore, type JsonBody, type Reply, parseJson } from './app.ts';
-import { type BodyCallback, type IncomingLike, readIncoming, readStream, tooLargeError } from './body.ts';
+import { type BodyCallback, type IncomingLike, readIncoming, readStream, readWhole, tooLargeError } from './body.ts';
 
 const PREFIX = '/ofrep/v1/evaluate/flags';
 /** Flag keys that a URL parser passes through unchanged and that need no decoding (no %, no dot segment). */
@@ -97,6 +97,7 @@ export function fetchFastPath(core: AppCore): (req: Request) => Promise<Response
       handle(core, r.path, r.key, (name) => headers.get(name) ?? undefined,
         (limit, started, done) => {
           if (req.body === null) return done(null, '');
+          if (headers.has('content-length')) return readWhole(req, started, core.watch, done);
           readStream(req.body, limit, started, core.watch).then((text) => done(null, text), (err) => done(err, ''));
         },
         (reply, id) => resolve(new Response(reply.body, { status: reply.status, headers: { ...reply.headers, 'x-request-id': id } })));
