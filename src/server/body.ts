@@ -3,7 +3,7 @@
  * IncomingMessage where the adapter passes it (Node, Deno) or from the web Request's stream (Bun, fetch). One
  * {@link BodyWatch} per app replaces per-request timers: it wakes every few tens of milliseconds while bodies are
  * being read and fails a read whose body paused for the idle timeout (408) or whose request passed its deadline (504).
- * A small body that has arrived with its headers is read without any timer at all.
+ * No read creates a timer of its own; a small body that came with its headers is read in the same event-loop turn.
  * @module
  */
 import { HTTPException } from 'hono/http-exception';
