@@ -31,6 +31,30 @@ t('assignMany() equals evaluate() for every sdk-test-data subject and flag, plai
   assertParity(obfuscated, subjects, plain.getFlagKeys());
 });
 
+t('assignMany() reads only own enumerable attributes, whatever the shapes of successive attribute objects', () => {
+  const config = readFileSync(join(ROOT, 'examples', 'flags.json'), 'utf8');
+  const client = offlineInit({ flagsConfiguration: config, logger: quiet });
+  const base = { country: 'US', email: 'a@example.com', age: 30, sessions: 12, plan: 'pro' };
+  const hidden = { ...base };
+  Object.defineProperty(hidden, 'country', { enumerable: false, value: 'US' });
+  const shapes: unknown[] = [
+    base,
+    { ...base },
+    { age: 30, plan: 'pro', email: 'a@example.com', country: 'US' },
+    { country: 'US', email: 'a@example.com' },
+    Object.create(base),
+    Object.assign(Object.create({ country: 'US' }), { email: 'a@example.com', age: 30 }),
+    hidden,
+    { ...base, id: 'other-id' },
+    { ...base, id: undefined },
+    Object.create(null),
+    {},
+    null,
+  ];
+  const subjects = Array.from({ length: 600 }, (_, i) => ({ subjectKey: `s${i}`, subjectAttributes: shapes[i % shapes.length] as BatchSubject['subjectAttributes'] }));
+  assertParity(client, subjects);
+});
+
 t('assignMany() equals evaluate() on 100 random configs × 40 subjects', () => {
   for (let seed = 1; seed <= 100; seed++) {
     const rng = new Rng(seed);

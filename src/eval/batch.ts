@@ -261,7 +261,6 @@ const CODE_ID: Readonly<Record<FlagEvaluationCode, number>> = {
 /** Subjects per rule-engine call: bounds the WASM memory a batch needs. */
 const ENGINE_CHUNK = 8192;
 const NOT_HERE = 0xffff;
-const isEnumerableOwn = Object.prototype.propertyIsEnumerable;
 
 /** A batch's subjects, however they were given. */
 interface Source {
@@ -444,6 +443,11 @@ class ObjectSource implements Source {
     const columns = program.columns;
     const hashed = obfuscated ? hashedColumns(program) : null;
     const values: unknown[] = new Array(columns.length);
+    // Which attributes a subject has (own, enumerable) is read with one Object.keys() per subject, not one
+    // propertyIsEnumerable() per column (3x its cost); subjects usually share one list of names, whose column
+    // positions are then reused: position[c] is column c's index in `names`, or -1.
+    let names: string[] | null = null;
+    const position = new Int32Array(columns.length);
     for (let r = 0; r < b.n; r++) {
       const i = from + r;
       const key = this.key(i);
@@ -454,9 +458,16 @@ class ObjectSource implements Source {
       const attrs = this.attributes(i);
       try {
         if (hashed === null) {
+          const own = Object.keys(attrs);
+          let same = names !== null && own.length === names.length;
+          for (let p = 0; same && p < own.length; p++) same = own[p] === names![p];
+          if (!same) {
+            names = own;
+            for (let c = 0; c < columns.length; c++) position[c] = own.indexOf(columns[c].name);
+          }
           for (let c = 0; c < columns.length; c++) {
             const name = columns[c].name;
-            values[c] = isEnumerableOwn.call(attrs, name) ? attrs[name] : name === 'id' ? key : undefined;
+            values[c] = position[c] >= 0 ? attrs[name] : name === 'id' ? key : undefined;
           }
         } else {
           values.fill(undefined);
