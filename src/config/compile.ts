@@ -127,7 +127,10 @@ export interface CompileOptions {
 }
 
 /**
- * Parse (if needed) and compile a UFC document.
+ * Parse (if needed) and compile a UFC document. Plain (SERVER) text or bytes load lazily: the text is scanned
+ * once, the document around the flags is parsed and checked now, and each flag is parsed, checked and compiled on
+ * first use (parseConfigLazily); a flag whose own text is not valid JSON is then a broken flag (default + reason),
+ * where an eager JSON.parse would reject the whole document. Objects and obfuscated configs are checked at load.
  * @param input JSON text, bytes, a parsed object, or the output of parseConfig.
  * @returns the immutable snapshot.
  * @throws {SyntaxError} for text that is not JSON; {ConfigError} for a document that is not UFC.
