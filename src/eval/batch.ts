@@ -443,19 +443,22 @@ class ObjectSource implements Source {
     const columns = program.columns;
     const hashed = obfuscated ? hashedColumns(program) : null;
     const values: unknown[] = new Array(columns.length);
+    const subjects = this.#subjects;
     // Which attributes a subject has (own, enumerable) is read with one Object.keys() per subject, not one
     // propertyIsEnumerable() per column (3x its cost); subjects usually share one list of names, whose column
     // positions are then reused: position[c] is column c's index in `names`, or -1.
     let names: string[] | null = null;
     const position = new Int32Array(columns.length);
     for (let r = 0; r < b.n; r++) {
-      const i = from + r;
-      const key = this.key(i);
-      if (!this.valid(i) || !b.key(r, key)) {
+      // key(i), valid(i) and attributes(i) in one read of the subject.
+      const s = subjects[from + r];
+      const key = s?.subjectKey;
+      const a = s?.subjectAttributes;
+      if (typeof key !== 'string' || key === '' || (a != null && typeof a !== 'object') || !b.key(r, key)) {
         b.skip(r);
         continue;
       }
-      const attrs = this.attributes(i);
+      const attrs = a ?? EMPTY;
       try {
         if (hashed === null) {
           const own = Object.keys(attrs);
