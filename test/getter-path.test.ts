@@ -181,4 +181,40 @@ t('the plain getters (no details: the allocation-free path) = the Details getter
   assert.ok(cells > 10_000, `${cells} cells`);
 });
 
+t('the clock is read only for flags with a start or end time, and such flags follow it', () => {
+  const at = (startAt?: string, endAt?: string) => ({
+    key: 'a', ...(startAt ? { startAt } : {}), ...(endAt ? { endAt } : {}), doLog: false,
+    splits: [{ variationKey: 'on', shards: [] }],
+  });
+  const flag = (key: string, allocation: object) => ({
+    key, enabled: true, variationType: 'STRING', totalShards: 10000,
+    variations: { on: { key: 'on', value: 'on' } }, allocations: [allocation],
+  });
+  const config = {
+    createdAt: '2026-01-01T00:00:00.000Z', environment: { name: 'test' },
+    flags: {
+      untimed: flag('untimed', at()),
+      starts: flag('starts', at('2026-06-01T00:00:00.000Z')),
+      ends: flag('ends', at(undefined, '2026-06-01T00:00:00.000Z')),
+    },
+  };
+  let clock = Date.parse('2026-03-01T00:00:00.000Z');
+  let reads = 0;
+  const client = offlineInit({ flagsConfiguration: config, now: () => (reads++, clock) });
+  for (const details of [false, true]) {
+    const get = (key: string) => details ? client.getStringAssignmentDetails(key, 'subject', {}, 'default').variation : client.getStringAssignment(key, 'subject', {}, 'default');
+    reads = 0;
+    clock = Date.parse('2026-03-01T00:00:00.000Z');
+    assert.equal(get('untimed'), 'on');
+    assert.equal(reads, 0, 'no clock read for a flag without time windows');
+    assert.equal(get('starts'), 'default');
+    assert.equal(get('ends'), 'on');
+    assert.equal(reads, 2);
+    clock = Date.parse('2026-07-01T00:00:00.000Z');
+    assert.equal(get('starts'), 'on');
+    assert.equal(get('ends'), 'default');
+    assert.equal(get('untimed'), 'on');
+  }
+});
+
 t.run();

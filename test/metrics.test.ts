@@ -64,11 +64,16 @@ t('client.metrics(): failed, dropped and pending exposures, and a custom cache',
   // No logger: 100 events wait, the rest are dropped and counted; setting a logger delivers the 100.
   const late: unknown[] = [];
   const noLogger = offlineInit({ flagsConfiguration: CONFIG, logger: quiet });
-  for (let i = 0; i < 130; i++) noLogger.getJSONAssignment('onboarding-copy', `s${i}`, {}, {});
-  noLogger.getJSONAssignment('onboarding-copy', 's0', {}, {}); // deduped even while queued
-  assert.deepEqual(noLogger.metrics().exposures, { logged: 0, deduped: 1, dropped: 30, failed: 0, pending: 100 });
+  for (let i = 0; i < 50; i++) noLogger.getJSONAssignment('onboarding-copy', `s${i}`, {}, {});
+  noLogger.getJSONAssignment('onboarding-copy', 's0', {}, {}); // deduped while queued
+  for (let i = 50; i < 130; i++) noLogger.getJSONAssignment('onboarding-copy', `s${i}`, {}, {});
+  // Once the queue is full nothing can receive an event: dropped without a dedupe lookup, repeats included.
+  noLogger.getJSONAssignment('onboarding-copy', 's1', {}, {});
+  assert.deepEqual(noLogger.metrics().exposures, { logged: 0, deduped: 1, dropped: 31, failed: 0, pending: 100 });
   noLogger.setAssignmentLogger({ logAssignment: (e) => void late.push(e) });
-  assert.deepEqual(noLogger.metrics().exposures, { logged: 100, deduped: 1, dropped: 30, failed: 0, pending: 0 });
+  assert.deepEqual(noLogger.metrics().exposures, { logged: 100, deduped: 1, dropped: 31, failed: 0, pending: 0 });
+  noLogger.getJSONAssignment('onboarding-copy', 's1', {}, {}); // delivered earlier from the queue: deduped
+  assert.deepEqual(noLogger.metrics().exposures, { logged: 100, deduped: 2, dropped: 31, failed: 0, pending: 0 });
   assert.equal(late.length, 100);
 
   // Eppo's custom cache interface, synchronous and asynchronous: its hits count as deduped.

@@ -87,6 +87,8 @@ export interface CompiledFlag {
   readonly variationType: VariationType;
   readonly totalShards: number;
   readonly allocations: readonly Allocation[];
+  /** Whether an allocation has a start or end time: the getters read the clock only for such flags. */
+  readonly timed: boolean;
   readonly entityId: number | null;
 }
 
@@ -394,6 +396,7 @@ function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warn: (wa
     variationType: flag.variationType,
     totalShards: flag.totalShards,
     allocations,
+    timed: allocations.some((a) => !Number.isNaN(a.startMs) || !Number.isNaN(a.endMs)),
     entityId: flag.entityId ?? null,
   };
 }

@@ -31,23 +31,38 @@ interface Shared {
 
 /** Outcomes of a split (usually one: a config, one rule, no or few unmatched allocations). */
 const bySplit = new WeakMap<Split, Shared[]>();
+/**
+ * The last few splits looked up and their lists, checked before the WeakMap (a WeakMap lookup costs ~50 ns). They
+ * hold up to RECENT splits (and the configs of their outcomes) strongly until newer exposures displace them.
+ */
+const RECENT = 8;
+const recentSplits: (Split | null)[] = new Array(RECENT).fill(null);
+const recentLists: (Shared[] | null)[] = new Array(RECENT).fill(null);
+let recentNext = 0;
+
+function outcomesOf(split: Split): Shared[] {
+  for (let i = 0; i < RECENT; i++) if (recentSplits[i] === split) return recentLists[i]!;
+  let list = bySplit.get(split);
+  if (list === undefined) bySplit.set(split, (list = []));
+  recentSplits[recentNext] = split;
+  recentLists[recentNext] = list;
+  recentNext = (recentNext + 1) % RECENT;
+  return list;
+}
 /** Outcomes kept per split; beyond, the oldest is forgotten (only the sharing is lost). */
 const MAX_PER_SPLIT = 16;
 
 /** Deep-frozen evaluation details of an exposure (the evaluation matched `e.split`). */
 export function exposureDetails(config: CompiledConfig, flag: CompiledFlag, e: Evaluation): FlagEvaluationDetails {
-  const split = e.split!;
-  let list = bySplit.get(split);
+  const list = outcomesOf(e.split!);
   let shared: Shared | undefined;
-  if (list !== undefined) {
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i];
-      if (s.config === config && s.rule === e.matchedRule && sameCodes(s.unmatched, e.unmatched)) {
-        shared = s;
-        break;
-      }
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i];
+    if (s.config === config && s.rule === e.matchedRule && sameCodes(s.unmatched, e.unmatched)) {
+      shared = s;
+      break;
     }
-  } else bySplit.set(split, (list = []));
+  }
   if (shared === undefined) {
     shared = { config, rule: e.matchedRule, unmatched: e.unmatched.slice(), details: deepFreeze(structuredClone(evaluationDetails(config, flag, e))) };
     if (list.length >= MAX_PER_SPLIT) list.shift();

@@ -344,14 +344,15 @@ export class EventSink {
    * only then, so repeats cost no allocation.
    */
   wants(flagKey: string, subjectKey: string, value: string): boolean {
+    // Nobody can receive it (no logger, the pre-logger queue full): dropped, without a dedupe lookup — a repeat of
+    // a queued assignment counts as dropped, not deduped.
+    if (this.#assignmentLogger === null && this.#queue.length >= MAX_QUEUED_EVENTS) {
+      this.#dropped();
+      return false;
+    }
     // A user's cache (useCustomAssignmentCache) decides in send(); the built-in one here.
     if (this.#dedupe.custom === null && this.#dedupe.cache.has(flagKey, subjectKey, value)) {
       this.#counters.exposuresDeduped++;
-      return false;
-    }
-    // Nobody to receive it: no dedupe bookkeeping either.
-    if (this.#assignmentLogger === null && this.#queue.length >= MAX_QUEUED_EVENTS) {
-      this.#dropped();
       return false;
     }
     return true;
