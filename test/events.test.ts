@@ -50,6 +50,34 @@ t('an event fires only for a matched allocation with doLog, with the fields of e
   assert.equal(events.length, 1);
 });
 
+t('events of one outcome share their frozen parts; a description naming the subject is the event\'s own copy', () => {
+  const { client, events } = setup();
+  // checkout-redesign's experiment is a partial rollout (its MATCH description names the subject).
+  for (let i = 1; i <= 20; i++) client.getStringAssignment('checkout-redesign', `user-${i}`, US, 'none');
+  const byVariation = new Map<string, AssignmentEvent[]>();
+  for (const e of events) byVariation.set(String(e.variation), [...(byVariation.get(String(e.variation)) ?? []), e]);
+  const [a, b] = [...byVariation.values()].find((list) => list.length >= 2)!;
+  assert.ok(a.evaluationDetails.flagEvaluationDescription.includes(a.subject));
+  assert.notEqual(a.evaluationDetails, b.evaluationDetails);
+  assert.ok(!Object.isFrozen(a.evaluationDetails) && !Object.isFrozen(b.evaluationDetails));
+  assert.equal(a.metaData, b.metaData);
+  assert.ok(Object.isFrozen(a.metaData));
+  for (const part of ['matchedAllocation', 'matchedRule', 'unmatchedAllocations', 'unevaluatedAllocations'] as const) {
+    assert.equal(a.evaluationDetails[part], b.evaluationDetails[part], part);
+    assert.ok(Object.isFrozen(a.evaluationDetails[part]), part);
+  }
+  // A description without the subject: one frozen details object for every event of the outcome.
+  client.getIntegerAssignment('results-per-page', 'user-1', { sessions: 500 }, 10);
+  client.getIntegerAssignment('results-per-page', 'user-2', { sessions: 500 }, 10);
+  const [c, d] = events.filter((e) => e.featureFlag === 'results-per-page');
+  assert.ok(!c.evaluationDetails.flagEvaluationDescription.includes(c.subject));
+  assert.equal(c.evaluationDetails, d.evaluationDetails);
+  assert.ok(Object.isFrozen(c.evaluationDetails));
+  // Changing one event's own copy reaches no other event.
+  (a.evaluationDetails as { flagEvaluationDescription: string }).flagEvaluationDescription = 'changed by a logger';
+  assert.ok(b.evaluationDetails.flagEvaluationDescription.includes(b.subject));
+});
+
 t('extraLogging is spread first and fixed fields win on collision', () => {
   const config = JSON.parse(CONFIG);
   const split = config.flags['checkout-redesign'].allocations[1].splits;

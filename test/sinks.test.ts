@@ -221,8 +221,9 @@ t('file sink: every line is byte-equal to JSON.stringify of the event the logger
     }
   }
   assert.ok(events.length >= 1_000, String(events.length));
-  // The client's shared parts are deep-frozen: a logger cannot change them for later events.
-  assert.ok(Object.isFrozen(events[0].metaData) && Object.isFrozen(events[0].evaluationDetails) && Object.isFrozen(events[0].evaluationDetails.unevaluatedAllocations));
+  // The client's shared parts are deep-frozen: a logger cannot change them for later events (details whose
+  // description names the subject are the event's own copy, their nested parts shared: test/events.test.ts).
+  assert.ok(Object.isFrozen(events[0].metaData) && Object.isFrozen(events[0].evaluationDetails.unevaluatedAllocations));
   // Mutated events: fields changed, added, removed, reordered; shared parts replaced by mutable copies changed between logs.
   const base = events[1];
   const mutable = structuredClone(base) as AssignmentEvent;

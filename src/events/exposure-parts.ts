@@ -1,8 +1,8 @@
 /**
  * The parts of an exposure event that are the same for every subject with the same outcome, built once and
  * deep-frozen: `metaData` per config kind, and `evaluationDetails` per (config, split, matched rule, unmatched
- * allocations). Only the MATCH description of a partial rollout names the subject; such events get a frozen copy
- * of the shared details with their own description, whose nested objects stay shared. Sharing makes building an
+ * allocations). Only the MATCH description of a partial rollout names the subject; such events get their own
+ * (unfrozen) copy of the shared details with their own description, whose nested objects stay shared and frozen. Sharing makes building an
  * event cheaper and lets a sink reuse the JSON text of these parts (src/sinks/json.ts); freezing keeps one
  * logger's change from reaching another event (copy an event's parts before changing them).
  * @module
@@ -69,14 +69,17 @@ export function exposureDetails(config: CompiledConfig, flag: CompiledFlag, e: E
     list.push(shared);
   }
   const d = shared.details;
-  if (d.flagEvaluationDescription === e.description) return d;
-  // A literal, not a spread: spreading a frozen object takes V8's slow path.
-  return Object.freeze({
+  // A MATCH description naming the subject: every such event gets its own copy (the first one too, so that all
+  // events of an outcome behave alike for a logger that changes them).
+  if (d.flagEvaluationDescription === e.description && (e.code !== 'MATCH' || e.split!.matchText[1] === null)) return d;
+  // A literal, not a spread: spreading a frozen object takes V8's slow path. This copy belongs to one event only,
+  // so it is not frozen (Object.freeze of a fresh 13-field object cost ~80 ns per event); its parts are.
+  return {
     environmentName: d.environmentName, flagEvaluationCode: d.flagEvaluationCode, flagEvaluationDescription: e.description,
     variationKey: d.variationKey, variationValue: d.variationValue, banditKey: d.banditKey, banditAction: d.banditAction,
     configFetchedAt: d.configFetchedAt, configPublishedAt: d.configPublishedAt, matchedRule: d.matchedRule,
     matchedAllocation: d.matchedAllocation, unmatchedAllocations: d.unmatchedAllocations, unevaluatedAllocations: d.unevaluatedAllocations,
-  });
+  };
 }
 
 function sameCodes(a: readonly AllocationEvaluationCode[], b: readonly AllocationEvaluationCode[]): boolean {
