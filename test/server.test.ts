@@ -599,4 +599,32 @@ t('saltshard serve: the CLI serves the bundled example with a token from the env
   }
 });
 
+t('saltshard serve --quiet: no access-log line at all', async () => {
+  const runtime = currentRuntime();
+  const entry = runtime === 'node' ? [join(ROOT, 'bin', 'saltshard')] : runtime === 'bun' ? [join(ROOT, 'src', 'bin.ts')] : ['run', '-A', '--no-lock', join(ROOT, 'src', 'bin.ts')];
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env.SALTSHARD_API_KEY;
+  delete env.SALTSHARD_SERVER_TOKEN;
+  const child = spawn(process.execPath, [...entry, 'serve', '--port', '0', '--quiet'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => void (out += d));
+  child.stderr!.on('data', (d) => void (err += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await until(() => /on http:\/\/127\.0\.0\.1:\d+/.test(err), 15_000);
+    const server = { url: /on (http:\/\/127\.0\.0\.1:\d+)/.exec(err)![1] } as RunningServer;
+    for (let i = 0; i < 3; i++) {
+      const r = await post(server, '/ofrep/v1/evaluate/flags/new-search', { context: { targetingKey: `u${i}`, appVersion: '3.0.0' } });
+      assert.equal(r.status, 200);
+    }
+    assert.equal((await post(server, '/ofrep/v1/evaluate/flags/new-search', '{')).status, 400);
+    child.kill('SIGTERM');
+    await exited;
+    assert.equal(out, '');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
 t.run();

@@ -67,9 +67,10 @@ export async function serveCommand(args: readonly string[], io: CliIO): Promise<
   const logger: Logger = {
     error: (...a) => io.stderr.write(`saltshard: ${a.map(String).join(' ')}\n`),
     warn: (...a) => io.stderr.write(`saltshard: ${a.map(String).join(' ')}\n`),
-    info: values.quiet ? () => {} : (line) => io.stdout.write(`${String(line)}\n`),
     debug: () => {},
   };
+  // Without `info` the server builds no access-log line at all (--quiet).
+  if (!values.quiet) logger.info = (line) => io.stdout.write(`${String(line)}\n`);
   const noExposures = { logAssignment: () => {} };
 
   let client: SaltshardClient;
