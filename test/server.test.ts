@@ -456,12 +456,16 @@ t('metrics: Prometheus text with request counts, duration histogram, evaluations
     await post(server, '/ofrep/v1/evaluate/flags/checkout-redesign', { context: { targetingKey: 'user-2', country: 'FR' } });
     await post(server, '/ofrep/v1/evaluate/flags/nope', { context: { targetingKey: 'u' } });
     await post(server, '/v1/assign/batch', { subjects: [{ subjectKey: 'a' }], flags: ['price-multiplier'] });
+    // Unusual method tokens share one label value (the series stay bounded whatever clients send).
+    for (const method of ['PROPFIND', 'MKCOL', 'LOCK']) await (await fetch(`${server.url}/healthz`, { method })).text();
     const m = await get(server, '/metrics');
     assert.match(m.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     const text = m.text;
     assert.match(text, /^# TYPE saltshard_http_requests_total counter$/m);
     assert.match(text, /^saltshard_http_requests_total\{route="\/ofrep\/v1\/evaluate\/flags\/\{key\}",method="POST",status="200"\} 1$/m);
     assert.match(text, /^saltshard_http_requests_total\{route="\/ofrep\/v1\/evaluate\/flags\/\{key\}",method="POST",status="404"\} 1$/m);
+    assert.match(text, /^saltshard_http_requests_total\{route="\/healthz",method="OTHER",status="\d+"\} 3$/m);
+    assert.doesNotMatch(text, /PROPFIND|MKCOL|LOCK/);
     assert.match(text, /^# TYPE saltshard_http_request_duration_seconds histogram$/m);
     assert.match(text, /^saltshard_http_request_duration_seconds_bucket\{route="\/v1\/assign\/batch",status="200",le="\+Inf"\} 1$/m);
     assert.match(text, /^saltshard_http_request_duration_seconds_count\{route="\/v1\/assign\/batch",status="200"\} 1$/m);

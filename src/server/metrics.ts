@@ -29,6 +29,8 @@ export interface GaugeSample {
   labels?: Record<string, string>;
 }
 
+const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
 /** Counters and histograms of one server. */
 export class Metrics {
   readonly #requests = new Map<string, number>();
@@ -41,6 +43,8 @@ export class Metrics {
 
   /** Record one finished request. */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
+    // A client may send any method token: the label takes the usual ones, the rest as OTHER (bounded series).
+    if (!METHODS.has(method)) method = 'OTHER';
     const raw = `${route} ${method} ${status}`;
     let labels = this.#labels.get(raw);
     if (labels === undefined) {
