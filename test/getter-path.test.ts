@@ -104,6 +104,40 @@ t('the splits of an experiment hash the traffic salt once per evaluation: 2 md5 
   assert.deepEqual([...seen.keys()].sort(), ['a', 'b', 'c', null].sort());
 });
 
+t('a getter run by an attribute\'s toString mid-evaluation (another subject, same salts) leaves the outer evaluation exact', () => {
+  const js = createJsKernel();
+  const salt = new TextEncoder().encode('nested-salt-');
+  const outer = 'outer-subject';
+  const o = js.shard(salt, outer, 10000);
+  let inner = 'inner-0';
+  for (let i = 1; js.shard(salt, inner, 10000) === o; i++) inner = `inner-${i}`;
+  const range = (start: number) => [{ start, end: start + 1 }];
+  const config = {
+    format: 'SERVER', createdAt: '2026-01-01T00:00:00.000Z', environment: { name: 't' },
+    flags: {
+      f: {
+        key: 'f', enabled: true, variationType: 'STRING', totalShards: 10000,
+        variations: { on: { key: 'on', value: 'on' }, off: { key: 'off', value: 'off' } },
+        allocations: [
+          // The outer subject misses this one after its shard for the salt is memoized…
+          { key: 'first', splits: [{ variationKey: 'on', shards: [{ salt: 'nested-salt', ranges: range((o + 1) % 10000) }] }], doLog: false },
+          // …then this rule's attribute runs a getter for another subject, then the same salt decides.
+          { key: 'second', rules: [{ conditions: [{ attribute: 'trigger', operator: 'ONE_OF', value: ['yes'] }] }], splits: [{ variationKey: 'on', shards: [{ salt: 'nested-salt', ranges: range(o) }] }], doLog: false },
+          { key: 'rest', splits: [{ variationKey: 'off', shards: [] }], doLog: false },
+        ],
+      },
+    },
+  };
+  for (const kernel of ['wasm', 'js'] as const) {
+    const client = offlineInit({ flagsConfiguration: config, kernel });
+    let nested: string | null = null;
+    const trigger = { toString: () => ((nested = client.getStringAssignment('f', inner, { trigger: 'no' }, 'default')), 'yes') };
+    assert.equal(client.getStringAssignment('f', outer, { trigger }, 'default'), 'on', kernel);
+    assert.equal(nested, 'off');
+    assert.equal(client.getStringAssignmentDetails('f', outer, { trigger }, 'default').variation, 'on', kernel);
+  }
+});
+
 t('flags compile on first use: same answers as compiled up front, unsupported patterns warned at load, broken flags known without compiling', () => {
   const rule = (pattern: string) => ({ conditions: [{ attribute: 'email', operator: 'MATCHES', value: pattern }] });
   const flag = (pattern: string) => ({

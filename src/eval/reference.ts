@@ -228,14 +228,21 @@ function matchesShards(split: Split, subjectKey: string, totalShards: number, ke
   return true;
 }
 
-// The subject's shard per salt within one evaluation (reset by evaluateFlag): the splits of an experiment share
+// The subject's shard per salt within one evaluation (reset by matchFlag): the splits of an experiment share
 // its traffic salt, so a subject in the second of two arms costs 2 md5 instead of 4. Salts are interned per config.
+// The memo also names its subject: a user's toString running a getter for another subject mid-evaluation (a nested
+// evaluation resets and refills the memo) cannot hand its shards to the outer one.
 const MEMO = 4;
 const memoSalts: (Uint8Array | null)[] = [null, null, null, null];
 const memoShards = new Float64Array(MEMO);
 let memoCount = 0;
+let memoSubject = '';
 
 function shardOf(saltDash: Uint8Array, subjectKey: string, totalShards: number, kernel: Pick<ShardKernel, 'shard'>): number {
+  if (subjectKey !== memoSubject) {
+    memoSubject = subjectKey;
+    memoCount = 0;
+  }
   for (let i = 0; i < memoCount; i++) if (memoSalts[i] === saltDash) return memoShards[i]!;
   const n = kernel.shard(saltDash, subjectKey, totalShards);
   const at = memoCount < MEMO ? memoCount++ : 0;
