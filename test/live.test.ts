@@ -357,7 +357,9 @@ t('headers then a stalled body: each attempt is cut at requestTimeoutMs, polling
     assert.equal(reqs.length, 5, 'init, three stalled attempts, one good');
     assert.deepEqual(reqs.slice(1).map((r) => r.answer), ['stall', 'stall', 'stall', '200']);
     const durations = reqs.slice(1, 4).map((r, i) => (r.closedAt ?? reqs[i + 2].at) - r.at);
-    for (const d of durations) assert.ok(d >= TIMEOUT - 5 && d <= TIMEOUT + 250, `stalled attempt lasted ${d} ms`);
+    // Measured at the server: the client's clock starts before the request arrives (up to ~100 ms later on a loaded
+    // machine: a clean-clone CI saw 261 ms), hence the lower margin.
+    for (const d of durations) assert.ok(d >= TIMEOUT - 150 && d <= TIMEOUT + 250, `stalled attempt lasted ${d} ms`);
     const elapsed = servedAt - reqs[1].at;
     assert.ok(elapsed <= 3 * TIMEOUT + 3 * INTERVAL + MARGIN, `stall run to recovery took ${elapsed} ms`);
     assert.ok(sawTimeout, 'status reported the timeout');
