@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileConfig, offlineInit } from '../src/mod.ts';
 import { parseConfigLazily } from '../src/config/parse.ts';
-import { scanConfig } from '../src/config/scan.ts';
+import { type ScannedConfig, scanConfig } from '../src/config/scan.ts';
+import { scanJsonWasm, wasmSimdSupported } from '../src/wasm/kernel.ts';
 import { TEST_DATA, hasTestData, readText } from './support.ts';
 
 /** Lazy (text) and eager (the parsed object) compiles of one text agree flag by flag. */
@@ -116,6 +117,94 @@ test('text that is not a JSON document fails at load with the engine\'s position
     }
     if (eager !== undefined) assert.instance(error, SyntaxError);
   }
+});
+
+// ---------------------------------------------------------------- the WebAssembly scan vs the JS scan
+
+/** A seeded PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Texts as hostile as JSON allows and then some: escapes, brackets and quotes in strings, non-ASCII, raw lone surrogates, odd spacing, mutations. */
+function hostileTexts(seed: number, count: number): string[] {
+  const r = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const PIECES = ['a', 'flags', '\\', '\\"', '"', '{', '}', '[', ']', ',', ':', ' ', '\\u0061', 'é', '😀', '\ud800', '\udc00', '\u2028', '\\\\', 'x'.repeat(17), '\t', '\n'];
+  const str = (): string => {
+    let s = '';
+    for (let i = Math.floor(r() * 6); i > 0; i--) s += pick(PIECES);
+    return s;
+  };
+  const ws = (): string => (r() < 0.7 ? '' : pick([' ', '\n', '\r\n\t', '  ']));
+  const value = (depth: number): string => {
+    const k = r();
+    if (depth > 4 || k < 0.3) return pick(['1', '-2.5e3', 'true', 'false', 'null', JSON.stringify(str()), '"' + pick(['\\"', '\\\\', '\\u00e9', '{[', ']}']) + '"']);
+    if (k < 0.55) return `[${ws()}${Array.from({ length: Math.floor(r() * 4) }, () => value(depth + 1)).join(`${ws()},${ws()}`)}${ws()}]`;
+    return object(depth + 1);
+  };
+  const key = (): string => (r() < 0.2 ? pick(['"fl\\u0061gs"', '"flags"', '"__proto__"', '"10"', '"2"', '"k\\\\"']) : JSON.stringify(str()));
+  const object = (depth: number): string =>
+    `{${ws()}${Array.from({ length: Math.floor(r() * 5) }, () => `${key()}${ws()}:${ws()}${value(depth)}`).join(`${ws()},${ws()}`)}${ws()}}`;
+  const doc = (): string => {
+    const flags = `{${Array.from({ length: Math.floor(r() * 6) }, () => `${key()}:${ws()}${r() < 0.8 ? object(1) : value(2)}`).join(',')}}`;
+    const members = [`"flags":${ws()}${flags}`, `"environment":{"name":${JSON.stringify(str())}}`, `"createdAt":"2026"`, `${key()}:${value(1)}`];
+    if (r() < 0.2) members.push(`"flags":${r() < 0.5 ? flags : value(1)}`);
+    members.sort(() => r() - 0.5);
+    return `${ws()}{${ws()}${members.join(`${ws()},${ws()}`)}${ws()}}${ws()}`;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let t = doc();
+    // Mutations: cut, drop, insert or replace a character; JSON's tokens and the scanner's structure both break.
+    const m = r();
+    const at = Math.floor(r() * (t.length + 1));
+    if (m < 0.15) t = t.slice(0, at);
+    else if (m < 0.3) t = t.slice(0, at) + t.slice(at + 1);
+    else if (m < 0.45) t = t.slice(0, at) + pick(['{', '}', '[', ']', '"', ',', ':', '\\', ' ', 'é', '\ud83d']) + t.slice(at);
+    out.push(t);
+  }
+  return out;
+}
+
+/** A scan result as plain data (spans in the map's order). */
+const plain = (s: ScannedConfig | null): unknown => (s === null ? null : { envelope: s.envelope, keys: s.keys, spans: [...s.spans], flagsSpan: s.flagsSpan });
+
+test('the WebAssembly scan gives what the JS scan gives on generated hostile texts (both builds)', () => {
+  const builds = (['simd', 'scalar'] as const).filter((b) => b === 'scalar' || wasmSimdSupported());
+  if (process.env.SALTSHARD_KERNEL === 'js') {
+    assert.is(scanJsonWasm('{"flags":{}}'), undefined, 'SALTSHARD_KERNEL=js: no WebAssembly scan');
+    return;
+  }
+  let scanned = 0;
+  for (const text of hostileTexts(19, 1500)) {
+    const js = plain(scanConfig(text, 'js'));
+    if (js !== null) scanned++;
+    for (const build of builds) {
+      assert.ok(scanJsonWasm(text, build) !== undefined, `${build} scan ran`);
+      assert.equal(plain(scanConfig(text, build)), js, `${build}: ${JSON.stringify(text)}`);
+    }
+    assert.equal(plain(scanConfig(text)), js);
+  }
+  // Enough of both outcomes to mean something.
+  assert.ok(scanned > 300 && scanned < 1400, `scanned ${scanned} of 1500`);
+});
+
+test('the WebAssembly scan on large, deep and non-ASCII texts', () => {
+  if (process.env.SALTSHARD_KERNEL === 'js') return;
+  const big = { flags: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f-${i}-ü😀`, flag(`v${i}\\"{[é`)])), environment: { name: 'ï' } };
+  const deep = `{"flags":{"d":${'['.repeat(50000)}${']'.repeat(50000)}}}`;
+  const texts = [JSON.stringify(big), JSON.stringify(big, null, 1), deep, deep.slice(0, -3), `{"flags":{"d":${'['.repeat(5000)}${']'.repeat(4999)}}}}`, '\ud800{"flags":{}}', '{"flags":{"\ud800":1}}', '{"flags":{"é":"\udbff"}}'];
+  for (const text of texts) {
+    const js = plain(scanConfig(text, 'js'));
+    assert.equal(plain(scanConfig(text)), js, text.slice(0, 40));
+  }
+  assertSame(JSON.stringify(big), 'non-ASCII 300 flags');
 });
 
 test.run();

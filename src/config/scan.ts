@@ -1,7 +1,12 @@
 /**
  * A structural scan of UFC text: one pass that finds the document's top-level fields and where each flag's value
- * lies inside `flags`, without building the flags. Strings are skipped with `indexOf`; only the text between
- * strings is read character by character. compile.ts parses a flag's slice on its first use.
+ * lies inside `flags`, without building the flags. compile.ts parses a flag's slice on its first use.
+ *
+ * The pass runs in WebAssembly (assembly/scan.ts, over the text's UTF-8 bytes): on a process's first load a JS
+ * loop over 1.3 MB runs in the JIT's slow tiers (~10 ms on Node), WebAssembly is compiled code from the first
+ * byte (~2 ms). It reports the members of the top-level object (marking the one named "flags") and of its `flags`
+ * object; this module decodes the flags' keys and builds the result. Where WebAssembly is not used, the same scan runs in JS (strings skipped with `indexOf`, the text between
+ * them read character by character); both accept exactly the same texts (test/lazy-config.test.ts).
  *
  * The scan checks structure only (strings closed, brackets balanced and matched, commas and colons where JSON
  * puts them): text that fails it goes to `JSON.parse` whole, for the engine's error and position. A token error
@@ -9,6 +14,7 @@
  * it is first used.
  * @module
  */
+import { scanJsonWasm } from '../wasm/kernel.ts';
 
 /** Where the flags of a document are, and the document without them. */
 export interface ScannedConfig {
@@ -36,16 +42,56 @@ class NotScannable extends Error {}
 
 /**
  * Scan UFC text.
+ * @param how 'js': the JS scan even where WebAssembly is available; 'simd' | 'scalar': that WebAssembly build
+ *   (tests compare them); 'auto' (default): WebAssembly where it is used, else JS.
  * @returns the envelope and the flags' spans; null when the text is not a JSON object with a `flags` object as
  *   far as the scan can tell (the caller then parses it whole, which reports the error).
  */
-export function scanConfig(text: string): ScannedConfig | null {
+export function scanConfig(text: string, how: 'auto' | 'js' | 'simd' | 'scalar' = 'auto'): ScannedConfig | null {
   try {
-    return new Scanner(text).document();
+    const records = how === 'js' ? undefined : scanJsonWasm(text, how === 'auto' ? undefined : how);
+    if (records === null) return null;
+    return records === undefined ? new Scanner(text).document() : fromRecords(text, records);
   } catch (err) {
     if (err instanceof NotScannable || err instanceof SyntaxError) return null;
     throw err;
   }
+}
+
+/**
+ * The result from the records of assembly/scan.ts: per member of the top-level object its key's and value's
+ * [start, end), whether its key reads "flags", and the records that follow for the members of a `flags` object.
+ */
+function fromRecords(text: string, r: Uint32Array): ScannedConfig | null {
+  const parts: string[] = [];
+  let flags: { spans: Map<string, readonly [number, number]>; span: readonly [number, number] } | null = null;
+  for (let i = 0; i < r.length; ) {
+    const keyStart = r[i]!;
+    const keyEnd = r[i + 1]!;
+    const valueStart = r[i + 2]!;
+    const valueEnd = r[i + 3]!;
+    const info = r[i + 4]!;
+    const first = i + 5;
+    i = first + 5 * (info & 0x7fffffff);
+    if (info >>> 31 === 0) parts.push(text.slice(keyStart, valueEnd));
+    else if (text.charCodeAt(valueStart) !== OPEN_BRACE) {
+      // The last `flags` wins, as in JSON.parse; one that is not an object goes to the schema as it is.
+      flags = null;
+      parts.push(text.slice(keyStart, valueEnd));
+    } else {
+      const spans = new Map<string, readonly [number, number]>();
+      for (let j = first; j < i; j += 5) spans.set(decodeKey(text, r[j]!, r[j + 1]!), [r[j + 2]!, r[j + 3]!]);
+      flags = { spans, span: [valueStart, valueEnd] };
+      parts.push(`${text.slice(keyStart, keyEnd)}:{}`);
+    }
+  }
+  return flags === null ? null : { envelope: `{${parts.join(',')}}`, keys: jsonKeyOrder([...flags.spans.keys()]), spans: flags.spans, flagsSpan: flags.span };
+}
+
+/** A key's text; escapes are decoded by JSON.parse (a bad escape throws SyntaxError: the text goes whole). */
+function decodeKey(text: string, start: number, end: number): string {
+  const raw = text.slice(start + 1, end - 1);
+  return raw.includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : raw;
 }
 
 class Scanner {
@@ -127,10 +173,8 @@ class Scanner {
     }
   }
 
-  /** A key's text; escapes are decoded by JSON.parse (a bad escape throws SyntaxError: the text goes whole). */
   #key(start: number, end: number): string {
-    const raw = this.#text.slice(start + 1, end - 1);
-    return raw.includes('\\') ? (JSON.parse(this.#text.slice(start, end)) as string) : raw;
+    return decodeKey(this.#text, start, end);
   }
 
   /** The index after the value starting at `p`. */

@@ -153,6 +153,16 @@ export interface KernelExports {
   formatCells(hdr: number): number;
 }
 
+/** The kernel module's exports for the structural scan of a config text (assembly/scan.ts). */
+interface ScanExports {
+  readonly memory: WebAssembly.Memory;
+  heapBase(): number;
+  /** The number of records, -1 not scannable, -2 no room for them. */
+  scanJson(textPtr: number, len: number, stackPtr: number, outPtr: number, outCap: number): number;
+  /** Byte offsets of scanJson's records → UTF-16 offsets. */
+  utf16Offsets(textPtr: number, recordsPtr: number, count: number): void;
+}
+
 /** @internal Test hooks for createWasmKernel. */
 export interface WasmKernelHooks {
   /** Wraps the exports of every (re)instantiation, e.g. to inject traps. */
@@ -698,6 +708,56 @@ function readKernelEnv(): string | undefined {
 }
 
 let singleton: ShardKernel | undefined;
+
+/** Words per record of scanJson. */
+const SCAN_RECORD = 5;
+let scanOff: boolean | undefined;
+
+/**
+ * @internal The structural scan of a config text in WebAssembly (assembly/scan.ts; src/config/scan.ts reads its
+ * records): compiled code from the first byte, where a JS scan runs in the JIT's slow tiers on a process's first
+ * load. It runs in an instance of the kernel module of its own, so the memory holding the text goes with it.
+ * @param variant the build to use (tests); by default the one already compiled, else the best one.
+ * @returns the records, offsets in UTF-16 units; null when the text is not scannable; undefined when WebAssembly
+ *   is not used (unavailable, SALTSHARD_KERNEL=js, memory that cannot grow, a trap): the caller scans in JS.
+ */
+export function scanJsonWasm(text: string, variant?: 'simd' | 'scalar'): Uint32Array | null | undefined {
+  if ((scanOff ??= readKernelEnv()?.trim().toLowerCase() === 'js' || typeof WebAssembly !== 'object' || WebAssembly === null)) return undefined;
+  try {
+    const module = variant !== undefined ? kernelModule(variant) : (moduleCache.simd ?? moduleCache.scalar ?? kernelModule(wasmSimdSupported() ? 'simd' : 'scalar'));
+    const ex = new WebAssembly.Instance(module, {}).exports as unknown as ScanExports;
+    const memory = ex.memory;
+    const base = ex.heapBase();
+    const grow = (end: number): void => {
+      if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+    };
+    // ASCII text fits in text.length bytes, and its byte offsets are its string offsets.
+    const n = text.length;
+    grow(base + n + 16);
+    let { read, written } = encoder.encodeInto(text, new Uint8Array(memory.buffer, base, n));
+    if (read !== n) {
+      grow(base + 3 * n + 16);
+      ({ read, written } = encoder.encodeInto(text, new Uint8Array(memory.buffer, base, 3 * n)));
+    }
+    const stack = (base + written + 31) & ~15;
+    const out = (stack + written + 31) & ~15;
+    // Room for a record per 64 bytes first (a flag takes hundreds); then for as many as there can be (a member
+    // takes at least 4 bytes: "":0).
+    let count = -2;
+    for (const per of [64, 4]) {
+      const cap = SCAN_RECORD * 4 * (Math.floor(written / per) + 2);
+      grow(out + cap);
+      count = ex.scanJson(base, written, stack, out, cap);
+      if (count !== -2) break;
+    }
+    if (count === -1) return null;
+    if (count < 0) return undefined;
+    if (written !== n) ex.utf16Offsets(base, out, count);
+    return new Uint32Array(memory.buffer, out, count * SCAN_RECORD);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Picks a kernel for a SALTSHARD_KERNEL value: 'js' forces the JS kernel; 'wasm-simd' and 'wasm-scalar' force
