@@ -1,5 +1,5 @@
 // Kernel entry point. Exports (besides `memory`): heapBase, simd, md5Prefix32, shardBatch, evalRules (assembly/rules.ts), formatCells (assembly/format.ts),
-// scanJson and utf16Offsets (assembly/scan.ts: the structural scan of a config text).
+// scanBegin, scanWindow, scanResume and utf16Offsets (assembly/scan.ts: the structural scan of a config text).
 // No allocator is used: JS owns every byte from heapBase() upward and passes pointers in.
 // Two targets are built from this file (asconfig.json): "release" (scalar) and "simd" (--enable simd). The
 // compile-time constant ASC_FEATURE_SIMD selects the batch path (lanes.ts): 8 messages per compression in two
@@ -61,4 +61,4 @@ export function shardBatch(
 
 export { evalRules } from './rules';
 export { formatCells } from './format';
-export { scanJson, utf16Offsets } from './scan';
+export { scanBegin, scanResume, scanWindow, utf16Offsets } from './scan';

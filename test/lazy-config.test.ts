@@ -175,24 +175,29 @@ function hostileTexts(seed: number, count: number): string[] {
 /** A scan result as plain data (spans in the map's order). */
 const plain = (s: ScannedConfig | null): unknown => (s === null ? null : { envelope: s.envelope, keys: s.keys, spans: [...s.spans], flagsSpan: s.flagsSpan });
 
-test('the WebAssembly scan gives what the JS scan gives on generated hostile texts (both builds)', () => {
-  const builds = (['simd', 'scalar'] as const).filter((b) => b === 'scalar' || wasmSimdSupported());
+test('the WebAssembly scan gives what the JS scan gives on generated hostile texts (both builds, windows of 16 to 64 KiB)', () => {
   if (process.env.SALTSHARD_KERNEL === 'js') {
     assert.is(scanJsonWasm('{"flags":{}}'), undefined, 'SALTSHARD_KERNEL=js: no WebAssembly scan');
     return;
   }
+  const simd = wasmSimdSupported() ? 'simd' : 'scalar';
+  // Each text through the SIMD build in windows of 23 bytes and by default (non-ASCII text is scanned whole), and
+  // its ASCII variant through the SIMD build in windows of 16 bytes and the scalar one in windows of 40.
   let scanned = 0;
-  for (const text of hostileTexts(19, 1500)) {
-    const js = plain(scanConfig(text, 'js'));
-    if (js !== null) scanned++;
-    for (const build of builds) {
-      assert.ok(scanJsonWasm(text, build) !== undefined, `${build} scan ran`);
-      assert.equal(plain(scanConfig(text, build)), js, `${build}: ${JSON.stringify(text)}`);
+  for (const original of hostileTexts(19, 1500)) {
+    const ascii = original.replace(/[^\x00-\x7f]/g, 'q');
+    for (const [text, runs] of [[original, [[simd, 23]]], [ascii, [[simd, 16], ['scalar', 40]]]] as const) {
+      const js = plain(scanConfig(text, 'js'));
+      if (js !== null) scanned++;
+      for (const [build, window] of runs) {
+        assert.ok(scanJsonWasm(text, build, window) !== undefined, `${build} scan ran`);
+        assert.equal(plain(scanConfig(text, build, window)), js, `${build}/${window}: ${JSON.stringify(text)}`);
+      }
+      if (text === original) assert.equal(plain(scanConfig(text)), js);
     }
-    assert.equal(plain(scanConfig(text)), js);
   }
   // Enough of both outcomes to mean something.
-  assert.ok(scanned > 300 && scanned < 1400, `scanned ${scanned} of 1500`);
+  assert.ok(scanned > 600 && scanned < 2800, `scanned ${scanned} of 3000`);
 });
 
 test('the WebAssembly scan on large, deep and non-ASCII texts', () => {
@@ -200,9 +205,9 @@ test('the WebAssembly scan on large, deep and non-ASCII texts', () => {
   const big = { flags: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f-${i}-ü😀`, flag(`v${i}\\"{[é`)])), environment: { name: 'ï' } };
   const deep = `{"flags":{"d":${'['.repeat(50000)}${']'.repeat(50000)}}}`;
   const texts = [JSON.stringify(big), JSON.stringify(big, null, 1), deep, deep.slice(0, -3), `{"flags":{"d":${'['.repeat(5000)}${']'.repeat(4999)}}}}`, '\ud800{"flags":{}}', '{"flags":{"\ud800":1}}', '{"flags":{"é":"\udbff"}}'];
-  for (const text of texts) {
+  for (const text of [...texts, JSON.stringify(big).replace(/[^\x00-\x7f]/g, 'x')]) {
     const js = plain(scanConfig(text, 'js'));
-    assert.equal(plain(scanConfig(text)), js, text.slice(0, 40));
+    for (const window of [undefined, 4096, 1 << 20]) assert.equal(plain(scanConfig(text, 'auto', window)), js, `${window}: ${text.slice(0, 40)}`);
   }
   assertSame(JSON.stringify(big), 'non-ASCII 300 flags');
 });

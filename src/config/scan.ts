@@ -44,12 +44,13 @@ class NotScannable extends Error {}
  * Scan UFC text.
  * @param how 'js': the JS scan even where WebAssembly is available; 'simd' | 'scalar': that WebAssembly build
  *   (tests compare them); 'auto' (default): WebAssembly where it is used, else JS.
+ * @param window bytes per window of the WebAssembly scan (tests).
  * @returns the envelope and the flags' spans; null when the text is not a JSON object with a `flags` object as
  *   far as the scan can tell (the caller then parses it whole, which reports the error).
  */
-export function scanConfig(text: string, how: 'auto' | 'js' | 'simd' | 'scalar' = 'auto'): ScannedConfig | null {
+export function scanConfig(text: string, how: 'auto' | 'js' | 'simd' | 'scalar' = 'auto', window?: number): ScannedConfig | null {
   try {
-    const records = how === 'js' ? undefined : scanJsonWasm(text, how === 'auto' ? undefined : how);
+    const records = how === 'js' ? undefined : scanJsonWasm(text, how === 'auto' ? undefined : how, window);
     if (records === null) return null;
     return records === undefined ? new Scanner(text).document() : fromRecords(text, records);
   } catch (err) {

@@ -157,9 +157,11 @@ export interface KernelExports {
 interface ScanExports {
   readonly memory: WebAssembly.Memory;
   heapBase(): number;
-  /** The number of records, -1 not scannable, -2 no room for them. */
-  scanJson(textPtr: number, len: number, stackPtr: number, outPtr: number, outCap: number): number;
-  /** Byte offsets of scanJson's records → UTF-16 offsets. */
+  scanBegin(len: number, stackPtr: number, outPtr: number, outCap: number): void;
+  /** The number of records when done; -1 not scannable, -2 no room for the records, -3 next window from scanResume(). */
+  scanWindow(winPtr: number, start: number, end: number): number;
+  scanResume(): number;
+  /** Byte offsets of the records → UTF-16 offsets. */
   utf16Offsets(textPtr: number, recordsPtr: number, count: number): void;
 }
 
@@ -709,19 +711,24 @@ function readKernelEnv(): string | undefined {
 
 let singleton: ShardKernel | undefined;
 
-/** Words per record of scanJson. */
+/** Words per record of the scan. */
 const SCAN_RECORD = 5;
+/** Bytes of text per window of the scan. */
+const SCAN_WINDOW = 1 << 16;
 let scanOff: boolean | undefined;
 
 /**
  * @internal The structural scan of a config text in WebAssembly (assembly/scan.ts; src/config/scan.ts reads its
  * records): compiled code from the first byte, where a JS scan runs in the JIT's slow tiers on a process's first
- * load. It runs in an instance of the kernel module of its own, so the memory holding the text goes with it.
+ * load. It runs in an instance of the kernel module of its own, so its memory goes with it. ASCII text is encoded
+ * window by window into the same 64 KiB (first touches of fresh memory cost as much as the scan itself); other
+ * text whole (then the records' byte offsets are mapped to UTF-16 offsets).
  * @param variant the build to use (tests); by default the one already compiled, else the best one.
+ * @param window bytes per window (tests).
  * @returns the records, offsets in UTF-16 units; null when the text is not scannable; undefined when WebAssembly
  *   is not used (unavailable, SALTSHARD_KERNEL=js, memory that cannot grow, a trap): the caller scans in JS.
  */
-export function scanJsonWasm(text: string, variant?: 'simd' | 'scalar'): Uint32Array | null | undefined {
+export function scanJsonWasm(text: string, variant?: 'simd' | 'scalar', window = SCAN_WINDOW): Uint32Array | null | undefined {
   if ((scanOff ??= readKernelEnv()?.trim().toLowerCase() === 'js' || typeof WebAssembly !== 'object' || WebAssembly === null)) return undefined;
   try {
     const module = variant !== undefined ? kernelModule(variant) : (moduleCache.simd ?? moduleCache.scalar ?? kernelModule(wasmSimdSupported() ? 'simd' : 'scalar'));
@@ -731,29 +738,43 @@ export function scanJsonWasm(text: string, variant?: 'simd' | 'scalar'): Uint32A
     const grow = (end: number): void => {
       if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
     };
-    // ASCII text fits in text.length bytes, and its byte offsets are its string offsets.
     const n = text.length;
-    grow(base + n + 16);
-    let { read, written } = encoder.encodeInto(text, new Uint8Array(memory.buffer, base, n));
-    if (read !== n) {
-      grow(base + 3 * n + 16);
-      ({ read, written } = encoder.encodeInto(text, new Uint8Array(memory.buffer, base, 3 * n)));
-    }
-    const stack = (base + written + 31) & ~15;
-    const out = (stack + written + 31) & ~15;
-    // Room for a record per 64 bytes first (a flag takes hundreds); then for as many as there can be (a member
-    // takes at least 4 bytes: "":0).
-    let count = -2;
+    // Records first (room for one per 64 bytes, then for as many as there can be: a member takes at least 4 bytes,
+    // "":0), then the bracket stack, then the window (16 bytes of slack after it).
     for (const per of [64, 4]) {
-      const cap = SCAN_RECORD * 4 * (Math.floor(written / per) + 2);
-      grow(out + cap);
-      count = ex.scanJson(base, written, stack, out, cap);
-      if (count !== -2) break;
+      const cap = SCAN_RECORD * 4 * (Math.floor((3 * n) / per) + 2);
+      const stack = (base + cap + 15) & ~15;
+      const win = (stack + 3 * n + 31) & ~15;
+      const records = (count: number): Uint32Array => new Uint32Array(memory.buffer, base, count * SCAN_RECORD);
+      // Window by window while the text is ASCII (its byte offsets are then its string offsets).
+      let count = -3;
+      if (window < n) {
+        grow(win + window + 16);
+        ex.scanBegin(n, stack, base, cap);
+        const view = new Uint8Array(memory.buffer, win, window);
+        for (let start = 0; count === -3; ) {
+          const part = text.substring(start, start + window);
+          const { read, written } = encoder.encodeInto(part, view);
+          if (read !== part.length || written !== read) break;
+          count = ex.scanWindow(win, start, start + read);
+          const next = ex.scanResume();
+          // A member too long for a window: the text goes whole.
+          if (count === -3 && next <= start) break;
+          start = next;
+        }
+      }
+      // Whole: short or non-ASCII text, or a member longer than a window.
+      if (count === -3) {
+        grow(win + 3 * n + 16);
+        const { written } = encoder.encodeInto(text, new Uint8Array(memory.buffer, win, 3 * n));
+        ex.scanBegin(written, stack, base, cap);
+        count = ex.scanWindow(win, 0, written);
+        if (count >= 0 && written !== n) ex.utf16Offsets(win, base, count);
+      }
+      if (count === -1) return null;
+      if (count >= 0) return records(count);
     }
-    if (count === -1) return null;
-    if (count < 0) return undefined;
-    if (written !== n) ex.utf16Offsets(base, out, count);
-    return new Uint32Array(memory.buffer, out, count * SCAN_RECORD);
+    return undefined;
   } catch {
     return undefined;
   }
