@@ -16,13 +16,14 @@
 // Usage: npm run build && node bench/assign.mjs [ROWS] [--workers N] [--rounds 3] [--keep] [--check]
 //   --check: the validation pass only (no timing, no results file; test/bench-assign.test.ts runs it on 10,000 rows).
 //   ROWS defaults to $BENCH_ASSIGN_ROWS or 10,000,000. Writes bench/assign-results.md (folded into BENCHMARKS.md by
-//   bench/run.mjs).
+//   bench/run.mjs), then runs bench/parquet.mjs (Parquet in and out vs CSV), which adds its section to it.
 import { spawnSync } from 'node:child_process';
-import { closeSync, createWriteStream, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeCohortCsv } from './cohort.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -54,25 +55,8 @@ const salts = [...new Set(Object.values(config.flags).flatMap((f) => f.allocatio
 // The same subjects as makeSubjects() in bench/fixtures.ts, streamed to the file.
 const input = join(dir, 'subjects.csv');
 {
-  const COUNTRIES = ['US', 'CA', 'GB', 'FR', 'DE', 'BR', 'IN', 'JP'];
-  const DOMAINS = ['example.com', 'example.com', 'mail.test', 'corp.test', 'example.org'];
-  const r = rng(42);
-  const out = createWriteStream(input);
   const t0 = performance.now();
-  out.write('subjectKey,email,country,age\n');
-  let buf = '';
-  for (let i = 0; i < rows; i++) {
-    const tag = Math.floor(r() * 2 ** 40).toString(36).padStart(8, '0').slice(-8);
-    const domain = DOMAINS[Math.floor(r() * DOMAINS.length)];
-    const email = `${r() < 0.5 ? 'jane.doe' : 'dev'}${i % 1000}@${domain}`;
-    buf += `u${tag}${i.toString(36)},${email},${COUNTRIES[Math.floor(r() * COUNTRIES.length)]},${10 + Math.floor(r() * 60)}\n`;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await new Promise((res) => out.once('drain', res));
-      buf = '';
-    }
-  }
-  out.write(buf);
-  await new Promise((res) => out.end(res));
+  await writeCohortCsv(rng, rows, input);
   console.log(`input: ${rows.toLocaleString()} rows, ${(statSync(input).size / 1e6).toFixed(0)} MB CSV (generated in ${((performance.now() - t0) / 1000).toFixed(1)} s); flags: ${Object.keys(config.flags).length}; salts: ${salts.join(', ')}`);
 }
 const inputMB = (statSync(input).size / 1e6).toFixed(0);
@@ -199,9 +183,18 @@ for (const layout of LAYOUTS) {
   }
   rmSync(ourFile(layout), { force: true });
 }
+/** Parquet in and out vs CSV (bench/parquet.mjs, its own cohort of $BENCH_PARQUET_ROWS, default 1 M): its section of assign-results.md. */
+function parquetBench() {
+  const r = spawnSync(process.execPath, [join(root, 'bench', 'parquet.mjs'), ...(check ? [String(Math.min(rows, 10_000)), '--check'] : [])], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`bench/parquet.mjs failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
 if (check) {
   console.log(`check passed: ${engines.map((e) => e.name).join(' and ')} equal to saltshard assign in both layouts`);
   for (const e of engines) e.close();
+  parquetBench();
   process.exit(0);
 }
 
@@ -272,3 +265,4 @@ const report = [
 writeFileSync(new URL('./assign-results.md', import.meta.url), report.join('\n'));
 console.log(report.join('\n'));
 for (const e of engines) e.close();
+parquetBench();

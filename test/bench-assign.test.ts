@@ -1,6 +1,7 @@
 // The bulk-assignment benchmark's validation path, untimed: bench/assign.mjs --check on 10,000 subjects loads them
 // into DuckDB (and ClickHouse, when chdb is installed in test/engines), materializes `saltshard sql`'s long and wide
-// queries and checks every row against `saltshard assign`'s output, so the benchmark cannot rot between its runs.
+// queries and checks every row against `saltshard assign`'s output, so the benchmark cannot rot between its runs;
+// then bench/parquet.mjs --check (Parquet input and output against CSV).
 // bench/assign.mjs is a Node script over dist/: it runs on the Node pass only.
 import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
@@ -29,7 +30,14 @@ if (g.Deno || g.Bun) {
         assert.equal(file, table!.replace('(table)', "(saltshard assign's file)"));
       }
     }
-    assert.match(r.stdout, /check passed/);
+    assert.match(r.stdout, /check passed: DuckDB/);
+    // bench/parquet.mjs's validation (run by assign.mjs): Parquet in → the same CSV bytes; Parquet out read by DuckDB.
+    for (const from of ['csv', 'parquet']) {
+      for (const [layout, rows] of [['long', 30000], ['wide', 10000]] as const) {
+        assert.ok(r.stdout.includes(`validate ${from} → parquet --layout ${layout}: ${rows} rows in DuckDB, 0 not in the CSV output, 0 of the CSV output missing`), `${from} → parquet ${layout}`);
+      }
+    }
+    assert.match(r.stdout, /check passed: Parquet input gives the same CSV bytes/);
   });
 }
 

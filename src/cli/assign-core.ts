@@ -12,6 +12,7 @@ import { getKernel } from '../wasm/kernel.ts';
 import type { Attributes } from '../eval/reference.ts';
 import { csvField, parseCsv } from './csv.ts';
 import { CohortEvaluator, type PairRow } from '../integrity/cohort.ts';
+import { ParquetEncoder, type ParquetChunk } from './parquet.ts';
 
 export type InputFormat = 'ndjson' | 'csv' | 'parquet';
 export type OutputFormat = 'ndjson' | 'csv' | 'parquet';
@@ -36,6 +37,8 @@ export interface RunSpec {
   header: string[] | null;
   /** Parquet input: the file. */
   path: string | null;
+  /** Parquet output: the dictionaries of its columns (parquetDictionaries), the same for every worker. */
+  parquetDictionaries?: string[][] | null;
   /** `saltshard diff`: evaluate `flagKeys` under this second config too and return the pairs of outcomes, no output. */
   compare?: { config: unknown } | null;
 }
@@ -55,9 +58,6 @@ export interface Reject {
   raw: string;
 }
 
-/** Parquet output columns of one chunk, by name (outputFields() gives the names and their order). */
-export type OutputColumns = Record<string, unknown[]>;
-
 /** What a chunk gave. */
 export interface ChunkResult {
   seq: number;
@@ -67,7 +67,8 @@ export interface ChunkResult {
   lines: number;
   rejects: Reject[];
   bytes: Uint8Array | null;
-  columns: OutputColumns | null;
+  /** Parquet output: the chunk's encoded keys and outcome indexes (see parquet.ts). */
+  columns: ParquetChunk | null;
   /** Per flag index: [variationKey, reason, count] for each outcome seen. */
   dist: [number, string | null, string, number][];
   /** With `RunSpec.compare`: the (old, new) outcome pairs of every flag. */
@@ -118,6 +119,7 @@ export class Processor {
    */
   #client: Promise<SaltshardClient> | null = null;
   readonly #cohort: CohortEvaluator | null = null;
+  #parquetOut: ParquetEncoder | null = null;
   #parquet: { file: unknown; metadata: unknown; read: (o: unknown) => Promise<Record<string, unknown>[]>; compressors: unknown } | null = null;
 
   constructor(spec: RunSpec) {
@@ -331,7 +333,7 @@ export class Processor {
   }
 
   /** Output and per-flag counts of a chunk; `keys`: the subject keys as packed for the engine, when they were. */
-  #format(result: BatchResult, keys: Packer | null): { bytes: Uint8Array | null; columns: OutputColumns | null; dist: ChunkResult['dist'] } {
+  #format(result: BatchResult, keys: Packer | null): { bytes: Uint8Array | null; columns: ParquetChunk | null; dist: ChunkResult['dist'] } {
     const nf = this.#spec.flagKeys.length;
     const cells = result.outcomeIndexes();
     const counts = this.#spec.flagKeys.map((_, j) => {
@@ -346,48 +348,16 @@ export class Processor {
       dist.push([j, o.variationKey, o.reason, count]);
     }));
     const wide = this.#spec.layout === 'wide';
-    if (this.#spec.outputFormat === 'parquet') return { bytes: null, columns: wide ? wideColumns(result, cells) : parquetColumns(result, cells), dist };
+    if (this.#spec.outputFormat === 'parquet') {
+      if (keys === null) {
+        keys = new Packer(result.size, result.size * 16);
+        for (let i = 0; i < result.size; i++) keys.add(result.subjectKey(i));
+      }
+      this.#parquetOut ??= new ParquetEncoder(this.#spec.layout, this.#spec.flagKeys, this.#spec.parquetDictionaries!);
+      return { bytes: null, columns: this.#parquetOut.chunk(result, cells, keys.done(), valueText), dist };
+    }
     return { bytes: textOutput(result, cells, this.#spec.outputFormat === 'csv', wide, keys), columns: null, dist };
   }
-}
-
-/** Parquet output, wide layout: per subject its key and each flag's variation key (null when none). */
-function wideColumns(result: BatchResult, cells: Uint16Array): OutputColumns {
-  const nf = result.flagKeys.length;
-  const n = result.size;
-  // No prototype: a flag may be named __proto__.
-  const c: OutputColumns = Object.create(null);
-  c.subjectKey = Array.from({ length: n }, (_, i) => result.subjectKey(i));
-  result.flagKeys.forEach((flagKey, j) => {
-    const keys = Array.from({ length: result.outcomes(j) }, (_, k) => wideCell(result.outcome(j, k)));
-    const column = new Array(n);
-    for (let i = 0; i < n; i++) column[i] = keys[cells[i * nf + j]];
-    c[flagKey] = column;
-  });
-  return c;
-}
-
-/** Parquet output: one entry per (subject, flag) in every column. */
-function parquetColumns(result: BatchResult, cells: Uint16Array): OutputColumns {
-  const nf = result.flagKeys.length;
-  const total = cells.length;
-  const c: OutputColumns = {
-    subjectKey: new Array(total), flagKey: new Array(total), variationType: new Array(total), variationKey: new Array(total),
-    value: new Array(total), allocationKey: new Array(total), reason: new Array(total), doLog: new Array(total),
-  };
-  const outcomes = result.flagKeys.map((_, j) => Array.from({ length: result.outcomes(j) }, (_, k) => result.outcome(j, k)));
-  for (let at = 0; at < total; at++) {
-    const row = outcomes[at % nf][cells[at]];
-    c.subjectKey[at] = result.subjectKey(Math.floor(at / nf));
-    c.flagKey[at] = row.flagKey;
-    c.variationType[at] = row.variationType;
-    c.variationKey[at] = row.variationKey;
-    c.value[at] = valueText(row);
-    c.allocationKey[at] = row.allocationKey;
-    c.reason[at] = row.reason;
-    c.doLog[at] = row.doLog;
-  }
-  return c;
 }
 
 const NDJSON_PREFIX = encoder.encode('{"subjectKey":"');

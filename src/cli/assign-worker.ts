@@ -22,5 +22,6 @@ port.on('message', async (task: Task) => {
     port.postMessage({ seq: task.seq, fatal: String((err as Error)?.stack ?? err) });
     return;
   }
-  port.postMessage(result, result.bytes ? [result.bytes.buffer as ArrayBuffer] : []);
+  const transfer = result.bytes ? [result.bytes.buffer] : result.columns ? result.columns.pages.map((p) => p.buffer) : [];
+  port.postMessage(result, transfer as ArrayBuffer[]);
 });

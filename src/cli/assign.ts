@@ -13,9 +13,10 @@ import { Worker } from 'node:worker_threads';
 import { SaltshardClient } from '../client.ts';
 import { type CompiledConfig, compileConfig } from '../config/compile.ts';
 import type { Logger } from '../events/logger.ts';
-import { type ChunkResult, type ColumnType, type InputFormat, type Layout, type OutputColumns, type OutputFormat, Processor, type RunSpec, type Task, outputFields } from './assign-core.ts';
+import { type ChunkResult, type ColumnType, type InputFormat, type Layout, type OutputFormat, Processor, type RunSpec, type Task, outputFields, valueText } from './assign-core.ts';
 import { type CliIO, EXIT, describeError, parseCommand, usageError } from './common.ts';
 import { RecordChunker, csvField, parseCsv } from './csv.ts';
+import { ParquetFile, parquetDictionaries } from './parquet.ts';
 
 /** Usage text of the command. */
 export const ASSIGN_USAGE = `  saltshard assign (--config FLAGS.json | --api-key KEY) --input FILE|- [--output FILE] [options]
@@ -179,6 +180,7 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
   const spec: RunSpec = {
     config: o.config.wire, flagKeys, nowMs: Date.now(), inputFormat: o.inputFormat, outputFormat: o.outputFormat, layout: o.layout,
     key: o.key, types: { ...o.types }, header: null, path: o.inputFormat === 'parquet' ? inputPath : null,
+    parquetDictionaries: o.outputFormat === 'parquet' ? parquetDictionaries(o.config.wire, flagKeys, o.layout, valueText as never) : null,
   };
 
   const input = await prepareInput(o.inputFormat, inputPath, o.key, io);
@@ -195,7 +197,8 @@ async function run(o: RunOptions, io: CliIO): Promise<number> {
     return EXIT.CANT_CREATE;
   }
   const fields = outputFields(o.layout, flagKeys);
-  const parquetOut = o.outputFormat === 'parquet' ? await ParquetSink.open(out, fields, o.layout) : null;
+  const parquetOut = spec.parquetDictionaries ? new ParquetFile((bytes) => out.write(bytes), o.layout, flagKeys, spec.parquetDictionaries) : null;
+  await parquetOut?.open();
 
   // Counters and the summary's distribution.
   let good = 0;
@@ -599,68 +602,6 @@ class TextSink {
       this.stream.once('error', reject);
       this.stream.end(() => resolve());
     });
-  }
-}
-
-/** Parquet output through hyparquet-writer: fixed-size row groups, flushed to the sink as each is encoded. */
-class ParquetSink {
-  readonly #pending: unknown[][];
-  #size = 0;
-  private constructor(
-    private readonly writer: { write(o: unknown): void | Promise<void>; finish(): void | Promise<void> },
-    private readonly fields: readonly string[],
-  ) {
-    this.#pending = fields.map(() => []);
-  }
-
-  /** `fields`: the columns in order (outputFields); every one is text but doLog (boolean) in the long layout. */
-  static async open(sink: TextSink, fields: readonly string[], layout: Layout): Promise<ParquetSink> {
-    const { ByteWriter, ParquetWriter } = await import('hyparquet-writer');
-    const bw = new ByteWriter() as unknown as { buffer: ArrayBuffer; index: number; ensure(n: number): void; flush(): Promise<void>; finish(): Promise<void> };
-    const ensure = bw.ensure.bind(bw);
-    let backlog: Promise<void> = Promise.resolve();
-    const flush = () => {
-      if (bw.index > 0) {
-        const chunk = new Uint8Array(bw.buffer, 0, bw.index).slice();
-        bw.index = 0;
-        backlog = backlog.then(() => sink.write(chunk));
-      }
-      return backlog;
-    };
-    bw.ensure = (n: number) => {
-      if (bw.index > CHUNK_BYTES) void flush();
-      ensure(n);
-    };
-    bw.flush = flush;
-    bw.finish = flush;
-    const str = (name: string, optional: boolean) => ({ name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: optional ? 'OPTIONAL' : 'REQUIRED' });
-    const required = new Set(layout === 'wide' ? ['subjectKey'] : ['subjectKey', 'flagKey', 'reason']);
-    const schema = [
-      { name: 'root', num_children: fields.length },
-      ...fields.map((name) => (layout === 'long' && name === 'doLog' ? { name, type: 'BOOLEAN', repetition_type: 'REQUIRED' } : str(name, !required.has(name)))),
-    ];
-    return new ParquetSink(new ParquetWriter({ writer: bw as never, schema: schema as never, createdBy: 'saltshard' }) as never, fields);
-  }
-
-  async add(c: OutputColumns): Promise<void> {
-    this.fields.forEach((f, k) => {
-      const into = this.#pending[k]!;
-      for (const v of c[f]!) into.push(v);
-    });
-    this.#size += c.subjectKey!.length;
-    while (this.#size >= PARQUET_ROW_GROUP) await this.#write(PARQUET_ROW_GROUP);
-  }
-
-  async end(): Promise<void> {
-    if (this.#size > 0) await this.#write(this.#size);
-    await this.writer.finish();
-  }
-
-  async #write(n: number): Promise<void> {
-    const columnData = this.fields.map((name, k) => ({ name, data: this.#pending[k]!.slice(0, n) }));
-    for (const column of this.#pending) column.splice(0, n);
-    this.#size -= n;
-    await this.writer.write({ columnData, rowGroupSize: n });
   }
 }
 
