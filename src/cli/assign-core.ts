@@ -120,7 +120,7 @@ export class Processor {
   #client: Promise<SaltshardClient> | null = null;
   readonly #cohort: CohortEvaluator | null = null;
   #parquetOut: ParquetEncoder | null = null;
-  #parquet: { file: unknown; metadata: unknown; read: (o: unknown) => Promise<Record<string, unknown>[]>; compressors: unknown } | null = null;
+  #parquet: { file: unknown; metadata: unknown; compressors: unknown; columns: string[]; hp: typeof import('hyparquet') } | null = null;
 
   constructor(spec: RunSpec) {
     this.#spec = spec;
@@ -157,10 +157,14 @@ export class Processor {
       const subjects = { keys: keys.done(), columns: columns.columns };
       if (cohort !== null) return { seq: task.seq, subjects: subjects.keys.starts.length, lines, rejects, bytes: null, columns: null, dist: [], pairs: cohort.columns(subjects) };
       result = (await this.#client!).assignColumns(subjects, s.flagKeys, { log: 'none' });
+    } else if (s.inputFormat === 'parquet') {
+      const subjects = await this.#parseParquet(task, rejects);
+      lines = task.rowEnd! - task.rowStart!;
+      if (cohort !== null) return { seq: task.seq, subjects: subjects.keys.length, lines, rejects, bytes: null, columns: null, dist: [], pairs: cohort.columns(subjects) };
+      result = (await this.#client!).assignColumns(subjects, s.flagKeys, { log: 'none' });
     } else {
       const subjects: BatchSubject[] = [];
-      if (s.inputFormat === 'parquet') lines = await this.#parseParquet(task, subjects, rejects);
-      else lines = this.#parseNdjson(decoder.decode(task.bytes!), subjects, rejects);
+      lines = this.#parseNdjson(decoder.decode(task.bytes!), subjects, rejects);
       if (cohort !== null) return { seq: task.seq, subjects: subjects.length, lines, rejects, bytes: null, columns: null, dist: [], pairs: cohort.objects(subjects) };
       result = (await this.#client!).assignMany(subjects, s.flagKeys, { log: 'none' });
     }
@@ -285,51 +289,80 @@ export class Processor {
     return lines;
   }
 
-  async #parseParquet(task: Task, subjects: BatchSubject[], rejects: Reject[]): Promise<number> {
+  /**
+   * A Parquet row range as columns: the key and only the columns a flag's conditions read (or `--types` names), each
+   * decoded as a whole column chunk (no row objects); cells as attributeValue() gives them. A row without a usable
+   * key or with a cell that does not convert to its `--types` type is rejected (its raw text: the whole row, read
+   * again for the rejected rows only).
+   */
+  async #parseParquet(task: Task, rejects: Reject[]): Promise<{ keys: string[]; columns: Record<string, ArrayLike<unknown>> }> {
     const s = this.#spec;
     if (this.#parquet === null) {
       const hp = await import('hyparquet');
       const { compressors } = await import('hyparquet-compressors');
       const file = await hp.asyncBufferFromFile(s.path!);
       const metadata = await hp.parquetMetadataAsync(file);
-      this.#parquet = { file, metadata, compressors, read: hp.parquetReadObjects as never };
+      const names = hp.parquetSchema(metadata).children.map((c) => c.element.name);
+      const read = this.#cohort?.attributes ?? conditionAttributes(s.config, s.flagKeys);
+      const columns = names.filter((name) => name === s.key || read.has(name) || Object.hasOwn(s.types, name));
+      this.#parquet = { file, metadata, compressors, columns, hp };
     }
     const p = this.#parquet;
     const rowStart = task.rowStart!;
     const rowEnd = task.rowEnd!;
-    const rows = await p.read({ file: p.file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, rowFormat: 'object', parsers: PARQUET_PARSERS });
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r];
-      const line = r + 1;
-      let key = row[s.key];
+    const n = rowEnd - rowStart;
+    // Each column's chunks (pages or row groups) copied into one array of the range's rows.
+    const data = new Map<string, unknown[]>();
+    await p.hp.parquetRead({
+      file: p.file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, columns: p.columns, parsers: PARQUET_PARSERS,
+      onChunk: ({ columnName, columnData, rowStart: from }: { columnName: string; columnData: ArrayLike<unknown>; rowStart: number }) => {
+        let column = data.get(columnName);
+        if (column === undefined) data.set(columnName, (column = new Array(n).fill(null)));
+        const lo = Math.max(from, rowStart);
+        const hi = Math.min(from + columnData.length, rowEnd);
+        for (let r = lo; r < hi; r++) column[r - rowStart] = columnData[r - from];
+      },
+    } as never);
+    const error: (string | null)[] = new Array(n).fill(null);
+    let bad = 0;
+    const rawKeys = data.get(s.key) ?? new Array(n).fill(null);
+    const keys: string[] = new Array(n);
+    for (let r = 0; r < n; r++) {
+      let key = rawKeys[r];
       if (typeof key === 'number' || typeof key === 'bigint') key = String(key);
       if (typeof key !== 'string' || key === '') {
-        rejects.push({ line, error: `"${s.key}" must be a non-empty string`, raw: rawRow(row) });
-        continue;
-      }
-      const attributes: Record<string, unknown> = {};
-      let error: string | null = null;
-      for (const name in row) {
-        if (name === s.key) continue;
-        let v = attributeValue(row[name]);
-        if (v === undefined) continue;
-        if (Object.hasOwn(s.types, name)) {
-          const c = coerce(v, s.types[name]);
-          if (c === undefined) {
-            error = `column "${name}": ${JSON.stringify(v)} is not a ${s.types[name]}`;
-            break;
+        error[r] = `"${s.key}" must be a non-empty string`;
+        bad++;
+      } else keys[r] = key;
+    }
+    const columns: Record<string, unknown[]> = {};
+    for (const name of p.columns) {
+      if (name === s.key) continue;
+      const column = data.get(name)!;
+      const type = Object.hasOwn(s.types, name) ? s.types[name] : null;
+      for (let r = 0; r < n; r++) {
+        let v = attributeValue(column[r]);
+        if (type !== null && v !== undefined) {
+          const c = coerce(v, type);
+          if (c === undefined && error[r] === null) {
+            error[r] = `column "${name}": ${JSON.stringify(v)} is not a ${type}`;
+            bad++;
           }
           v = c;
         }
-        attributes[name] = v;
+        column[r] = v;
       }
-      if (error !== null) {
-        rejects.push({ line, error, raw: rawRow(row) });
-        continue;
-      }
-      subjects.push({ subjectKey: key, subjectAttributes: attributes as Attributes });
+      columns[name] = column;
     }
-    return rowEnd - rowStart;
+    if (bad === 0) return { keys, columns };
+    const rows = await p.hp.parquetReadObjects({ file: p.file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, parsers: PARQUET_PARSERS } as never) as Record<string, unknown>[];
+    const good: number[] = [];
+    for (let r = 0; r < n; r++) {
+      if (error[r] === null) good.push(r);
+      else rejects.push({ line: r + 1, error: error[r]!, raw: rawRow(rows[r]) });
+    }
+    const pick = <T>(a: T[]): T[] => good.map((r) => a[r]);
+    return { keys: pick(keys), columns: Object.fromEntries(Object.entries(columns).map(([name, c]) => [name, pick(c)])) };
   }
 
   /** Output and per-flag counts of a chunk; `keys`: the subject keys as packed for the engine, when they were. */
@@ -553,6 +586,17 @@ export function coerce(v: unknown, type: ColumnType): string | number | boolean 
       }
       return undefined;
   }
+}
+
+/** The attributes the conditions of these flags of a UFC document (SERVER format) read: no other can change an outcome. */
+function conditionAttributes(config: unknown, flagKeys: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  const flags = (config as { flags?: Record<string, { allocations?: { rules?: { conditions?: { attribute?: unknown }[] }[] }[] }> }).flags ?? {};
+  for (const key of flagKeys) {
+    if (!Object.hasOwn(flags, key)) continue;
+    for (const a of flags[key].allocations ?? []) for (const rule of a.rules ?? []) for (const c of rule.conditions ?? []) if (typeof c.attribute === 'string') names.add(c.attribute);
+  }
+  return names;
 }
 
 /** A Parquet cell as an attribute value: null → missing, bigint → number (or text when not exact), Date → ISO. */
