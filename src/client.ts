@@ -155,7 +155,7 @@ export class SaltshardClient {
     this.#state = new ClientState(logger, options.now ?? Date.now, options.kernel === 'js' ? createJsKernel() : getKernel());
     this.#events = new EventSink({ logger, assignmentLogger: options.assignmentLogger, assignmentCacheSize: options.assignmentCacheSize, counters: this.#state.counters });
     this.#assign = new Assigner(this.#state, this.#events);
-    this.#batch = new BatchRunner(this.#state, this.#assign);
+    this.#batch = new BatchRunner(this.#state, this.#assign, this.#events);
     this.#bandits = new BanditRunner(this.#state, this.#assign, options.banditLogger, dedupeCapacity(options.assignmentCacheSize));
     this.#emitter = new ClientEmitter(this.#sandbox);
     this.#overrideParser = new OverridePayloadParser(this.#state.now);

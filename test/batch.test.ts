@@ -155,4 +155,19 @@ t('assignMany() builds no exposure evaluation nobody receives: no logger with a 
   assert.equal(events.length, n);
 });
 
+t('assignMany() with no logger counts every exposure past the full queue as dropped, and warns once', () => {
+  const config = readFileSync(join(ROOT, 'examples', 'flags.json'), 'utf8');
+  const warnings: unknown[] = [];
+  const client = offlineInit({ flagsConfiguration: config, logger: { error() {}, warn: (...a: unknown[]) => void warnings.push(a) } });
+  const subjects = Array.from({ length: 200 }, (_, i) => ({ subjectKey: `s${i}`, subjectAttributes: { country: i % 2 ? 'US' : 'FR', age: i % 60 } }));
+  const r = client.assignMany(subjects);
+  let due = 0;
+  for (const row of r.rows()) if (row.doLog && row.reason === 'MATCH') due++;
+  assert.ok(due > 100, `${due} cells due an exposure`);
+  assert.deepEqual(client.metrics().exposures, { logged: 0, deduped: 0, dropped: due - 100, failed: 0, pending: 100 });
+  client.assignMany(subjects);
+  assert.deepEqual(client.metrics().exposures, { logged: 0, deduped: 0, dropped: 2 * due - 100, failed: 0, pending: 100 });
+  assert.equal(warnings.length, 1);
+});
+
 t.run();

@@ -3,6 +3,7 @@
  * @module
  */
 import { type BatchContext, type BatchResult, type BatchSubject, type ColumnarSubjects, evaluateBatch, evaluateColumns } from '../eval/batch.ts';
+import { type EventSink, MAX_QUEUED_EVENTS } from '../events/logger.ts';
 import type { Assigner } from './assign.ts';
 import type { ClientState } from './state.ts';
 
@@ -16,10 +17,12 @@ export interface BatchOptions {
 export class BatchRunner {
   readonly #state: ClientState;
   readonly #assigner: Assigner;
+  readonly #events: EventSink;
 
-  constructor(state: ClientState, assigner: Assigner) {
+  constructor(state: ClientState, assigner: Assigner, events: EventSink) {
     this.#state = state;
     this.#assigner = assigner;
+    this.#events = events;
   }
 
   many(subjects: readonly BatchSubject[], flagKeys: readonly string[] | undefined, options: BatchOptions): BatchResult {
@@ -62,6 +65,15 @@ export class BatchRunner {
         }
       },
       wantsLog: config === null ? undefined : (flagKey, subjectKey, flag, logValue) => this.#assigner.wantsLog(flagKey, subjectKey, config, flag, logValue),
+      dropAll: (cells) => {
+        const events = this.#events;
+        if (events.assignmentLogger !== null || events.queued < MAX_QUEUED_EVENTS) return false;
+        // Nobody receives events for the rest of this call (the batch adds none): one cell goes through the sink,
+        // which counts it as dropped (and warns once), the others are counted here.
+        events.wants('', '', '');
+        state.counters.exposuresDropped += cells - 1;
+        return true;
+      },
       onLog: options.log === 'none' || config === null ? undefined : (flagKey, subjectKey, attributes, flag, e) => this.#assigner.log(flagKey, subjectKey, attributes, config, flag, e),
     };
   }

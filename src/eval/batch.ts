@@ -238,6 +238,12 @@ export interface BatchContext {
    * asked before the full evaluation an event needs is built. `logValue` is the split's "allocation;variation".
    */
   wantsLog?(flagKey: string, subjectKey: string, flag: CompiledFlag, logValue: string): boolean;
+  /**
+   * Asked once per flag before its cells are logged, with how many of them are due an exposure: true when no event
+   * of this call can be received (no logger, the pre-logger queue full), having counted them all as dropped; the
+   * cells are then not offered one by one.
+   */
+  dropAll?(cells: number): boolean;
   /** Called for each cell whose evaluation is due an exposure event (and {@link wantsLog} accepted). */
   onLog?(flagKey: string, subjectKey: string, attributes: Attributes, flag: CompiledFlag, e: Evaluation): void;
 }
@@ -294,10 +300,10 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
   const nf = flagKeys.length;
   const entries = flagKeys.map((k) => (typeof k === 'string' ? ctx.lookup(k) : undefined));
   const program = ctx.kernel.evaluateRules ? programFor(entries, flagKeys, ctx.programKey) : null;
-  // Phase 1: the engine answers every cell it can (0xffff elsewhere).
+  // Phase 1: the engine answers every cell it can (NOT_HERE elsewhere).
   let slots: Uint16Array | null = null;
   if (program !== null && n > 0) {
-    slots = new Uint16Array(n * nf).fill(NOT_HERE);
+    slots = new Uint16Array(n * nf);
     const b = new JobBuilder(program, ctx.obfuscated, Math.min(ENGINE_CHUNK, n));
     for (let from = 0; from < n; from += ENGINE_CHUNK) {
       b.reset(Math.min(ENGINE_CHUNK, n - from));
@@ -306,92 +312,125 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
       if (!ctx.kernel.evaluateRules!(b.job(ctx.nowMs, out))) out.fill(NOT_HERE);
     }
   }
-  // Phase 2: outcomes per flag, interned; the reference evaluator answers the rest and builds logged evaluations.
+  // Phase 2: outcomes per flag, interned in order of first appearance; the reference evaluator answers the rest.
   const shards = program === null ? new BatchShards(ctx.kernel, Array.from({ length: n }, (_, i) => src.key(i))) : ctx.kernel;
   const cells = new Uint16Array(n * nf);
   const stats = { engine: 0, reference: 0 };
-  const valid = new Uint8Array(n);
-  for (let i = 0; i < n; i++) valid[i] = src.valid(i) ? 1 : 0;
+  // valid[i]: 1 valid, 0 not (read on first need: engine cells of valid subjects never ask).
+  let valid: Uint8Array | null = null;
+  const isValid = (i: number): boolean => {
+    if (valid === null) {
+      valid = new Uint8Array(n);
+      for (let s = 0; s < n; s++) valid[s] = src.valid(s) ? 1 : 0;
+    }
+    return valid[i] === 1;
+  };
   const tables: OutcomeEntry[][] = [];
   const types: (VariationType | null)[] = [];
   const onLog = ctx.onLog?.bind(ctx);
   const wantsLog = ctx.wantsLog?.bind(ctx);
-  flagKeys.forEach((flagKey, j) => {
+  for (let j = 0; j < nf; j++) {
+    const flagKey = flagKeys[j];
     const table: OutcomeEntry[] = [];
     // Outcomes are told apart by (code, allocation, split), packed in one number: no string per cell.
     const index = new Map<number | string, number>();
+    const add = (id: number | string, e: OutcomeEntry): number => {
+      const k = table.push(e) - 1;
+      if (k > 0xffff) throw new RangeError(`flag "${flagKey}" has more than 65,536 distinct outcomes in one batch`);
+      index.set(id, k);
+      return k;
+    };
     const intern = (e: Evaluation): number => {
       const a = e.allocation;
       const splitIndex = a && e.split ? a.splits.indexOf(e.split) : -1;
       // A failure that still names its variation (invalid JSON text, as Eppo's details report it) is told apart by key.
       const id = a === null && e.variationKey !== null ? `${e.code}:${e.variationKey}` : CODE_ID[e.code] + 8 * ((a?.position ?? 0) * 0x10000 + splitIndex + 1);
-      let k = index.get(id);
-      if (k === undefined) {
-        k = table.push({
-          code: e.code,
-          variationKey: e.variationKey,
-          allocationKey: a?.key ?? null,
-          raw: e.code === 'MATCH' ? e.variation?.value : undefined,
-          doLog: e.doLog,
-          logValue: e.doLog && a !== null && e.split !== null ? e.split.logValue : '',
-        }) - 1;
-        if (k > 0xffff) throw new RangeError(`flag "${flagKey}" has more than 65,536 distinct outcomes in one batch`);
-        index.set(id, k);
-      }
-      return k;
+      return index.get(id) ?? add(id, {
+        code: e.code,
+        variationKey: e.variationKey,
+        allocationKey: a?.key ?? null,
+        raw: e.code === 'MATCH' ? e.variation?.value : undefined,
+        doLog: e.doLog,
+        logValue: e.doLog && a !== null && e.split !== null ? e.split.logValue : '',
+      });
     };
+    const constant = (code: FlagEvaluationCode): number =>
+      index.get(CODE_ID[code]) ?? add(CODE_ID[code], { code, variationKey: null, allocationKey: null, raw: undefined, doLog: false, logValue: '' });
     const entry = entries[j];
     types.push(entry?.kind === 'flag' ? entry.variationType : null);
-    const constant = (code: FlagEvaluationCode): number => {
-      const id = CODE_ID[code];
-      let k = index.get(id);
-      if (k === undefined) {
-        k = table.push({ code, variationKey: null, allocationKey: null, raw: undefined, doLog: false, logValue: '' }) - 1;
-        index.set(id, k);
-      }
-      return k;
-    };
-    // Engine slot → outcome index (-1 until first seen).
-    const targets = program?.slots[j];
-    const bySlot = new Int32Array((targets?.length ?? 0) + 1).fill(-1);
-    const inEngine = program !== null && program.entries[j] >= 0;
     // The outcome of every valid subject when the flag is missing, broken or disabled; -1 when it evaluates.
     const fixed = entry === undefined || (entry.kind === 'flag' && !entry.enabled) ? constant('FLAG_UNRECOGNIZED_OR_DISABLED') : entry.kind === 'broken' ? constant('ASSIGNMENT_ERROR') : -1;
     const flag = entry as CompiledFlag; // read only when fixed < 0
     const column = cells.subarray(j * n, (j + 1) * n);
-    for (let i = 0; i < n; i++) {
-      let k: number;
-      if (valid[i] === 0) k = constant('ASSIGNMENT_ERROR');
-      else if (fixed >= 0) k = fixed;
-      else {
-        const slot = inEngine ? slots![i * nf + j] : NOT_HERE;
-        let e: Evaluation | null = null;
-        if (slot === NOT_HERE) {
-          stats.reference++;
-          if (shards instanceof BatchShards) shards.index = i;
-          e = evaluateFlag(flag, src.key(i), src.attributes(i), ctx.nowMs, shards, ctx.obfuscated);
-          k = intern(e);
-        } else {
-          stats.engine++;
-          k = bySlot[slot];
-          if (k < 0) k = bySlot[slot] = slot === 0 ? constant('DEFAULT_ALLOCATION_NULL') : intern(slotEvaluation(flag, targets![slot - 1]));
-        }
-        if (onLog !== undefined && table[k].logValue !== '') {
-          // Only an event someone receives is built: the dedupe cache and the queue are asked first; the logger
-          // gets the full evaluation (unmatched allocations, matched rule), which the reference builds.
-          const key = src.key(i);
-          if (wantsLog === undefined || wantsLog(flagKey, key, flag, table[k].logValue)) {
-            const attrs = src.attributes(i);
-            e ??= evaluateFlag(flag, key, attrs, ctx.nowMs, shards, ctx.obfuscated);
-            onLog(flagKey, key, attrs, flag, e);
+    /** The reference evaluator's outcome of valid subject i, and its evaluation for the logging pass. */
+    const reference = (i: number): number => {
+      stats.reference++;
+      if (shards instanceof BatchShards) shards.index = i;
+      return intern(evaluateFlag(flag, src.key(i), src.attributes(i), ctx.nowMs, shards, ctx.obfuscated));
+    };
+    if (fixed >= 0) {
+      for (let i = 0; i < n; i++) column[i] = isValid(i) ? fixed : constant('ASSIGNMENT_ERROR');
+    } else if (slots !== null && program!.entries[j] >= 0) {
+      // Engine slot → outcome index, -1 until first seen; a cell whose slot is new or NOT_HERE takes the slow way.
+      const targets = program!.slots[j];
+      const bySlot = new Int32Array(targets.length + 1).fill(-1);
+      const lim = bySlot.length;
+      let engine = n;
+      for (let i = 0, p = j; i < n; i++, p += nf) {
+        const slot = slots[p];
+        let k = slot < lim ? bySlot[slot] : -1;
+        if (k < 0) {
+          if (slot !== NOT_HERE) k = bySlot[slot] = slot === 0 ? constant('DEFAULT_ALLOCATION_NULL') : intern(slotEvaluation(flag, targets[slot - 1]));
+          else {
+            engine--;
+            k = isValid(i) ? reference(i) : constant('ASSIGNMENT_ERROR');
           }
         }
+        column[i] = k;
       }
-      column[i] = k;
+      stats.engine += engine;
+    } else {
+      for (let i = 0; i < n; i++) column[i] = isValid(i) ? reference(i) : constant('ASSIGNMENT_ERROR');
     }
     tables.push(table);
-  });
+    if (onLog !== undefined && fixed < 0) logCells(src, flagKey, flag, table, column, shards, ctx, wantsLog, onLog);
+  }
   return new BatchResult(n, (i) => src.key(i), flagKeys, types, cells, tables, stats);
+}
+
+/**
+ * Exposure events of one flag's cells, subjects in input order. Only an event someone receives is built: the dedupe
+ * cache and the queue are asked first; the logger gets the full evaluation (unmatched allocations, matched rule),
+ * which the reference evaluator builds.
+ */
+function logCells(
+  src: Source,
+  flagKey: string,
+  flag: CompiledFlag,
+  table: readonly OutcomeEntry[],
+  column: Uint16Array,
+  shards: Pick<ShardKernel, 'shard'>,
+  ctx: BatchContext,
+  wantsLog: BatchContext['wantsLog'],
+  onLog: NonNullable<BatchContext['onLog']>,
+): void {
+  const logValues = table.map((e) => e.logValue);
+  if (logValues.every((v) => v === '')) return;
+  if (ctx.dropAll !== undefined) {
+    const due = Uint8Array.from(logValues, (v) => (v === '' ? 0 : 1));
+    let cells = 0;
+    for (let i = 0; i < column.length; i++) cells += due[column[i]];
+    if (cells === 0 || ctx.dropAll(cells)) return;
+  }
+  for (let i = 0; i < column.length; i++) {
+    const logValue = logValues[column[i]];
+    if (logValue === '') continue;
+    const key = src.key(i);
+    if (wantsLog !== undefined && !wantsLog(flagKey, key, flag, logValue)) continue;
+    const attrs = src.attributes(i);
+    if (shards instanceof BatchShards) shards.index = i;
+    onLog(flagKey, key, attrs, flag, evaluateFlag(flag, key, attrs, ctx.nowMs, shards, ctx.obfuscated));
+  }
 }
 
 function slotEvaluation(flag: CompiledFlag, t: SlotTarget): Evaluation {
