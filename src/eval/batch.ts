@@ -488,16 +488,26 @@ class ObjectSource implements Source {
     // positions are then reused: position[c] is column c's index in `names`, or -1.
     let names: string[] | null = null;
     const position = new Int32Array(columns.length);
+    // key(i), valid(i) and attributes(i) in one read of each subject; the keys encoded together.
+    const keys: string[] = new Array(b.n);
+    const attributes: Attributes[] = new Array(b.n);
     for (let r = 0; r < b.n; r++) {
-      // key(i), valid(i) and attributes(i) in one read of the subject.
       const s = subjects[from + r];
       const key = s?.subjectKey;
       const a = s?.subjectAttributes;
-      if (typeof key !== 'string' || key === '' || (a != null && typeof a !== 'object') || !b.key(r, key)) {
+      if (typeof key !== 'string' || key === '' || (a != null && typeof a !== 'object')) {
         b.skip(r);
-        continue;
+        keys[r] = '';
+      } else {
+        keys[r] = key;
+        attributes[r] = a ?? EMPTY;
       }
-      const attrs = a ?? EMPTY;
+    }
+    b.keys(keys);
+    for (let r = 0; r < b.n; r++) {
+      if (b.skipped(r)) continue;
+      const key = keys[r];
+      const attrs = attributes[r];
       try {
         if (hashed === null) {
           const own = Object.keys(attrs);
@@ -599,10 +609,20 @@ class ColumnSource implements Source {
     const bytes = Array.isArray(keys) ? null : (keys as { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array });
     if (bytes !== null && this.#bad === null) this.#bad = badKeys(bytes);
     const bad = this.#bad;
+    if (bytes === null) {
+      const keys = (this.#in.keys as readonly unknown[]).slice(from, from + b.n) as string[];
+      for (let r = 0; r < b.n; r++) {
+        if (typeof keys[r] !== 'string' || keys[r] === '') {
+          b.skip(r);
+          keys[r] = '';
+        }
+      }
+      b.keys(keys);
+    }
     for (let r = 0; r < b.n; r++) {
       const i = from + r;
       if (
-        (bytes === null ? !this.valid(i) || !b.key(r, this.key(i)) : bytes.lengths[i] === 0 || bad![i] === 1) ||
+        (bytes === null ? b.skipped(r) : bytes.lengths[i] === 0 || bad![i] === 1) ||
         (poison.length > 0 && poison.some((col) => col[i] != null))
       ) {
         b.skip(r);

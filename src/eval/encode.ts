@@ -98,6 +98,11 @@ export class JobBuilder {
     this.#skip[r] = 1;
   }
 
+  /** Whether row r answers in JS. */
+  skipped(r: number): boolean {
+    return this.#skip[r] === 1;
+  }
+
   /** The key of row r as a string; false (and the row skipped) when it has a lone surrogate. */
   key(r: number, key: string): boolean {
     const n = key.length;
@@ -121,6 +126,29 @@ export class JobBuilder {
     this.#keyLen[r] = at - this.#keyStart[r];
     this.#at = at;
     return true;
+  }
+
+  /**
+   * The keys of rows 0 .. keys.length − 1, called once per job before any other key ('' for a row already skipped,
+   * whose key is not read): when they are all ASCII, one encodeInto of their concatenation writes them all; else
+   * {@link key} encodes them row by row.
+   */
+  keys(keys: readonly string[]): void {
+    const joined = keys.join('');
+    this.#room(joined.length);
+    const { read, written } = encoder.encodeInto(joined, this.#arena.subarray(this.#at));
+    if (read === joined.length && written === read) {
+      let at = this.#at;
+      for (let r = 0; r < keys.length; r++) {
+        const l = keys[r].length;
+        this.#keyStart[r] = at;
+        this.#keyLen[r] = l;
+        at += l;
+      }
+      this.#at = at;
+      return;
+    }
+    for (let r = 0; r < keys.length; r++) if (this.#skip[r] === 0) this.key(r, keys[r]);
   }
 
   /**
