@@ -3,7 +3,7 @@
  * @module
  */
 import { type BatchContext, type BatchResult, type BatchSubject, type ColumnarSubjects, evaluateBatch, evaluateColumns } from '../eval/batch.ts';
-import { type EventSink, MAX_QUEUED_EVENTS } from '../events/logger.ts';
+import type { EventSink } from '../events/logger.ts';
 import type { Assigner } from './assign.ts';
 import type { ClientState } from './state.ts';
 
@@ -65,15 +65,7 @@ export class BatchRunner {
         }
       },
       wantsLog: config === null ? undefined : (flagKey, subjectKey, flag, logValue) => this.#assigner.wantsLog(flagKey, subjectKey, config, flag, logValue),
-      dropAll: (cells) => {
-        const events = this.#events;
-        if (events.assignmentLogger !== null || events.queued < MAX_QUEUED_EVENTS) return false;
-        // Nobody receives events for the rest of this call (the batch adds none): one cell goes through the sink,
-        // which counts it as dropped (and warns once), the others are counted here.
-        events.wants('', '', '');
-        state.counters.exposuresDropped += cells - 1;
-        return true;
-      },
+      dropAll: (cells) => this.#events.dropAll(cells),
       onLog: options.log === 'none' || config === null ? undefined : (flagKey, subjectKey, attributes, flag, e) => this.#assigner.log(flagKey, subjectKey, attributes, config, flag, e),
     };
   }

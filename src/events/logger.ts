@@ -346,10 +346,7 @@ export class EventSink {
   wants(flagKey: string, subjectKey: string, value: string): boolean {
     // Nobody can receive it (no logger, the pre-logger queue full): dropped, without a dedupe lookup — a repeat of
     // a queued assignment counts as dropped, not deduped.
-    if (this.#assignmentLogger === null && this.#queue.length >= MAX_QUEUED_EVENTS) {
-      this.#dropped();
-      return false;
-    }
+    if (this.dropAll(1)) return false;
     // A user's cache (useCustomAssignmentCache) decides in send(); the built-in one here.
     if (this.#dedupe.custom === null && this.#dedupe.cache.has(flagKey, subjectKey, value)) {
       this.#counters.exposuresDeduped++;
@@ -424,8 +421,18 @@ export class EventSink {
     return ok;
   }
 
-  #dropped(): void {
-    this.#counters.exposuresDropped++;
+  /**
+   * When nobody can receive events (no logger, the pre-logger queue full), counts `count` exposures as dropped
+   * (warning once) and returns true; otherwise counts nothing and returns false. Batches ask it once per flag.
+   */
+  dropAll(count: number): boolean {
+    if (this.#assignmentLogger !== null || this.#queue.length < MAX_QUEUED_EVENTS) return false;
+    this.#dropped(count);
+    return true;
+  }
+
+  #dropped(count = 1): void {
+    this.#counters.exposuresDropped += count;
     if (!this.#warnedQueueFull) {
       this.#logger.warn(`No assignment logger set; dropping events beyond ${MAX_QUEUED_EVENTS}`);
       this.#warnedQueueFull = true;
