@@ -381,7 +381,7 @@ t('a server that accepts and never answers: cut at requestTimeoutMs', async () =
     const reqs = l.fake.configRequests();
     assert.deepEqual(reqs.slice(1).map((r) => r.answer), ['hang', 'hang', '200']);
     const durations = reqs.slice(1, 3).map((r, i) => (r.closedAt ?? reqs[i + 2].at) - r.at);
-    for (const d of durations) assert.ok(d >= TIMEOUT - 5 && d <= TIMEOUT + 250, `hung attempt lasted ${d} ms`);
+    for (const d of durations) assert.ok(d >= TIMEOUT - 150 && d <= TIMEOUT + 250, `hung attempt lasted ${d} ms`);
     assert.equal(l.status().lastStatus, 200);
     assert.equal(l.loop.thrown, 0);
     figures.hang = { attemptMs: durations };
