@@ -173,7 +173,7 @@ t('random configs (300 × 60 subjects, plain and obfuscated): engine cells equal
 
 t('batches past the sample (shards of the salts most subjects need hashed 8 at a time): equal to the reference, with handed-over rows', () => {
   // assembly/rules.ts walks the first 64 subjects of a call of at least 256, then precomputes in SIMD lanes the
-  // shards of the hash ids enough of them needed (at most 8; kernel.ts HOT_MIN); these batches cross those thresholds.
+  // shards of the hash ids enough of them needed (at most 64; kernel.ts HOT_COLUMNS, HOT_MIN); these batches cross those thresholds.
   for (let seed = 1; seed <= 30; seed++) {
     const rng = new Rng(0x5a17 + seed);
     const doc = genConfig(rng);
@@ -190,14 +190,14 @@ t('batches past the sample (shards of the salts most subjects need hashed 8 at a
     assertSame(wasmClient.assignMany(subjects, keys, { log: 'none' }), want, `seed ${seed} client`);
     for (const v of VARIANTS) assertSame(evaluateBatch(subjects, keys, ctxFor(wasmClient.getConfiguration()!, probes[v].kernel)), want, `seed ${seed} ${v}`);
   }
-  // Every subject needs 12 salts (more than the 8 precomputed), keys of 1 to 300 bytes, two engine chunks.
+  // Every subject needs 72 salts (more than the 64 precomputed), keys of 1 to 300 bytes, two engine chunks.
   const rng = new Rng(99);
   const salt = (k: number) => `salt-${k}-${'x'.repeat(rng.int(70))}`;
   const all = (k: number) => ({ salt: salt(k), ranges: [{ start: 0, end: 1000 }] });
   const part = (k: number) => ({ salt: salt(k), ranges: [{ start: 0, end: 400 }, { start: 700, end: 1000 }] });
   const doc = {
     flags: {
-      wide: flag('wide', 'STRING', 1000, [{ key: 'x', splits: [{ variationKey: 'a', shards: Array.from({ length: 10 }, (_, k) => all(k)) }, { variationKey: 'b', shards: [] }] }]),
+      wide: flag('wide', 'STRING', 1000, [{ key: 'x', splits: [{ variationKey: 'a', shards: Array.from({ length: 70 }, (_, k) => all(100 + k)) }, { variationKey: 'b', shards: [] }] }]),
       mixed: flag('mixed', 'STRING', 1000, [{ key: 'y', splits: [{ variationKey: 'a', shards: [part(20), part(21)] }, { variationKey: 'b', shards: [part(22)] }, { variationKey: 'c', shards: [] }] }]),
       ruledOut: flag('ruledOut', 'STRING', 1000, [ruled('z', [cond('n', 'GTE', 5)], 'a', [part(30)]), { key: 'w', splits: [{ variationKey: 'b', shards: [part(31)] }] }]),
     },
