@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
 import { pathToFileURL } from 'node:url';
+import { parseCsv } from '../src/cli/csv.ts';
 import * as saltshard from '../src/mod.ts';
 import * as openfeature from '../src/openfeature.ts';
 import * as redis from '../src/redis.ts';
@@ -111,11 +112,27 @@ if (runtime === 'node') {
     assert.deepEqual(lastJson(r.stdout), await expected());
   });
 
-  t('Node: the installed saltshard command runs', () => {
+  t('Node: the installed saltshard command runs and writes Parquet with the dependencies it ships with', async () => {
     if (!ready()) return;
-    const r = sh(join(app, 'node_modules', '.bin', 'saltshard'), ['--version'], app);
+    const bin = join(app, 'node_modules', '.bin', 'saltshard');
+    const r = sh(bin, ['--version'], app);
     assert.equal(r.code, 0, r.out);
     assert.equal(r.stdout.trim(), saltshard.SDK_VERSION);
+    // Parquet output is the package's own encoder (src/cli/parquet.ts); the writer library is a dev dependency only.
+    assert.ok(!existsSync(join(app, 'node_modules', 'hyparquet-writer')), 'hyparquet-writer must not be installed for users');
+    const args = ['assign', '--config', join(ROOT, 'examples', 'flags.json'), '--input', join(ROOT, 'examples', 'subjects.ndjson')];
+    const parquet = join(work, 'out.parquet');
+    const out = sh(bin, [...args, '--format', 'parquet', '--output', parquet], app);
+    assert.equal(out.code, 0, out.out);
+    const csv = sh(bin, [...args, '--format', 'csv'], app);
+    assert.equal(csv.code, 0, csv.out);
+    const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
+    const rows = await parquetReadObjects({ file: await asyncBufferFromFile(parquet) });
+    const records: string[][] = [];
+    parseCsv(csv.stdout, (fields) => records.push([...fields!]));
+    const header = records.shift()!;
+    assert.ok(records.length > 0);
+    assert.deepEqual(rows.map((row) => header.map((h) => String(row[h] ?? ''))), records);
   });
 
   for (const [resolution, module] of [['bundler', 'esnext'], ['node16', 'node16'], ['nodenext', 'nodenext']] as const) {
