@@ -621,25 +621,12 @@ class ColumnSource implements Source {
     }
     for (let r = 0; r < b.n; r++) {
       const i = from + r;
-      if (
-        (bytes === null ? b.skipped(r) : bytes.lengths[i] === 0 || bad![i] === 1) ||
-        (poison.length > 0 && poison.some((col) => col[i] != null))
-      ) {
-        b.skip(r);
-        continue;
-      }
-      try {
-        for (let c = 0; c < source.length; c++) {
-          const col = source[c];
-          let v = col === null ? undefined : col[i];
-          if (v == null && isId[c]) v = this.key(i);
-          if (!b.value(r, c, v)) break;
-        }
-      } catch {
-        // A value obfuscation cannot hash (lone surrogate): the reference evaluator reports it.
-        b.skip(r);
-      }
+      if ((bytes === null ? b.skipped(r) : bytes.lengths[i] === 0 || bad![i] === 1) || (poison.length > 0 && poison.some((col) => col[i] != null))) b.skip(r);
     }
+    // Column by column (each column's values are usually of one type); a value obfuscation cannot hash (lone
+    // surrogate) skips its row: the reference evaluator reports it.
+    const keyOf = (i: number): string => this.key(i);
+    for (let c = 0; c < source.length; c++) b.column(c, source[c], from, isId[c] ? keyOf : null);
     if (bytes !== null) b.sharedKeys(bytes.bytes, bytes.starts.subarray(from), bytes.lengths.subarray(from));
   }
 }

@@ -175,13 +175,40 @@ export class JobBuilder {
    * that is not a string, number or boolean (the reference evaluator answers those, errors included).
    */
   value(r: number, c: number, v: unknown): boolean {
-    const n = this.#cap;
-    const cell = c * n + r;
+    return this.#cell(r, c, v, this.#program.columns[c], this.#memo.atomsOf[c]);
+  }
+
+  /**
+   * Column c of every row not skipped yet: row r takes `values[from + r]`, or, when that is null or undefined and
+   * `keyOf` is given (the implicit `id` column), `keyOf(from + r)`. Row by row as {@link value}, one column at a
+   * time; a row whose value the engine does not take, or whose value cannot be encoded (a lone surrogate in an
+   * obfuscated config), is skipped.
+   */
+  column(c: number, values: ArrayLike<unknown> | null, from: number, keyOf: ((i: number) => string) | null): void {
     const col = this.#program.columns[c];
+    const atoms = this.#memo.atomsOf[c];
+    const skip = this.#skip;
+    for (let r = 0; r < this.n; r++) {
+      if (skip[r] === 1) continue;
+      let v = values === null ? undefined : values[from + r];
+      if (v == null) {
+        if (keyOf === null) continue;
+        v = keyOf(from + r);
+      }
+      try {
+        this.#cell(r, c, v, col, atoms);
+      } catch {
+        this.skip(r);
+      }
+    }
+  }
+
+  #cell(r: number, c: number, v: unknown, col: RuleProgram['columns'][number], atoms: readonly number[]): boolean {
     let text: string;
     switch (typeof v) {
       case 'undefined':
-        break;
+        // kinds, text and num stay 0; atoms are false on null (matchesCondition), as the zeroed bytes say.
+        return true;
       case 'string':
         text = v;
         break;
@@ -192,21 +219,17 @@ export class JobBuilder {
         text = v ? 'true' : 'false';
         break;
       default:
-        if (v === null) break;
+        if (v === null) return true;
         this.skip(r);
         return false;
     }
-    const atoms = this.#memo.atomsOf[c];
-    if (v === undefined || v === null) {
-      // kinds, text and num stay 0; atoms are false on null (matchesCondition), as the zeroed bytes say.
-      return true;
-    }
+    const cell = c * this.#cap + r;
     this.#kinds[cell] = 1;
-    if (col.text) this.#text[cell] = this.#textId(text!);
+    if (col.text) this.#text[cell] = this.#textId(text);
     if (col.num) this.#num[cell] = typeof v === 'number' ? v : Number(v);
     for (let k = 0; k < atoms.length; k++) {
       const a = atoms[k];
-      this.#atoms[r * this.#nAtoms + a] = this.#atom(a, v) ? 1 : 0;
+      this.#atoms[r * this.#nAtoms + a] = this.#atom(a, v as string | number | boolean) ? 1 : 0;
     }
     return true;
   }
