@@ -4,7 +4,7 @@
 // constructs, and ReDoS patterns answered in linear time.
 import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
-import { compileRegex } from '../src/config/regex.ts';
+import { compileRegex, requiredAffixes } from '../src/config/regex.ts';
 import { compileLinear, NotLinear } from '../src/config/regex-engine.ts';
 import { mulberry32 } from './gen-config.ts';
 
@@ -102,6 +102,59 @@ t(`${PATTERNS} generated patterns × ${INPUTS} inputs: the automaton answers as 
   // Only backreferences (a `\N` with N ≤ the groups) are refused among generated patterns.
   for (const reason of refused.keys()) assert.match(reason, /backreferences/);
   assert.ok(pairs >= PATTERNS * INPUTS * 0.5, `${pairs} pairs`);
+});
+
+t('required affixes: read off the top level only, never through quantifiers, classes, groups or alternation', () => {
+  const cases: [string, string, string][] = [
+    ['^[a-z0-9._]+@example\\.com$', '', '@example.com'],
+    ['^beta-[0-9]+$', 'beta-', ''],
+    ['^ab*c$', 'a', 'c'],
+    ['^a?bc{2}$', '', ''],
+    ['^a{,2}$', 'a', ''],
+    ['^x\\$$', 'x$', 'x$'],
+    ['^\\d-x$', '', '-x'],
+    ['^ab|cd$', '', ''],
+    ['^(ab|cd)ef$', '', 'ef'],
+    ['^[^]]x$', '', 'x'],
+    ['^[]]x$', '', 'x'],
+    ['^\\\\.$', '\\', ''],
+    ['^\\\\a$', '\\a', '\\a'],
+    ['ab$', '', 'ab'],
+    ['^ab', 'ab', ''],
+    ['a^b$', '', 'b'],
+    ['^ab(?=c)$', 'ab', ''],
+    ['^🤗x$', '🤗x', '🤗x'],
+  ];
+  for (const [pattern, prefix, suffix] of cases) assert.deepEqual(requiredAffixes(pattern), { prefix, suffix }, pattern);
+});
+
+t('patterns with a literal after ^ or before $: compileRegex answers as new RegExp(p).test(s)', () => {
+  const rnd = mulberry32(Number(process.env.REGEX_CORPUS_SEED ?? 71));
+  const lits = ['ab', 'a.b', 'x-', '@corp', '\\.com', '\\$', '🤗', 'é', ']', '}', 'a{2', '{,2}'];
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const diffs: string[] = [];
+  let checked = 0;
+  for (let p = 0; p < 3000; p++) {
+    const head = rnd() < 0.7 ? `^${pick(lits)}` : pick(lits);
+    const tail = rnd() < 0.7 ? `${pick(lits)}$` : pick(lits);
+    const pattern = `${head}${genPattern(rnd, 1)}${tail}`;
+    let native: RegExp;
+    try {
+      native = new RegExp(pattern);
+    } catch {
+      continue;
+    }
+    const sdk = compileRegex(pattern);
+    if (sdk.kind !== 'ok') continue;
+    for (let k = 0; k < 40; k++) {
+      const body = genInput(rnd, pattern);
+      const input = rnd() < 0.5 ? body : `${pick(['', 'ab', 'x-', '@corp', '🤗', 'é'])}${body}${pick(['', 'ab', '.com', '$', '🤗', ']'])}`;
+      checked++;
+      if (sdk.test(input) !== native.test(input) && diffs.length < 20) diffs.push(`/${pattern}/ on ${JSON.stringify(input)}: native ${native.test(input)}`);
+    }
+  }
+  assert.deepEqual(diffs, []);
+  assert.ok(checked > 50_000, `${checked} pairs`);
 });
 
 t('the cases the RE2 translation got wrong answer as ECMAScript does', () => {

@@ -53,12 +53,17 @@ function build(pattern: string): CompiledRegex {
   }
   const literal = literalMatcher(pattern);
   if (literal !== null) return { kind: 'ok', test: literal };
+  // A match must begin with the literal after a leading `^` and end with the one before a trailing `$`: inputs
+  // without them are answered by a string test, without running the regex.
+  const { prefix, suffix } = requiredAffixes(pattern);
+  const filtered = (test: (input: string) => boolean): ((input: string) => boolean) =>
+    prefix === '' && suffix === '' ? test : (input) => input.startsWith(prefix) && input.endsWith(suffix) && test(input);
   if (isBoundedForBacktracking(pattern)) {
     // ECMAScript's own engine is the reference semantics, and this pattern cannot backtrack more than
     // BRANCH_LIMIT ways per input position: linear in the input. (npm run bench, Node, 2026-11-24: evaluate() of the
     // regex flag 539 ns on an RE2 port → 164 ns; see BENCHMARKS.md.)
     const native = new RegExp(pattern);
-    return { kind: 'ok', test: (input) => native.test(input) };
+    return { kind: 'ok', test: filtered((input) => native.test(input)) };
   }
   let run: (input: string) => boolean;
   try {
@@ -71,7 +76,7 @@ function build(pattern: string): CompiledRegex {
   const memo = new Map<string, boolean>();
   return {
     kind: 'ok',
-    test(input: string): boolean {
+    test: filtered((input: string): boolean => {
       if (input.length > MEMO_MAX_LENGTH) return run(input);
       let hit = memo.get(input);
       if (hit === undefined) {
@@ -80,8 +85,61 @@ function build(pattern: string): CompiledRegex {
         memo.set(input, hit);
       }
       return hit;
-    },
+    }),
   };
+}
+
+/**
+ * The literal text every match starts with (after a leading `^`) and ends with (before a trailing `$`), '' when
+ * none: read off the pattern's top level (no top-level `|`), taking only plain characters and escaped punctuation
+ * that no quantifier applies to. Anything else (classes, groups, `.`, escapes with a meaning, braces) ends a literal.
+ */
+export function requiredAffixes(pattern: string): { prefix: string; suffix: string } {
+  // Top-level tokens: a literal character (its text), or null for anything else; quantified ones become null.
+  const tokens: (string | null)[] = [];
+  let starts = false;
+  let ends = false;
+  let depth = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      const e = pattern[++i];
+      const literal = e !== undefined && /[!-/:-@[-`{-~]/.test(e);
+      // An escape with operands (\x41, \u{1F917}, \012, \cA, \k<name>, \1) runs on: its tail is part of it.
+      if (!literal) while (i + 1 < pattern.length && /[0-9A-Za-z_{}<>]/.test(pattern[i + 1])) i++;
+      if (depth === 0) tokens.push(literal ? e : null);
+      continue;
+    }
+    if (c === '[') {
+      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
+      if (depth === 0) tokens.push(null);
+      continue;
+    }
+    if (c === '(') {
+      depth++;
+      continue;
+    }
+    if (c === ')') {
+      if (--depth === 0) tokens.push(null);
+      continue;
+    }
+    if (depth > 0) continue;
+    if (c === '|') return { prefix: '', suffix: '' };
+    if (c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(?:,\d*)?\}/.test(pattern.slice(i)))) {
+      // A quantifier (or the lazy mark after one): what it applies to is not a fixed literal.
+      if (c === '{') i = pattern.indexOf('}', i);
+      if (tokens.length > 0) tokens[tokens.length - 1] = null;
+      continue;
+    }
+    if (c === '^' && i === 0) starts = true;
+    else if (c === '$' && i === pattern.length - 1) ends = true;
+    else tokens.push(/[\^$.|?*+()[\]{}]/.test(c) ? null : c);
+  }
+  let prefix = '';
+  for (let k = 0; starts && k < tokens.length && tokens[k] !== null; k++) prefix += tokens[k];
+  let suffix = '';
+  for (let k = tokens.length - 1; ends && k >= 0 && tokens[k] !== null; k--) suffix = tokens[k] + suffix;
+  return { prefix, suffix };
 }
 
 const MEMO_LIMIT = 4096;
