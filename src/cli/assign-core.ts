@@ -13,6 +13,8 @@ import type { Attributes } from '../eval/reference.ts';
 import { csvField, parseCsv } from './csv.ts';
 import { CohortEvaluator, type PairRow } from '../integrity/cohort.ts';
 import { ParquetEncoder, type ParquetChunk } from './parquet.ts';
+import { FileBytes, PackedTexts, readColumns, readableColumns } from './parquet-read.ts';
+import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
 
 export type InputFormat = 'ndjson' | 'csv' | 'parquet';
 export type OutputFormat = 'ndjson' | 'csv' | 'parquet';
@@ -120,7 +122,7 @@ export class Processor {
   #client: Promise<SaltshardClient> | null = null;
   readonly #cohort: CohortEvaluator | null = null;
   #parquetOut: ParquetEncoder | null = null;
-  #parquet: { file: unknown; metadata: unknown; compressors: unknown; columns: string[]; hp: typeof import('hyparquet') } | null = null;
+  #parquet: { file: AsyncBuffer; reader: FileBytes; metadata: FileMetaData; compressors: Compressors; columns: string[]; readable: Set<string>; hp: typeof import('hyparquet') } | null = null;
 
   constructor(spec: RunSpec) {
     this.#spec = spec;
@@ -135,6 +137,12 @@ export class Processor {
       // A failure is reported by the first chunk that awaits it.
       this.#client.catch(() => {});
     }
+  }
+
+  /** Releases the input file (Parquet). */
+  close(): void {
+    this.#parquet?.reader.close();
+    this.#parquet = null;
   }
 
   async process(task: Task): Promise<ChunkResult> {
@@ -160,7 +168,8 @@ export class Processor {
     } else if (s.inputFormat === 'parquet') {
       const subjects = await this.#parseParquet(task, rejects);
       lines = task.rowEnd! - task.rowStart!;
-      if (cohort !== null) return { seq: task.seq, subjects: subjects.keys.length, lines, rejects, bytes: null, columns: null, dist: [], pairs: cohort.columns(subjects) };
+      if (subjects.keys instanceof PackedTexts) keys = Packer.of(subjects.keys);
+      if (cohort !== null) return { seq: task.seq, subjects: Array.isArray(subjects.keys) ? subjects.keys.length : subjects.keys.starts.length, lines, rejects, bytes: null, columns: null, dist: [], pairs: cohort.columns(subjects) };
       result = (await this.#client!).assignColumns(subjects, s.flagKeys, { log: 'none' });
     } else {
       const subjects: BatchSubject[] = [];
@@ -295,7 +304,7 @@ export class Processor {
    * key or with a cell that does not convert to its `--types` type is rejected (its raw text: the whole row, read
    * again for the rejected rows only).
    */
-  async #parseParquet(task: Task, rejects: Reject[]): Promise<{ keys: string[]; columns: Record<string, ArrayLike<unknown>> }> {
+  async #parseParquet(task: Task, rejects: Reject[]): Promise<{ keys: string[] | PackedTexts; columns: Record<string, ArrayLike<unknown>> }> {
     const s = this.#spec;
     if (this.#parquet === null) {
       const hp = await import('hyparquet');
@@ -305,41 +314,76 @@ export class Processor {
       const names = hp.parquetSchema(metadata).children.map((c) => c.element.name);
       const read = this.#cohort?.attributes ?? conditionAttributes(s.config, s.flagKeys);
       const columns = names.filter((name) => name === s.key || read.has(name) || Object.hasOwn(s.types, name));
-      this.#parquet = { file, metadata, compressors, columns, hp };
+      this.#parquet = { file, reader: new FileBytes(s.path!), metadata, compressors, columns, readable: readableColumns(metadata, columns), hp };
     }
     const p = this.#parquet;
     const rowStart = task.rowStart!;
     const rowEnd = task.rowEnd!;
     const n = rowEnd - rowStart;
-    // Each column's chunks (pages or row groups) copied into one array of the range's rows.
-    const data = new Map<string, unknown[]>();
-    await p.hp.parquetRead({
-      file: p.file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, columns: p.columns, parsers: PARQUET_PARSERS,
-      onChunk: ({ columnName, columnData, rowStart: from }: { columnName: string; columnData: ArrayLike<unknown>; rowStart: number }) => {
-        let column = data.get(columnName);
-        if (column === undefined) data.set(columnName, (column = new Array(n).fill(null)));
-        const lo = Math.max(from, rowStart);
-        const hi = Math.min(from + columnData.length, rowEnd);
-        for (let r = lo; r < hi; r++) column[r - rowStart] = columnData[r - from];
-      },
-    } as never);
+    // The columns parquet-read.ts decodes (when the range is inside one row group), then hyparquet's: each column
+    // copied from its chunks (pages or row groups) into one array of the range's rows.
+    let data = new Map<string, unknown[]>();
+    // Keys as the pages' bytes when they are ASCII text (no string per key; the output copies them as they are).
+    let packed: PackedTexts | null = null;
+    const own = p.columns.filter((name) => p.readable.has(name));
+    let group = 0;
+    let groupStart = 0;
+    while (group < p.metadata.row_groups.length && groupStart + Number(p.metadata.row_groups[group].num_rows) <= rowStart) groupStart += Number(p.metadata.row_groups[group++].num_rows);
+    if (own.length > 0 && group < p.metadata.row_groups.length && rowEnd <= groupStart + Number(p.metadata.row_groups[group].num_rows)) {
+      try {
+        ({ columns: data, packed } = readColumns(p.reader, p.metadata, p.compressors, group, groupStart, rowStart, rowEnd, own, s.key));
+      } catch {
+        // A page it does not read (or damaged data, which hyparquet then reports): hyparquet reads every column.
+        data = new Map();
+        packed = null;
+      }
+    }
+    // Its values are attribute values already; hyparquet's go through attributeValue().
+    const ready = new Set(data.keys());
+    const rest = p.columns.filter((name) => !data.has(name) && !(name === s.key && packed !== null));
+    if (rest.length > 0) {
+      await p.hp.parquetRead({
+        file: p.file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, columns: rest, parsers: PARQUET_PARSERS,
+        onChunk: ({ columnName, columnData, rowStart: from }: { columnName: string; columnData: ArrayLike<unknown>; rowStart: number }) => {
+          let column = data.get(columnName);
+          if (column === undefined) data.set(columnName, (column = new Array(n).fill(null)));
+          const lo = Math.max(from, rowStart);
+          const hi = Math.min(from + columnData.length, rowEnd);
+          for (let r = lo; r < hi; r++) column[r - rowStart] = columnData[r - from];
+        },
+      } as never);
+    }
     const error: (string | null)[] = new Array(n).fill(null);
     let bad = 0;
-    const rawKeys = data.get(s.key) ?? new Array(n).fill(null);
-    const keys: string[] = new Array(n);
-    for (let r = 0; r < n; r++) {
-      let key = rawKeys[r];
-      if (typeof key === 'number' || typeof key === 'bigint') key = String(key);
-      if (typeof key !== 'string' || key === '') {
-        error[r] = `"${s.key}" must be a non-empty string`;
-        bad++;
-      } else keys[r] = key;
+    const noKey = `"${s.key}" must be a non-empty string`;
+    let keys: string[] | PackedTexts;
+    if (packed !== null) {
+      keys = packed;
+      for (let r = 0; r < n; r++) {
+        if (packed.lengths[r] === 0) {
+          error[r] = noKey;
+          bad++;
+        }
+      }
+    } else {
+      const rawKeys = data.get(s.key) ?? new Array(n).fill(null);
+      const texts: string[] = (keys = new Array(n));
+      for (let r = 0; r < n; r++) {
+        let key = rawKeys[r];
+        if (typeof key === 'number' || typeof key === 'bigint') key = String(key);
+        if (typeof key !== 'string' || key === '') {
+          error[r] = noKey;
+          bad++;
+        } else texts[r] = key;
+      }
     }
     const columns: Record<string, unknown[]> = {};
     for (const name of p.columns) {
       if (name === s.key) continue;
       const column = data.get(name)!;
+      columns[name] = column;
       const type = Object.hasOwn(s.types, name) ? s.types[name] : null;
+      if (type === null && ready.has(name)) continue;
       for (let r = 0; r < n; r++) {
         let v = attributeValue(column[r]);
         if (type !== null && v !== undefined) {
@@ -352,7 +396,6 @@ export class Processor {
         }
         column[r] = v;
       }
-      columns[name] = column;
     }
     if (bad === 0) return { keys, columns };
     const rows = await p.hp.parquetReadObjects({ file: p.file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, parsers: PARQUET_PARSERS } as never) as Record<string, unknown>[];
@@ -362,7 +405,8 @@ export class Processor {
       else rejects.push({ line: r + 1, error: error[r]!, raw: rawRow(rows[r]) });
     }
     const pick = <T>(a: T[]): T[] => good.map((r) => a[r]);
-    return { keys: pick(keys), columns: Object.fromEntries(Object.entries(columns).map(([name, c]) => [name, pick(c)])) };
+    const pickedKeys = Array.isArray(keys) ? pick(keys) : keys.pick(good);
+    return { keys: pickedKeys, columns: Object.fromEntries(Object.entries(columns).map(([name, c]) => [name, pick(c)])) };
   }
 
   /** Output and per-flag counts of a chunk; `keys`: the subject keys as packed for the engine, when they were. */
@@ -463,6 +507,18 @@ class Packer {
     p.#at = bytes.length;
     p.#spans = true;
     return p;
+  }
+
+  /** The texts of `p`, uncopied. */
+  static of(p: { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array }): Packer {
+    const k = new Packer(0, 0);
+    k.#bytes = p.bytes;
+    k.#at = p.bytes.length;
+    k.#starts = p.starts;
+    k.#lengths = p.lengths;
+    k.#n = p.starts.length;
+    k.#spans = true;
+    return k;
   }
 
   /** False when a text holds a character NDJSON or CSV output escapes or quotes (a control, `"`, `\\`, `,`). */
@@ -600,7 +656,7 @@ function conditionAttributes(config: unknown, flagKeys: readonly string[]): Set<
 }
 
 /** A Parquet cell as an attribute value: null → missing, bigint → number (or text when not exact), Date → ISO. */
-function attributeValue(v: unknown): unknown {
+export function attributeValue(v: unknown): unknown {
   if (v === null || v === undefined) return undefined;
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : String(v);
   if (v instanceof Date) return v.toISOString();

@@ -559,6 +559,7 @@ class Pool {
   }
 
   async close(): Promise<void> {
+    this.#local?.close();
     await Promise.all(this.#workers.map((w) => w.terminate()));
   }
 }

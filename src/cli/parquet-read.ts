@@ -1,0 +1,586 @@
+/**
+ * A Parquet column reader for the flat files `saltshard assign` and `diff` read: a row range of one row group, each
+ * column decoded straight into one array of attribute values (strings, numbers, booleans; undefined for null) without
+ * row objects or intermediate arrays. It reads what flat cohort files hold — top-level REQUIRED or OPTIONAL columns of
+ * BOOLEAN, INT32, INT64, FLOAT, DOUBLE and text BYTE_ARRAY, PLAIN or dictionary encoded, data pages v1 and v2, any
+ * codec `compressors` has — and says which columns it leaves to hyparquet (anything else: nested or repeated columns,
+ * dates, decimals, timestamps, unsigned or DELTA-encoded integers). Its values are the ones hyparquet's plus
+ * assign-core's attributeValue() give: INT64 as a number when it is a safe integer, else as its decimal text.
+ * (Metadata is hyparquet's parse of the footer.)
+ * @module
+ */
+import type { ColumnChunk, Compressors, FileMetaData, SchemaElement } from 'hyparquet';
+import { closeSync, openSync, readSync } from 'node:fs';
+
+/** A page or feature this reader leaves to hyparquet. */
+export class Unsupported extends Error {}
+
+// Thrift compact protocol type ids.
+const T_TRUE = 1;
+const T_FALSE = 2;
+const T_BYTE = 3;
+const T_I16 = 4;
+const T_I32 = 5;
+const T_I64 = 6;
+const T_DOUBLE = 7;
+const T_BINARY = 8;
+const T_LIST = 9;
+const T_SET = 10;
+const T_MAP = 11;
+const T_STRUCT = 12;
+
+// Parquet enums.
+const DATA_PAGE = 0;
+const DICTIONARY_PAGE = 2;
+const DATA_PAGE_V2 = 3;
+const PLAIN = 0;
+const PLAIN_DICTIONARY = 2;
+const RLE = 3;
+const RLE_DICTIONARY = 8;
+const ENCODINGS = new Set(['PLAIN', 'PLAIN_DICTIONARY', 'RLE', 'RLE_DICTIONARY', 'BIT_PACKED']);
+
+type Physical = 'BOOLEAN' | 'INT32' | 'INT64' | 'FLOAT' | 'DOUBLE' | 'BYTE_ARRAY';
+
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** A thrift struct as field id → value (numbers, booleans, byte arrays, lists, nested structs). */
+type Struct = Map<number, unknown>;
+
+/** Reads thrift compact protocol structs from `b`, from `pos`. */
+class Thrift {
+  constructor(readonly b: Uint8Array, public pos: number) {}
+
+  varint(): number {
+    let x = 0;
+    let mul = 1;
+    for (;;) {
+      if (this.pos >= this.b.length) throw new Unsupported('truncated page header');
+      const byte = this.b[this.pos++];
+      x += (byte & 0x7f) * mul;
+      if (byte < 0x80) return x;
+      mul *= 128;
+    }
+  }
+
+  zigzag(): number {
+    const u = this.varint();
+    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+  }
+
+  struct(): Struct {
+    const s: Struct = new Map();
+    let id = 0;
+    for (;;) {
+      if (this.pos >= this.b.length) throw new Unsupported('truncated page header');
+      const head = this.b[this.pos++];
+      const type = head & 0x0f;
+      if (type === 0) return s;
+      const delta = head >> 4;
+      id = delta === 0 ? this.zigzag() : id + delta;
+      s.set(id, type === T_TRUE ? true : type === T_FALSE ? false : this.value(type));
+    }
+  }
+
+  value(type: number): unknown {
+    switch (type) {
+      case T_BYTE:
+        return this.b[this.pos++];
+      case T_I16:
+      case T_I32:
+      case T_I64:
+        return this.zigzag();
+      case T_DOUBLE:
+        this.pos += 8;
+        return 0;
+      case T_BINARY: {
+        const n = this.varint();
+        const v = this.b.subarray(this.pos, this.pos + n);
+        this.pos += n;
+        return v;
+      }
+      case T_LIST:
+      case T_SET: {
+        const head = this.b[this.pos++];
+        const n = head >> 4 === 15 ? this.varint() : head >> 4;
+        const et = head & 0x0f;
+        const out: unknown[] = [];
+        for (let i = 0; i < n; i++) out.push(et === T_TRUE || et === T_FALSE ? this.b[this.pos++] === 1 : this.value(et));
+        return out;
+      }
+      case T_MAP: {
+        const n = this.varint();
+        if (n > 0) {
+          const kv = this.b[this.pos++];
+          for (let i = 0; i < n; i++) {
+            this.value(kv >> 4);
+            this.value(kv & 0x0f);
+          }
+        }
+        return null;
+      }
+      case T_STRUCT:
+        return this.struct();
+      default:
+        throw new Unsupported(`thrift type ${type}`);
+    }
+  }
+}
+
+/** A file's bytes by range, read into one reused buffer. */
+export class FileBytes {
+  readonly #fd: number;
+  #buffer = new Uint8Array(1 << 20);
+
+  constructor(path: string) {
+    this.#fd = openSync(path, 'r');
+  }
+
+  /** Bytes [start, start + length), valid until the next call. */
+  read(start: number, length: number): Uint8Array {
+    if (this.#buffer.length < length) this.#buffer = new Uint8Array(Math.max(length, this.#buffer.length * 2));
+    for (let done = 0; done < length;) {
+      const n = readSync(this.#fd, this.#buffer, done, length - done, start + done);
+      if (n === 0) throw new Unsupported(`file ends before byte ${start + length}`);
+      done += n;
+    }
+    return this.#buffer.subarray(0, length);
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
+
+/** How a column is read: its chunk in the row group, physical type, nullability. */
+interface Plan {
+  name: string;
+  type: Physical;
+  optional: boolean;
+  chunk: ColumnChunk;
+}
+
+/** The columns of `names` this reader decodes itself (the rest: hyparquet), by the file's schema. */
+export function readableColumns(metadata: FileMetaData, names: readonly string[]): Set<string> {
+  const leaves = topLevelLeaves(metadata.schema);
+  const out = new Set<string>();
+  for (const name of names) {
+    const el = leaves.get(name);
+    if (el && readableElement(el) && metadata.row_groups.every((g) => readableChunk(chunkOf(g.columns, name)))) out.add(name);
+  }
+  return out;
+}
+
+/** The root's children that are leaves (not groups), by name: the flat columns (nested ones are skipped whole). */
+function topLevelLeaves(schema: readonly SchemaElement[]): Map<string, SchemaElement> {
+  const out = new Map<string, SchemaElement>();
+  // The schema is the tree in depth-first order: a group is followed by its num_children subtrees.
+  let i = 1;
+  const skip = (): void => {
+    const n = schema[i++]?.num_children ?? 0;
+    for (let c = 0; c < n; c++) skip();
+  };
+  for (let c = 0; c < (schema[0]?.num_children ?? 0) && i < schema.length; c++) {
+    const el = schema[i];
+    if (!el.num_children) out.set(el.name, el);
+    skip();
+  }
+  return out;
+}
+
+function chunkOf(columns: readonly ColumnChunk[], name: string): ColumnChunk | undefined {
+  return columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === name);
+}
+
+function readableElement(el: SchemaElement): boolean {
+  if (el.repetition_type === 'REPEATED') return false;
+  const c = el.converted_type;
+  const l = el.logical_type;
+  switch (el.type) {
+    case 'BOOLEAN':
+    case 'FLOAT':
+    case 'DOUBLE':
+      return c === undefined && l === undefined;
+    case 'INT32':
+      return (c === undefined || c === 'INT_8' || c === 'INT_16' || c === 'INT_32') && (l === undefined || (l.type === 'INTEGER' && l.isSigned));
+    case 'INT64':
+      return (c === undefined || c === 'INT_64') && (l === undefined || (l.type === 'INTEGER' && l.isSigned));
+    case 'BYTE_ARRAY':
+      return (c === undefined || c === 'UTF8') && (l === undefined || l.type === 'STRING');
+    default:
+      return false;
+  }
+}
+
+function readableChunk(chunk: ColumnChunk | undefined): boolean {
+  const m = chunk?.meta_data;
+  return m !== undefined && chunk!.file_path == null && m.encodings.every((e) => ENCODINGS.has(e));
+}
+
+/**
+ * Rows [rowStart, rowEnd) — within row group `group`, whose first row is `groupStart` — of each named column (all
+ * in readableColumns()), as arrays of attribute values. Throws Unsupported for a page it does not read.
+ */
+export function readColumns(
+  file: FileBytes, metadata: FileMetaData, compressors: Compressors, group: number, groupStart: number,
+  rowStart: number, rowEnd: number, names: readonly string[], packed: string | null = null,
+): { columns: Map<string, unknown[]>; packed: PackedTexts | null } {
+  const columns = new Map<string, unknown[]>();
+  let texts: PackedTexts | null = null;
+  const g = metadata.row_groups[group];
+  for (const name of names) {
+    const el = topLevelLeaves(metadata.schema).get(name)!;
+    const chunk = chunkOf(g.columns, name)!;
+    const plan: Plan = { name, type: el.type as Physical, optional: el.repetition_type !== 'REQUIRED', chunk };
+    const m = chunk.meta_data!;
+    const start = Number(m.dictionary_page_offset ?? m.data_page_offset);
+    const bytes = file.read(start, Number(m.total_compressed_size));
+    const from = rowStart - groupStart;
+    const to = rowEnd - groupStart;
+    if (name === packed && plan.type === 'BYTE_ARRAY') {
+      texts = new PackedTexts(to - from, Number(m.total_uncompressed_size));
+      try {
+        readChunk(plan, bytes, compressors, from, to, texts);
+        texts.seal();
+        continue;
+      } catch (err) {
+        if (!(err instanceof NotPacked)) throw err;
+        texts = null;
+      }
+    }
+    columns.set(name, readChunk(plan, bytes, compressors, from, to, null));
+  }
+  return { columns, packed: texts };
+}
+
+/** A text column that is not all PLAIN ASCII: read as strings instead. */
+class NotPacked extends Error {}
+
+/**
+ * A text column's values as ASCII bytes, uncopied from their pages until seal() joins them: value i at
+ * bytes[starts[i], starts[i] + lengths[i]); a null is empty (length 0).
+ */
+export class PackedTexts {
+  bytes: Uint8Array;
+  readonly starts: Uint32Array;
+  readonly lengths: Uint32Array;
+  #size = 0;
+
+  /** `n` values, of about `capacity` bytes in all. */
+  constructor(n: number, capacity = 0) {
+    this.bytes = new Uint8Array(capacity);
+    this.starts = new Uint32Array(n);
+    this.lengths = new Uint32Array(n);
+  }
+
+  /** The PLAIN byte arrays at page[pos, …), as `t` places them (copied: the page's memory is reused). */
+  add(page: Uint8Array, pos: number, t: Target): void {
+    const { count, slots, base, limit } = t;
+    let at = pos;
+    let high = 0;
+    const shift = this.#size - pos;
+    for (let i = 0; i < count; i++) {
+      const len = u32(page, at);
+      const slot = slots === null ? base + i : slots[i];
+      if (slot >= 0 && slot < limit) {
+        this.starts[slot] = at + 4 + shift;
+        this.lengths[slot] = len;
+      }
+      high |= len;
+      at += 4 + len;
+    }
+    if (at > page.length) throw new Unsupported('truncated page');
+    for (let p = pos; p < at; p++) high |= page[p];
+    if (high >= 0x80) throw new NotPacked();
+    const size = this.#size + (at - pos);
+    if (size > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(size, this.bytes.length * 2));
+      grown.set(this.bytes.subarray(0, this.#size));
+      this.bytes = grown;
+    }
+    this.bytes.set(page.subarray(pos, at), this.#size);
+    this.#size = size;
+  }
+
+  /** The values at these indexes (sharing `bytes`). */
+  pick(rows: readonly number[]): PackedTexts {
+    const p = new PackedTexts(rows.length);
+    p.bytes = this.bytes;
+    for (let i = 0; i < rows.length; i++) {
+      p.starts[i] = this.starts[rows[i]];
+      p.lengths[i] = this.lengths[rows[i]];
+    }
+    return p;
+  }
+
+  /** Done: `bytes` is what was added. */
+  seal(): void {
+    this.bytes = this.bytes.subarray(0, this.#size);
+  }
+}
+
+/**
+ * Rows [from, to) of the row group of one column chunk's bytes, as values; or, given `texts`, into it (values as
+ * packed bytes: throws NotPacked when they are not all PLAIN ASCII).
+ */
+function readChunk(plan: Plan, bytes: Uint8Array, compressors: Compressors, from: number, to: number, texts: PackedTexts | null): unknown[] {
+  const values: unknown[] = texts === null ? new Array(to - from).fill(undefined) : [];
+  const codec = plan.chunk.meta_data!.codec;
+  let dictionary: unknown[] | null = null;
+  let row = 0;
+  const r = new Thrift(bytes, 0);
+  while (r.pos < bytes.length && row < to) {
+    const header = r.struct();
+    const type = header.get(1) as number;
+    const size = header.get(3) as number;
+    const rawSize = header.get(2) as number;
+    const body = bytes.subarray(r.pos, r.pos + size);
+    r.pos += size;
+    if (type === DICTIONARY_PAGE) {
+      const h = header.get(7) as Struct;
+      const enc = h.get(2) as number;
+      if (enc !== PLAIN && enc !== PLAIN_DICTIONARY) throw new Unsupported(`dictionary encoding ${enc}`);
+      const n = h.get(1) as number;
+      dictionary = new Array(n);
+      plainValues(plan.type, decompress(body, codec, rawSize, compressors), 0, n, dictionary, null);
+    } else if (type === DATA_PAGE || type === DATA_PAGE_V2) {
+      const v2 = type === DATA_PAGE_V2;
+      const h = header.get(v2 ? 8 : 5) as Struct;
+      const n = h.get(1) as number;
+      // Pages wholly before the range are skipped undecoded (a flat column has one value per row).
+      if (row + n <= from) {
+        row += n;
+        continue;
+      }
+      const enc = h.get(v2 ? 4 : 2) as number;
+      let page: Uint8Array;
+      let pos = 0;
+      let defined: Uint8Array | null = null;
+      if (v2) {
+        const defBytes = h.get(5) as number;
+        if ((h.get(6) as number ?? 0) !== 0) throw new Unsupported('repetition levels');
+        const compressed = h.get(7) !== false;
+        const levels = body.subarray(0, defBytes);
+        const rest = body.subarray(defBytes);
+        page = compressed ? decompress(rest, codec, rawSize - defBytes, compressors) : rest;
+        if (plan.optional) defined = levelsOf(levels, 0, levels.length, n);
+      } else {
+        page = decompress(body, codec, rawSize, compressors);
+        if (plan.optional) {
+          if ((h.get(3) as number) !== RLE) throw new Unsupported('definition levels not RLE');
+          const len = u32(page, 0);
+          defined = levelsOf(page, 4, 4 + len, n);
+          pos = 4 + len;
+        }
+      }
+      // Where each of the page's values goes: rows `row`, `row + 1`, … of the group, nulls skipped.
+      const t = target(defined, n, row - from, to - from);
+      if (texts !== null) {
+        if (enc !== PLAIN) throw new NotPacked();
+        texts.add(page, pos, t);
+      } else if (enc === PLAIN) plainValues(plan.type, page, pos, t.count, values, t);
+      else if (enc === RLE_DICTIONARY || enc === PLAIN_DICTIONARY) {
+        if (dictionary === null) throw new Unsupported('dictionary page missing');
+        const idx = new Int32Array(t.count);
+        hybrid(page, pos + 1, page.length, page[pos], t.count, idx);
+        const d = dictionary;
+        const { slots, base, limit } = t;
+        for (let i = 0; i < t.count; i++) {
+          const k = idx[i];
+          if (k >= d.length) throw new Unsupported('dictionary index out of range');
+          const at = slots === null ? base + i : slots[i];
+          if (at >= 0 && at < limit) values[at] = d[k];
+        }
+      } else if (enc === RLE && plan.type === 'BOOLEAN') {
+        const bits = new Int32Array(t.count);
+        hybrid(page, pos + 4, pos + 4 + u32(page, pos), 1, t.count, bits);
+        const { slots, base, limit } = t;
+        for (let i = 0; i < t.count; i++) {
+          const at = slots === null ? base + i : slots[i];
+          if (at >= 0 && at < limit) values[at] = bits[i] === 1;
+        }
+      } else throw new Unsupported(`data encoding ${enc}`);
+      row += n;
+    } else if (type === undefined) throw new Unsupported('page without a type');
+    // Index pages and unknown page types are skipped.
+  }
+  if (row < to) throw new Unsupported(`column "${plan.name}" ends at row ${row}, before ${to}`);
+  return values;
+}
+
+function decompress(body: Uint8Array, codec: string, size: number, compressors: Compressors): Uint8Array {
+  if (codec === 'UNCOMPRESSED') return body;
+  const f = compressors[codec as keyof Compressors];
+  if (f === undefined) throw new Unsupported(`codec ${codec}`);
+  const out = f(body, size);
+  if (out.length !== size) throw new Unsupported(`${codec} page of ${out.length} bytes, header says ${size}`);
+  return out;
+}
+
+function u32(b: Uint8Array, at: number): number {
+  if (at + 4 > b.length) throw new Unsupported('truncated page');
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+}
+
+/**
+ * Definition levels (max 1) of `n` values, bit width 1, from b[pos, end): 1 for a value, 0 for null; null when every
+ * value is present (one run of 1s, the usual page of a column without nulls).
+ */
+function levelsOf(b: Uint8Array, pos: number, end: number, n: number): Uint8Array | null {
+  // An RLE run of n (or more) 1s: a varint header (run length << 1), then the value in one byte.
+  let header = 0;
+  let mul = 1;
+  let p = pos;
+  while (p < end) {
+    const byte = b[p++];
+    header += (byte & 0x7f) * mul;
+    if (byte < 0x80) break;
+    mul *= 128;
+  }
+  if (header % 2 === 0 && header / 2 >= n && p < end && b[p] === 1) return null;
+  const levels = new Int32Array(n);
+  hybrid(b, pos, end, 1, n, levels);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (levels[i] > 1) throw new Unsupported('definition level above 1');
+    out[i] = levels[i];
+  }
+  return out;
+}
+
+/**
+ * Where a page's present values go: value i to out[slots[i]], or to out[base + i] when slots is null (no nulls);
+ * only those inside [0, limit), the rows asked for.
+ */
+interface Target {
+  count: number;
+  slots: Int32Array | null;
+  base: number;
+  limit: number;
+}
+
+/** The target of a page of n slots (`defined`: which hold a value; null: all) whose first is output index `base`. */
+function target(defined: Uint8Array | null, n: number, base: number, limit: number): Target {
+  if (defined === null) return { count: n, slots: null, base, limit };
+  let count = 0;
+  for (let i = 0; i < n; i++) count += defined[i];
+  const slots = new Int32Array(count);
+  for (let i = 0, k = 0; i < n; i++) if (defined[i] === 1) slots[k++] = base + i;
+  return { count, slots, base: 0, limit };
+}
+
+/**
+ * Decodes `count` RLE / bit-packed hybrid values of `width` bits from b[pos, end) into out. Throws when the data ends
+ * before `count` values.
+ */
+function hybrid(b: Uint8Array, pos: number, end: number, width: number, count: number, out: Int32Array): void {
+  if (width > 32) throw new Unsupported(`bit width ${width}`);
+  const bytes = (width + 7) >> 3;
+  let i = 0;
+  while (i < count) {
+    if (pos >= end) throw new Unsupported('truncated RLE data');
+    let header = 0;
+    let mul = 1;
+    for (;;) {
+      const byte = b[pos++];
+      header += (byte & 0x7f) * mul;
+      if (byte < 0x80) break;
+      mul *= 128;
+    }
+    if (header % 2 === 0) {
+      const run = header / 2;
+      let v = 0;
+      for (let k = 0; k < bytes; k++) v += b[pos + k] * 2 ** (8 * k);
+      pos += bytes;
+      const stop = Math.min(count, i + run);
+      while (i < stop) out[i++] = v;
+    } else {
+      const n = ((header - 1) / 2) * 8;
+      const stop = Math.min(count, i + n);
+      // The bytes the values decoded here take (a last group may stop short of its 8 values' bytes).
+      if (pos + Math.ceil(((stop - i) * width) / 8) > end) throw new Unsupported('truncated bit-packed run');
+      if (width === 0) while (i < stop) out[i++] = 0;
+      else if (width <= 24) {
+        let acc = 0;
+        let bits = 0;
+        let p = pos;
+        const mask = (1 << width) - 1;
+        while (i < stop) {
+          while (bits < width) {
+            acc |= b[p++] << bits;
+            bits += 8;
+          }
+          out[i++] = acc & mask;
+          acc >>>= width;
+          bits -= width;
+        }
+      } else {
+        for (let k = 0; i < stop; k++) {
+          let v = 0;
+          for (let bit = 0; bit < width; bit++) {
+            const at = k * width + bit;
+            if ((b[pos + (at >> 3)] >> (at & 7)) & 1) v += 2 ** bit;
+          }
+          out[i++] = v;
+        }
+      }
+      pos += ((header - 1) / 2) * width;
+    }
+  }
+}
+
+/** `count` PLAIN values of `type` from b[pos, …): into `out` as `t` places them (t null: out[i], all of them). */
+function plainValues(type: Physical, b: Uint8Array, pos: number, count: number, out: unknown[], t: Target | null): void {
+  const slots = t === null ? null : t.slots;
+  const base = t === null ? 0 : t.base;
+  const limit = t === null ? count : t.limit;
+  const width = type === 'BOOLEAN' ? 0 : type === 'INT32' || type === 'FLOAT' ? 4 : type === 'BYTE_ARRAY' ? -1 : 8;
+  if (width === 0 ? pos + ((count + 7) >> 3) > b.length : pos + count * width > b.length) throw new Unsupported('truncated page');
+  if (type === 'BYTE_ARRAY') return byteArrays(b, pos, count, out, slots, base, limit);
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < count; i++) {
+    const at = slots === null ? base + i : slots[i];
+    if (at < 0 || at >= limit) continue;
+    const p = pos + i * width;
+    switch (type) {
+      case 'BOOLEAN':
+        out[at] = ((b[pos + (i >> 3)] >> (i & 7)) & 1) === 1;
+        break;
+      case 'INT32':
+        out[at] = view.getInt32(p, true);
+        break;
+      case 'FLOAT':
+        out[at] = view.getFloat32(p, true);
+        break;
+      case 'DOUBLE':
+        out[at] = view.getFloat64(p, true);
+        break;
+      default: {
+        // INT64: exact as a double when |hi| < 2^21; beyond, the value is not a safe integer and is given as its
+        // decimal text.
+        const hi = view.getInt32(p + 4, true);
+        const x = hi * 4294967296 + view.getUint32(p, true);
+        out[at] = hi >= -2097152 && hi < 2097152 && Number.isSafeInteger(x) ? x : String(view.getBigInt64(p, true));
+      }
+    }
+  }
+}
+
+/**
+ * `count` PLAIN byte arrays (4-byte length, bytes) as strings. When the page's bytes are all ASCII (so each byte is a
+ * character), the page is decoded once and each value is a slice of that text; else each is decoded by itself.
+ */
+function byteArrays(b: Uint8Array, pos: number, count: number, out: unknown[], slots: Int32Array | null, base: number, limit: number): void {
+  // A page's PLAIN values run to its end. ASCII: no byte has its top bit (lengths included: each is below 128).
+  let high = 0;
+  for (let p = pos; p < b.length; p++) high |= b[p];
+  const text = high < 0x80 ? decoder.decode(b.subarray(pos)) : null;
+  const end = b.length - 4;
+  for (let i = 0, p = pos; i < count; i++) {
+    if (p > end) throw new Unsupported('truncated page');
+    const len = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+    if (p + 4 + len > b.length) throw new Unsupported('truncated page');
+    const at = slots === null ? base + i : slots[i];
+    if (at >= 0 && at < limit) out[at] = text !== null ? text.slice(p - pos + 4, p - pos + 4 + len) : decoder.decode(b.subarray(p + 4, p + 4 + len));
+    p += 4 + len;
+  }
+}

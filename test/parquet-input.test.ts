@@ -1,0 +1,223 @@
+// Parquet input (src/cli/parquet-read.ts): the columns it decodes itself equal hyparquet's values (through
+// assign-core's attributeValue, the path it replaces) for every column kind it claims, in files written by
+// hyparquet-writer (many small pages, v2 data pages, SNAPPY and UNCOMPRESSED, dictionary and PLAIN, nulls, non-ASCII
+// and long texts, INT64 beyond 2^53) and by DuckDB (v1 data pages in every codec it writes; v2 with DELTA encodings), over whole row groups and
+// ranges that start and end inside pages; the columns it does not claim (dates, decimals, unsigned, timestamps,
+// DELTA encodings, JSON, nested lists) are left to hyparquet; and `saltshard assign` on Parquet input writes the CSV input's output and
+// reports bad rows (null, empty and non-ASCII keys, --types failures) by row number, keeping every good row.
+import { suite } from 'uvu';
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { attributeValue } from '../src/cli/assign-core.ts';
+import { FileBytes, readColumns, readableColumns } from '../src/cli/parquet-read.ts';
+import { ROOT, runCli } from './support.ts';
+
+const t = suite('parquet-input');
+const dir = mkdtempSync(join(tmpdir(), 'saltshard-parquet-in-'));
+const file = (name: string) => join(dir, name);
+const keepBom = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** A seeded generator (mulberry32). */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const N = 3000;
+const r = rng(11);
+const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
+const TEXTS = ['', 'a', 'plain text', 'ünïcödé', '\uFEFFbom first', '日本語', 'x'.repeat(200), 'emoji 🎉', 'comma, "quote"'];
+const rows = Array.from({ length: N }, (_, i) => ({
+  key: i % 97 === 5 ? `ключ-${i}` : `user-${i}`,
+  text: r() < 0.1 ? null : r() < 0.3 ? pick(TEXTS) : `t${Math.floor(r() * 1e6)}@example.com`,
+  country: r() < 0.05 ? null : pick(['US', 'FR', 'JP', 'BR', 'IN']),
+  i32: r() < 0.1 ? null : Math.floor((r() - 0.5) * 2 ** 32),
+  i64: r() < 0.1 ? null : pick([0n, -1n, 2n ** 53n - 1n, 2n ** 53n, -(2n ** 53n) + 1n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n), BigInt(Math.floor((r() - 0.5) * 1e15))]),
+  f32: r() < 0.1 ? null : Math.fround((r() - 0.5) * 1000),
+  f64: r() < 0.1 ? null : pick([0, -0, 1.5, Number.NaN, Number.POSITIVE_INFINITY, (r() - 0.5) * 1e300]),
+  bool: r() < 0.1 ? null : r() < 0.5,
+}));
+const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((row) => row[k]);
+
+/** hyparquet-writer files: 1,000-row groups, pages of ~2 KB (v2 data pages), with and without compression. */
+function writerFile(name: string, codec: 'SNAPPY' | 'UNCOMPRESSED', encoding?: 'PLAIN') {
+  writeFileSync(file(name), new Uint8Array(parquetWriteBuffer({
+    codec, rowGroupSize: 1000, pageSize: 2048,
+    columnData: [
+      { name: 'key', data: col('key'), type: 'STRING', nullable: false, encoding },
+      { name: 'text', data: col('text'), type: 'STRING', encoding },
+      { name: 'country', data: col('country'), type: 'STRING', encoding },
+      { name: 'i32', data: col('i32'), type: 'INT32', encoding },
+      { name: 'i64', data: col('i64'), type: 'INT64', encoding },
+      { name: 'f32', data: col('f32'), type: 'FLOAT', encoding },
+      { name: 'f64', data: col('f64'), type: 'DOUBLE', encoding },
+      { name: 'bool', data: col('bool'), type: 'BOOLEAN' },
+      { name: 'stamp', data: rows.map((_, i) => new Date(1e12 + i * 1000)), type: 'TIMESTAMP' },
+      { name: 'delta', data: col('i32'), type: 'INT32', encoding: 'DELTA_BINARY_PACKED' },
+    ],
+  })));
+}
+writerFile('snappy.parquet', 'SNAPPY');
+writerFile('plain.parquet', 'UNCOMPRESSED', 'PLAIN');
+const CLAIMED = ['key', 'text', 'country', 'i32', 'i64', 'f32', 'f64', 'bool'];
+
+/** The reference: hyparquet's rows, each cell through attributeValue(). */
+async function reference(path: string, names: string[], rowStart: number, rowEnd: number): Promise<Map<string, unknown[]>> {
+  const objects = await parquetReadObjects({ file: await asyncBufferFromFile(path), columns: names, rowStart, rowEnd, compressors, parsers: { stringFromBytes: (b: Uint8Array) => b && keepBom.decode(b) } } as never) as Record<string, unknown>[];
+  return new Map(names.map((name) => [name, objects.map((o) => attributeValue(o[name]))]));
+}
+
+/** Every row group whole, and ranges that start and end inside pages, of the claimed columns; packed keys too. */
+async function checkFile(path: string, names: string[], keyColumn: string | null) {
+  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(path));
+  const readable = readableColumns(metadata, names);
+  assert.deepEqual([...readable], names, `${path}: every claimed column is read here`);
+  const bytes = new FileBytes(path);
+  try {
+    let groupStart = 0;
+    for (let g = 0; g < metadata.row_groups.length; g++) {
+      const n = Number(metadata.row_groups[g].num_rows);
+      for (const [a, b] of [[0, n], [37, n - 11], [n - 300, n - 299], [n >> 1, n]]) {
+        const want = await reference(path, names, groupStart + a, groupStart + b);
+        const got = readColumns(bytes, metadata, compressors, g, groupStart, groupStart + a, groupStart + b, names, keyColumn);
+        for (const name of names) {
+          if (name === keyColumn && got.packed !== null) {
+            const p = got.packed;
+            const texts = Array.from(p.starts, (s, i) => keepBom.decode(p.bytes.subarray(s, s + p.lengths[i])));
+            assert.deepEqual(texts, want.get(name)!.map((v) => v ?? ''), `${path} group ${g} rows [${a}, ${b}): packed ${name}`);
+          } else assert.deepEqual(got.columns.get(name), want.get(name), `${path} group ${g} rows [${a}, ${b}): ${name}`);
+        }
+      }
+      groupStart += n;
+    }
+  } finally {
+    bytes.close();
+  }
+}
+
+t('hyparquet-writer files (SNAPPY with dictionaries; UNCOMPRESSED all PLAIN): every claimed column equals hyparquet', async () => {
+  await checkFile(file('snappy.parquet'), CLAIMED, null);
+  await checkFile(file('plain.parquet'), CLAIMED, null);
+});
+
+t('keys packed as bytes when every key of a range is ASCII text, as strings when one is not', async () => {
+  const ascii = file('ascii-keys.parquet');
+  writeFileSync(ascii, new Uint8Array(parquetWriteBuffer({ rowGroupSize: 500, pageSize: 1024, columnData: [{ name: 'key', data: rows.map((_, i) => (i % 50 === 3 ? null : i % 50 === 4 ? '' : `k${i}`)), type: 'STRING' }] })));
+  await checkFile(ascii, ['key'], 'key');
+  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(ascii));
+  const bytes = new FileBytes(ascii);
+  const got = readColumns(bytes, metadata, compressors, 0, 0, 0, 500, ['key'], 'key');
+  bytes.close();
+  assert.ok(got.packed !== null, 'ASCII keys are packed');
+  // A range holding a non-ASCII key ("ключ-5") comes back as strings.
+  const mixed = new FileBytes(file('snappy.parquet'));
+  const md = await parquetMetadataAsync(await asyncBufferFromFile(file('snappy.parquet')));
+  const back = readColumns(mixed, md, compressors, 0, 0, 0, 1000, ['key'], 'key');
+  mixed.close();
+  assert.equal(back.packed, null);
+  assert.equal(back.columns.get('key')![5], 'ключ-5');
+  await checkFile(file('snappy.parquet'), ['key'], 'key');
+});
+
+t('columns it does not claim are left to hyparquet: timestamps, DELTA encodings, JSON', async () => {
+  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file('snappy.parquet')));
+  assert.deepEqual([...readableColumns(metadata, [...CLAIMED, 'stamp', 'delta'])], CLAIMED);
+  const json = file('json.parquet');
+  writeFileSync(json, new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'key', data: ['a', 'b'], type: 'STRING' }, { name: 'doc', data: [{ x: 1 }, { y: [2] }], type: 'JSON' }] })));
+  assert.deepEqual([...readableColumns(await parquetMetadataAsync(await asyncBufferFromFile(json)), ['key', 'doc'])], ['key'], 'JSON text is left to hyparquet');
+});
+
+async function duckdb(): Promise<typeof import('@duckdb/node-api') | null> {
+  try {
+    return await import('@duckdb/node-api');
+  } catch (err) {
+    console.log(`SKIP DuckDB-written Parquet: @duckdb/node-api does not load on this runtime (${(err as Error).message.split('\n')[0]})`);
+    return null;
+  }
+}
+
+t('DuckDB files (v1 data pages; snappy, zstd, gzip, uncompressed): claimed columns equal hyparquet, others left to it', async () => {
+  const duck = await duckdb();
+  if (duck === null) return;
+  const con = await (await duck.DuckDBInstance.create(':memory:')).connect();
+  try {
+    await con.run(`CREATE TABLE s AS SELECT
+        'k' || i AS key,
+        CASE WHEN i % 7 = 0 THEN NULL WHEN i % 11 = 0 THEN 'ünï ' || i ELSE 'e' || (i * 7919 % 10007) || '@x.test' END AS text,
+        CASE WHEN i % 13 = 0 THEN NULL ELSE ['US', 'FR', 'JP'][1 + i % 3] END AS country,
+        CASE WHEN i % 5 = 0 THEN NULL ELSE (i * 2654435761 % 4294967296 - 2147483648)::INTEGER END AS i32,
+        CASE WHEN i % 9 = 0 THEN NULL WHEN i % 4 = 0 THEN 9007199254740993 + i ELSE i * -1234567 END AS i64,
+        (i % 100)::TINYINT AS tiny,
+        (i / 3.0)::FLOAT AS f32,
+        CASE WHEN i % 6 = 0 THEN NULL ELSE i / 7.0 END AS f64,
+        CASE WHEN i % 3 = 0 THEN NULL ELSE i % 2 = 0 END AS bool,
+        i::UINTEGER AS u32,
+        DATE '2020-01-01' + i::INTEGER AS day,
+        (i / 100)::DECIMAL(10, 2) AS dec,
+        [i, i + 1] AS tags
+      FROM range(5000) t(i)`);
+    const names = ['key', 'text', 'country', 'i32', 'i64', 'tiny', 'f32', 'f64', 'bool'];
+    for (const codec of ['snappy', 'zstd', 'gzip', 'uncompressed']) {
+      const path = file(`duck-${codec}.parquet`);
+      await con.run(`COPY s TO '${path}' (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 2048)`);
+      await checkFile(path, names, null);
+      await checkFile(path, ['key'], 'key');
+      const metadata = await parquetMetadataAsync(await asyncBufferFromFile(path));
+      assert.deepEqual([...readableColumns(metadata, [...names, 'u32', 'day', 'dec', 'tags'])], names, `${codec}: unsigned, dates, decimals and the nested list left to hyparquet`);
+    }
+
+    // PARQUET_VERSION V2: DELTA and BYTE_STREAM_SPLIT encodings (left to hyparquet) beside dictionary-coded text.
+    const v2 = file('duck-v2.parquet');
+    await con.run(`COPY s TO '${v2}' (FORMAT parquet, PARQUET_VERSION V2, ROW_GROUP_SIZE 2048)`);
+    const claimed = [...readableColumns(await parquetMetadataAsync(await asyncBufferFromFile(v2)), names)];
+    assert.ok(claimed.includes('country'), `v2: dictionary-coded text is read here (claimed: ${claimed.join(', ')})`);
+    await checkFile(v2, claimed, null);
+  } finally {
+    con.closeSync();
+  }
+});
+
+t('saltshard assign: Parquet input writes the CSV input\'s output, bad rows reported by row number, good rows kept', () => {
+  const config = join(ROOT, 'examples', 'flags.json');
+  const n = 2600;
+  const keys = Array.from({ length: n }, (_, i) => (i === 10 ? null : i === 1500 ? '' : i === 2000 ? `é-${i}` : `s${i}`));
+  const age = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? null : BigInt(18 + (i % 50))));
+  const country = Array.from({ length: n }, (_, i) => ['US', 'FR', 'JP', 'Canada'][i % 4]);
+  const score = Array.from({ length: n }, (_, i) => (i === 700 ? 'lots' : String(i % 40)));
+  writeFileSync(file('cohort.parquet'), new Uint8Array(parquetWriteBuffer({
+    rowGroupSize: 1000, pageSize: 4096,
+    columnData: [
+      { name: 'subjectKey', data: keys, type: 'STRING' }, { name: 'age', data: age, type: 'INT64' },
+      { name: 'country', data: country, type: 'STRING' }, { name: 'score', data: score, type: 'STRING' },
+    ],
+  })));
+  // The good rows, as CSV.
+  const good = keys.map((_, i) => i).filter((i) => keys[i] && i !== 700);
+  writeFileSync(file('cohort.csv'), `subjectKey,age,country,score\n${good.map((i) => `${keys[i]},${age[i] ?? ''},${country[i]},${score[i]}`).join('\n')}\n`);
+  for (const workers of ['1', '2']) {
+    const args = (input: string, output: string) => ['assign', '--config', config, '--input', file(input), '--output', file(output), '--format', 'csv', '--types', 'score:number', '--workers', workers];
+    const fromCsv = runCli(args('cohort.csv', 'from-csv.csv'));
+    assert.equal(fromCsv.code, 0, fromCsv.stderr);
+    const fromParquet = runCli(args('cohort.parquet', 'from-parquet.csv'));
+    assert.equal(fromParquet.code, 65, `bad rows: exit 65 (data error)\n${fromParquet.stderr}`);
+    assert.match(fromParquet.stderr, /row 11: "subjectKey" must be a non-empty string; skipped/);
+    assert.match(fromParquet.stderr, /row 701: column "score": "lots" is not a number; skipped/);
+    assert.match(fromParquet.stderr, /row 1501: "subjectKey" must be a non-empty string; skipped/);
+    assert.match(fromParquet.stderr, /bad rows 3/);
+    const got = readFileSync(file('from-parquet.csv'), 'utf8');
+    assert.equal(got, readFileSync(file('from-csv.csv'), 'utf8'), `workers ${workers}: the CSV input's output`);
+    assert.match(got, /\né-2000,/, 'the non-ASCII key is assigned');
+  }
+});
+
+t.after(() => rmSync(dir, { recursive: true, force: true }));
+t.run();
