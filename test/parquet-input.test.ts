@@ -14,7 +14,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'h
 import { compressors } from 'hyparquet-compressors';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { attributeValue } from '../src/cli/assign-core.ts';
-import { FileBytes, readColumns, readableColumns } from '../src/cli/parquet-read.ts';
+import { ParquetColumns, readableColumns } from '../src/cli/parquet-read.ts';
 import { ROOT, runCli } from './support.ts';
 
 const t = suite('parquet-input');
@@ -76,31 +76,36 @@ async function reference(path: string, names: string[], rowStart: number, rowEnd
   return new Map(names.map((name) => [name, objects.map((o) => attributeValue(o[name]))]));
 }
 
-/** Every row group whole, and ranges that start and end inside pages, of the claimed columns; packed keys too. */
+/**
+ * Every row group whole, ranges that start and end inside pages (in and out of order: one reader keeps pages between
+ * reads), and the file in consecutive 700-row slices; with `keyColumn`, that column as packed bytes when it can be.
+ */
 async function checkFile(path: string, names: string[], keyColumn: string | null) {
   const metadata = await parquetMetadataAsync(await asyncBufferFromFile(path));
   const readable = readableColumns(metadata, names);
   assert.deepEqual([...readable], names, `${path}: every claimed column is read here`);
-  const bytes = new FileBytes(path);
+  const reader = new ParquetColumns(path, metadata, compressors);
+  const check = async (g: number, groupStart: number, a: number, b: number) => {
+    const want = await reference(path, names, groupStart + a, groupStart + b);
+    const got = reader.read(g, groupStart, groupStart + a, groupStart + b, names, keyColumn);
+    for (const name of names) {
+      if (name === keyColumn && got.packed !== null) {
+        const p = got.packed;
+        const texts = Array.from(p.starts, (s, i) => keepBom.decode(p.bytes.subarray(s, s + p.lengths[i])));
+        assert.deepEqual(texts, want.get(name)!.map((v) => v ?? ''), `${path} group ${g} rows [${a}, ${b}): packed ${name}`);
+      } else assert.deepEqual(got.columns.get(name), want.get(name), `${path} group ${g} rows [${a}, ${b}): ${name}`);
+    }
+  };
   try {
     let groupStart = 0;
     for (let g = 0; g < metadata.row_groups.length; g++) {
       const n = Number(metadata.row_groups[g].num_rows);
-      for (const [a, b] of [[0, n], [37, n - 11], [n - 300, n - 299], [n >> 1, n]]) {
-        const want = await reference(path, names, groupStart + a, groupStart + b);
-        const got = readColumns(bytes, metadata, compressors, g, groupStart, groupStart + a, groupStart + b, names, keyColumn);
-        for (const name of names) {
-          if (name === keyColumn && got.packed !== null) {
-            const p = got.packed;
-            const texts = Array.from(p.starts, (s, i) => keepBom.decode(p.bytes.subarray(s, s + p.lengths[i])));
-            assert.deepEqual(texts, want.get(name)!.map((v) => v ?? ''), `${path} group ${g} rows [${a}, ${b}): packed ${name}`);
-          } else assert.deepEqual(got.columns.get(name), want.get(name), `${path} group ${g} rows [${a}, ${b}): ${name}`);
-        }
-      }
+      for (const [a, b] of [[0, n], [37, n - 11], [n - 300, n - 299], [n >> 1, n], [3, 40]]) await check(g, groupStart, a, b);
+      for (let a = 0; a < n; a += 700) await check(g, groupStart, a, Math.min(n, a + 700));
       groupStart += n;
     }
   } finally {
-    bytes.close();
+    reader.close();
   }
 }
 
@@ -113,16 +118,17 @@ t('keys packed as bytes when every key of a range is ASCII text, as strings when
   const ascii = file('ascii-keys.parquet');
   writeFileSync(ascii, new Uint8Array(parquetWriteBuffer({ rowGroupSize: 500, pageSize: 1024, columnData: [{ name: 'key', data: rows.map((_, i) => (i % 50 === 3 ? null : i % 50 === 4 ? '' : `k${i}`)), type: 'STRING' }] })));
   await checkFile(ascii, ['key'], 'key');
-  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(ascii));
-  const bytes = new FileBytes(ascii);
-  const got = readColumns(bytes, metadata, compressors, 0, 0, 0, 500, ['key'], 'key');
-  bytes.close();
-  assert.ok(got.packed !== null, 'ASCII keys are packed');
+  const read = async (path: string, rows: number) => {
+    const reader = new ParquetColumns(path, await parquetMetadataAsync(await asyncBufferFromFile(path)), compressors);
+    try {
+      return reader.read(0, 0, 0, rows, ['key'], 'key');
+    } finally {
+      reader.close();
+    }
+  };
+  assert.ok((await read(ascii, 500)).packed !== null, 'ASCII keys are packed');
   // A range holding a non-ASCII key ("ключ-5") comes back as strings.
-  const mixed = new FileBytes(file('snappy.parquet'));
-  const md = await parquetMetadataAsync(await asyncBufferFromFile(file('snappy.parquet')));
-  const back = readColumns(mixed, md, compressors, 0, 0, 0, 1000, ['key'], 'key');
-  mixed.close();
+  const back = await read(file('snappy.parquet'), 1000);
   assert.equal(back.packed, null);
   assert.equal(back.columns.get('key')![5], 'ключ-5');
   await checkFile(file('snappy.parquet'), ['key'], 'key');

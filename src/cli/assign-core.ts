@@ -13,7 +13,7 @@ import type { Attributes } from '../eval/reference.ts';
 import { csvField, parseCsv } from './csv.ts';
 import { CohortEvaluator, type PairRow } from '../integrity/cohort.ts';
 import { ParquetEncoder, type ParquetChunk } from './parquet.ts';
-import { FileBytes, PackedTexts, readColumns, readableColumns } from './parquet-read.ts';
+import { PackedTexts, ParquetColumns, readableColumns } from './parquet-read.ts';
 import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
 
 export type InputFormat = 'ndjson' | 'csv' | 'parquet';
@@ -122,7 +122,7 @@ export class Processor {
   #client: Promise<SaltshardClient> | null = null;
   readonly #cohort: CohortEvaluator | null = null;
   #parquetOut: ParquetEncoder | null = null;
-  #parquet: { file: AsyncBuffer; reader: FileBytes; metadata: FileMetaData; compressors: Compressors; columns: string[]; readable: Set<string>; hp: typeof import('hyparquet') } | null = null;
+  #parquet: { file: AsyncBuffer; reader: ParquetColumns; metadata: FileMetaData; compressors: Compressors; columns: string[]; readable: Set<string>; hp: typeof import('hyparquet') } | null = null;
 
   constructor(spec: RunSpec) {
     this.#spec = spec;
@@ -312,9 +312,8 @@ export class Processor {
       const file = await hp.asyncBufferFromFile(s.path!);
       const metadata = await hp.parquetMetadataAsync(file);
       const names = hp.parquetSchema(metadata).children.map((c) => c.element.name);
-      const read = this.#cohort?.attributes ?? conditionAttributes(s.config, s.flagKeys);
-      const columns = names.filter((name) => name === s.key || read.has(name) || Object.hasOwn(s.types, name));
-      this.#parquet = { file, reader: new FileBytes(s.path!), metadata, compressors, columns, readable: readableColumns(metadata, columns), hp };
+      const columns = parquetInputColumns(s, names);
+      this.#parquet = { file, reader: new ParquetColumns(s.path!, metadata, compressors), metadata, compressors, columns, readable: readableColumns(metadata, columns), hp };
     }
     const p = this.#parquet;
     const rowStart = task.rowStart!;
@@ -331,7 +330,7 @@ export class Processor {
     while (group < p.metadata.row_groups.length && groupStart + Number(p.metadata.row_groups[group].num_rows) <= rowStart) groupStart += Number(p.metadata.row_groups[group++].num_rows);
     if (own.length > 0 && group < p.metadata.row_groups.length && rowEnd <= groupStart + Number(p.metadata.row_groups[group].num_rows)) {
       try {
-        ({ columns: data, packed } = readColumns(p.reader, p.metadata, p.compressors, group, groupStart, rowStart, rowEnd, own, s.key));
+        ({ columns: data, packed } = p.reader.read(group, groupStart, rowStart, rowEnd, own, s.key));
       } catch {
         // A page it does not read (or damaged data, which hyparquet then reports): hyparquet reads every column.
         data = new Map();
@@ -642,6 +641,16 @@ export function coerce(v: unknown, type: ColumnType): string | number | boolean 
       }
       return undefined;
   }
+}
+
+/**
+ * The Parquet columns a run reads: the key, the attributes its flags' conditions read (in either config of a diff)
+ * and the --types columns; of `names`, in their order.
+ */
+export function parquetInputColumns(spec: RunSpec, names: readonly string[]): string[] {
+  const read = conditionAttributes(spec.config, spec.flagKeys);
+  if (spec.compare) for (const name of conditionAttributes(spec.compare.config, spec.flagKeys)) read.add(name);
+  return names.filter((name) => name === spec.key || read.has(name) || Object.hasOwn(spec.types, name));
 }
 
 /** The attributes the conditions of these flags of a UFC document (SERVER format) read: no other can change an outcome. */

@@ -13,10 +13,12 @@ import { Worker } from 'node:worker_threads';
 import { SaltshardClient } from '../client.ts';
 import { type CompiledConfig, compileConfig } from '../config/compile.ts';
 import type { Logger } from '../events/logger.ts';
-import { type ChunkResult, type ColumnType, type InputFormat, type Layout, type OutputFormat, Processor, type RunSpec, type Task, outputFields, valueText } from './assign-core.ts';
+import { type ChunkResult, type ColumnType, type InputFormat, type Layout, type OutputFormat, Processor, type RunSpec, type Task, outputFields, parquetInputColumns, valueText } from './assign-core.ts';
 import { type CliIO, EXIT, describeError, parseCommand, usageError } from './common.ts';
 import { RecordChunker, csvField, parseCsv } from './csv.ts';
 import { ParquetFile, parquetDictionaries } from './parquet.ts';
+import { readableColumns } from './parquet-read.ts';
+import type { FileMetaData } from 'hyparquet';
 
 /** Usage text of the command. */
 export const ASSIGN_USAGE = `  saltshard assign (--config FLAGS.json | --api-key KEY) --input FILE|- [--output FILE] [options]
@@ -50,6 +52,12 @@ export const ASSIGN_USAGE = `  saltshard assign (--config FLAGS.json | --api-key
  */
 const CHUNK_BYTES = Math.max(1024, Number(process.env.SALTSHARD_ASSIGN_CHUNK_BYTES) || 1 << 18);
 const MAX_RECORD_BYTES = 256 << 20;
+/**
+ * Parquet rows per task. Columns parquet-read.ts decodes keep a row group's pages between tasks, so a task can be
+ * small like a CSV chunk (its output and columns stay in cache, the workers start writing sooner and end together);
+ * hyparquet reads a row group's pages again for each task, so with a column it reads, tasks are up to whole groups.
+ */
+const PARQUET_TASK_ROWS = 16_384;
 const PARQUET_ROW_GROUP = 131_072;
 const MAX_STDERR_REJECTS = 1000;
 const FORMATS = ['ndjson', 'csv', 'parquet'] as const;
@@ -273,14 +281,15 @@ export interface OpenedInput {
   totalBytes: number | null;
   totalRows: number | null;
   text: AsyncIterable<Uint8Array | string> | null;
-  rowGroups: [number, number][];
+  /** Parquet: the file's metadata, its row groups as row ranges and its top-level columns. */
+  parquet: { metadata: FileMetaData; rowGroups: [number, number][]; columns: string[] } | null;
   bytesRead: number;
   rowsSeen: number;
 }
 
 /** Opens an input (`-`: standard input), or reports why not and returns the exit code. */
 export async function prepareInput(format: InputFormat, path: string, key: string, io: CliIO): Promise<OpenedInput | number> {
-  const input: OpenedInput = { format, path, key, totalBytes: null, totalRows: null, text: null, rowGroups: [], bytesRead: 0, rowsSeen: 0 };
+  const input: OpenedInput = { format, path, key, totalBytes: null, totalRows: null, text: null, parquet: null, bytesRead: 0, rowsSeen: 0 };
   try {
     // A directory opens fine on some systems and fails only on the first read: refuse it here (exit 66, no input).
     if (path !== '-' && statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
@@ -293,13 +302,14 @@ export async function prepareInput(format: InputFormat, path: string, key: strin
         io.stderr.write(`saltshard: ${path} has no column "${key}" (columns: ${columns.join(', ')}); choose the key column with --key\n`);
         return EXIT.DATA;
       }
+      const rowGroups: [number, number][] = [];
       let at = 0;
       for (const g of metadata.row_groups) {
         const n = Number(g.num_rows);
-        for (let s = 0; s < n; s += PARQUET_ROW_GROUP) input.rowGroups.push([at + s, at + Math.min(n, s + PARQUET_ROW_GROUP)]);
+        rowGroups.push([at, at + n]);
         at += n;
       }
-      input.rowGroups = input.rowGroups.filter(([a, b]) => b > a);
+      input.parquet = { metadata, rowGroups, columns };
       input.totalRows = at;
     } else if (path === '-') input.text = io.stdin as AsyncIterable<Uint8Array>;
     else {
@@ -318,7 +328,11 @@ export async function prepareInput(format: InputFormat, path: string, key: strin
 /** Worker threads for an input: small inputs are not worth starting threads for (unless asked); same output either way. */
 export function chunkWorkers(input: OpenedInput, requested: number, explicit: boolean): number {
   if (!explicit && input.totalBytes !== null && input.totalBytes <= CHUNK_BYTES) return 1;
-  return input.format === 'parquet' ? Math.min(requested, Math.max(1, input.rowGroups.length)) : requested;
+  if (input.parquet === null) return requested;
+  // Tasks are at most PARQUET_TASK_ROWS rows of one row group.
+  let tasks = 0;
+  for (const [a, b] of input.parquet.rowGroups) tasks += Math.ceil((b - a) / PARQUET_TASK_ROWS);
+  return Math.min(requested, Math.max(1, tasks));
 }
 
 /**
@@ -353,7 +367,13 @@ export async function runChunks(input: OpenedInput, spec: RunSpec, workers: numb
     };
     if (input.format === 'parquet') {
       pool = new Pool(workers, spec);
-      await submitAll(input.rowGroups.map(([rowStart, rowEnd]) => ({ seq: seq++, rowStart, rowEnd })));
+      const { metadata, rowGroups, columns } = input.parquet!;
+      const read = parquetInputColumns(spec, columns);
+      const own = readableColumns(metadata, read);
+      const step = read.every((name) => own.has(name)) ? PARQUET_TASK_ROWS : PARQUET_ROW_GROUP;
+      const tasks: Task[] = [];
+      for (const [a, b] of rowGroups) for (let rowStart = a; rowStart < b; rowStart += step) tasks.push({ seq: seq++, rowStart, rowEnd: Math.min(b, rowStart + step) });
+      await submitAll(tasks);
     } else {
       const chunks = byteChunks(input.text!, input.format === 'csv', (n) => (input.bytesRead += n));
       let first = true;

@@ -127,7 +127,7 @@ class Thrift {
 }
 
 /** A file's bytes by range, read into one reused buffer. */
-export class FileBytes {
+class FileBytes {
   readonly #fd: number;
   #buffer = new Uint8Array(1 << 20);
 
@@ -216,195 +216,267 @@ function readableChunk(chunk: ColumnChunk | undefined): boolean {
   return m !== undefined && chunk!.file_path == null && m.encodings.every((e) => ENCODINGS.has(e));
 }
 
+/** A data page of a column chunk: where its body is in the file and how it is encoded. */
+interface PageInfo {
+  /** Its first row, in the row group. */
+  first: number;
+  /** Its values (rows: a flat column has one per row), nulls included. */
+  n: number;
+  v2: boolean;
+  encoding: number;
+  /** v1: the definition levels' encoding; v2: their byte length (before the values, never compressed). */
+  levels: number;
+  /** v2: whether the values are compressed. */
+  compressed: boolean;
+  /** The body's file offset, size and uncompressed size. */
+  body: number;
+  size: number;
+  rawSize: number;
+}
+
+/** A column chunk's data pages and its decoded dictionary. */
+interface Directory {
+  plan: Plan;
+  pages: PageInfo[];
+  dictionary: unknown[] | null;
+}
+
+/** A page's texts as bytes: row r at bytes[starts[r], starts[r] + lengths[r]) (a null: empty, where the next starts). */
+interface PackedPage {
+  bytes: Uint8Array;
+  starts: Uint32Array;
+  lengths: Uint32Array;
+}
+
 /**
- * Rows [rowStart, rowEnd) — within row group `group`, whose first row is `groupStart` — of each named column (all
- * in readableColumns()), as arrays of attribute values. Throws Unsupported for a page it does not read.
+ * Reads row ranges of a Parquet file's flat columns (those readableColumns() claims). A range is usually a slice of
+ * a row group, and consecutive ranges share pages: each column chunk's page headers are read once per row group, and
+ * the page last decoded per column is kept, so a page is decompressed and decoded once however many ranges it spans.
  */
-export function readColumns(
-  file: FileBytes, metadata: FileMetaData, compressors: Compressors, group: number, groupStart: number,
-  rowStart: number, rowEnd: number, names: readonly string[], packed: string | null = null,
-): { columns: Map<string, unknown[]>; packed: PackedTexts | null } {
-  const columns = new Map<string, unknown[]>();
-  let texts: PackedTexts | null = null;
-  const g = metadata.row_groups[group];
-  for (const name of names) {
-    const el = topLevelLeaves(metadata.schema).get(name)!;
-    const chunk = chunkOf(g.columns, name)!;
+export class ParquetColumns {
+  readonly #file: FileBytes;
+  readonly #metadata: FileMetaData;
+  readonly #compressors: Compressors;
+  #group = -1;
+  readonly #directories = new Map<string, Directory>();
+  /** Per column: the page last decoded, as values or packed texts (null: its texts are not ASCII). */
+  readonly #last = new Map<string, { page: number; packed: boolean; decoded: unknown[] | PackedPage | null }>();
+
+  constructor(path: string, metadata: FileMetaData, compressors: Compressors) {
+    this.#file = new FileBytes(path);
+    this.#metadata = metadata;
+    this.#compressors = compressors;
+  }
+
+  close(): void {
+    this.#file.close();
+  }
+
+  /**
+   * Rows [rowStart, rowEnd) — within row group `group`, whose first row is `groupStart` — of each named column (all
+   * in readableColumns()), as arrays of attribute values; the `packed` column as bytes (PackedTexts) when it is
+   * ASCII text throughout the range. Throws Unsupported for a page it does not read.
+   */
+  read(group: number, groupStart: number, rowStart: number, rowEnd: number, names: readonly string[], packed: string | null = null): { columns: Map<string, unknown[]>; packed: PackedTexts | null } {
+    if (group !== this.#group) {
+      this.#directories.clear();
+      this.#last.clear();
+      this.#group = group;
+    }
+    const columns = new Map<string, unknown[]>();
+    let texts: PackedTexts | null = null;
+    const from = rowStart - groupStart;
+    const to = rowEnd - groupStart;
+    for (const name of names) {
+      let dir = this.#directories.get(name);
+      if (dir === undefined) this.#directories.set(name, (dir = this.#directory(group, name)));
+      const end = dir.pages.length === 0 ? 0 : dir.pages[dir.pages.length - 1].first + dir.pages[dir.pages.length - 1].n;
+      if (end < to) throw new Unsupported(`column "${name}" ends at row ${end}, before ${to}`);
+      if (name === packed && dir.plan.type === 'BYTE_ARRAY' && (texts = this.#packedRange(dir, from, to)) !== null) continue;
+      columns.set(name, this.#valueRange(dir, from, to));
+    }
+    return { columns, packed: texts };
+  }
+
+  /** The pages of column `name` in row group `group` (its dictionary decoded). */
+  #directory(group: number, name: string): Directory {
+    const el = topLevelLeaves(this.#metadata.schema).get(name)!;
+    const chunk = chunkOf(this.#metadata.row_groups[group].columns, name)!;
     const plan: Plan = { name, type: el.type as Physical, optional: el.repetition_type !== 'REQUIRED', chunk };
     const m = chunk.meta_data!;
     const start = Number(m.dictionary_page_offset ?? m.data_page_offset);
-    const bytes = file.read(start, Number(m.total_compressed_size));
-    const from = rowStart - groupStart;
-    const to = rowEnd - groupStart;
-    if (name === packed && plan.type === 'BYTE_ARRAY') {
-      texts = new PackedTexts(to - from, Number(m.total_uncompressed_size));
-      try {
-        readChunk(plan, bytes, compressors, from, to, texts);
-        texts.seal();
-        continue;
-      } catch (err) {
-        if (!(err instanceof NotPacked)) throw err;
-        texts = null;
+    const bytes = this.#file.read(start, Number(m.total_compressed_size));
+    const dir: Directory = { plan, pages: [], dictionary: null };
+    let row = 0;
+    const r = new Thrift(bytes, 0);
+    while (r.pos < bytes.length) {
+      const header = r.struct();
+      const type = header.get(1) as number;
+      const size = header.get(3) as number;
+      const rawSize = header.get(2) as number;
+      const body = r.pos;
+      r.pos += size;
+      if (r.pos > bytes.length) throw new Unsupported('truncated column chunk');
+      if (type === DICTIONARY_PAGE) {
+        const h = header.get(7) as Struct;
+        const enc = h.get(2) as number;
+        if (enc !== PLAIN && enc !== PLAIN_DICTIONARY) throw new Unsupported(`dictionary encoding ${enc}`);
+        const n = h.get(1) as number;
+        dir.dictionary = new Array(n);
+        plainValues(plan.type, decompress(bytes.subarray(body, body + size), m.codec, rawSize, this.#compressors), 0, n, dir.dictionary, null);
+      } else if (type === DATA_PAGE || type === DATA_PAGE_V2) {
+        const v2 = type === DATA_PAGE_V2;
+        const h = header.get(v2 ? 8 : 5) as Struct;
+        if (v2 && ((h.get(6) as number | undefined) ?? 0) !== 0) throw new Unsupported('repetition levels');
+        const n = h.get(1) as number;
+        dir.pages.push({
+          first: row, n, v2, encoding: h.get(v2 ? 4 : 2) as number, levels: h.get(v2 ? 5 : 3) as number, compressed: h.get(7) !== false,
+          body: start + body, size, rawSize,
+        });
+        row += n;
+      } else if (type === undefined) throw new Unsupported('page without a type');
+      // Index pages and unknown page types are skipped.
+    }
+    return dir;
+  }
+
+  /** Page `i` of `dir` decoded: its rows' values, or (packed) its texts as bytes, null when they are not ASCII. */
+  #page(dir: Directory, i: number, packed: boolean): unknown[] | PackedPage | null {
+    const last = this.#last.get(dir.plan.name);
+    if (last !== undefined && last.page === i && last.packed === packed) return last.decoded;
+    const info = dir.pages[i];
+    const { plan } = dir;
+    const codec = plan.chunk.meta_data!.codec;
+    const body = this.#file.read(info.body, info.size);
+    const n = info.n;
+    let page: Uint8Array;
+    let pos = 0;
+    let defined: Uint8Array | null = null;
+    if (info.v2) {
+      const rest = body.subarray(info.levels);
+      page = info.compressed ? decompress(rest, codec, info.rawSize - info.levels, this.#compressors) : rest;
+      if (plan.optional) defined = levelsOf(body, 0, info.levels, n);
+    } else {
+      page = decompress(body, codec, info.rawSize, this.#compressors);
+      if (plan.optional) {
+        if (info.levels !== RLE) throw new Unsupported('definition levels not RLE');
+        const len = u32(page, 0);
+        defined = levelsOf(page, 4, 4 + len, n);
+        pos = 4 + len;
       }
     }
-    columns.set(name, readChunk(plan, bytes, compressors, from, to, null));
+    let decoded: unknown[] | PackedPage | null;
+    if (packed) decoded = info.encoding === PLAIN ? packPage(page, pos, defined, n) : null;
+    else {
+      const values: unknown[] = (decoded = new Array(n).fill(undefined));
+      const t = target(defined, n, 0, n);
+      const enc = info.encoding;
+      if (enc === PLAIN) plainValues(plan.type, page, pos, t.count, values, t);
+      else if (enc === RLE_DICTIONARY || enc === PLAIN_DICTIONARY) {
+        const d = dir.dictionary;
+        if (d === null) throw new Unsupported('dictionary page missing');
+        const idx = new Int32Array(t.count);
+        hybrid(page, pos + 1, page.length, page[pos], t.count, idx);
+        const { slots } = t;
+        for (let k = 0; k < t.count; k++) {
+          const x = idx[k];
+          if (x >= d.length) throw new Unsupported('dictionary index out of range');
+          values[slots === null ? k : slots[k]] = d[x];
+        }
+      } else if (enc === RLE && plan.type === 'BOOLEAN') {
+        const bits = new Int32Array(t.count);
+        hybrid(page, pos + 4, pos + 4 + u32(page, pos), 1, t.count, bits);
+        const { slots } = t;
+        for (let k = 0; k < t.count; k++) values[slots === null ? k : slots[k]] = bits[k] === 1;
+      } else throw new Unsupported(`data encoding ${enc}`);
+    }
+    this.#last.set(plan.name, { page: i, packed, decoded });
+    return decoded;
   }
-  return { columns, packed: texts };
+
+  /** The pages of `dir` that rows [from, to) touch, as [page index, first row, end row] in the page. */
+  *#spans(dir: Directory, from: number, to: number): Generator<[number, number, number]> {
+    for (let i = 0; i < dir.pages.length; i++) {
+      const p = dir.pages[i];
+      if (p.first + p.n <= from) continue;
+      if (p.first >= to) return;
+      yield [i, Math.max(from, p.first) - p.first, Math.min(to, p.first + p.n) - p.first];
+    }
+  }
+
+  #valueRange(dir: Directory, from: number, to: number): unknown[] {
+    const out: unknown[] = new Array(to - from);
+    let at = 0;
+    for (const [i, a, b] of this.#spans(dir, from, to)) {
+      const values = this.#page(dir, i, false) as unknown[];
+      for (let r = a; r < b; r++) out[at++] = values[r];
+    }
+    return out;
+  }
+
+  /** Rows [from, to) as packed texts; null when a page holding some of them is not ASCII PLAIN text. */
+  #packedRange(dir: Directory, from: number, to: number): PackedTexts | null {
+    const parts: [PackedPage, number, number][] = [];
+    let size = 0;
+    for (const [i, a, b] of this.#spans(dir, from, to)) {
+      const p = this.#page(dir, i, true) as PackedPage | null;
+      if (p === null) return null;
+      parts.push([p, a, b]);
+      size += p.starts[b - 1] + p.lengths[b - 1] - p.starts[a];
+    }
+    const out = new PackedTexts(new Uint8Array(size), new Uint32Array(to - from), new Uint32Array(to - from));
+    let at = 0;
+    let row = 0;
+    for (const [p, a, b] of parts) {
+      const lo = p.starts[a];
+      const hi = p.starts[b - 1] + p.lengths[b - 1];
+      out.bytes.set(p.bytes.subarray(lo, hi), at);
+      const shift = at - lo;
+      for (let r = a; r < b; r++, row++) {
+        out.starts[row] = p.starts[r] + shift;
+        out.lengths[row] = p.lengths[r];
+      }
+      at += hi - lo;
+    }
+    return out;
+  }
 }
 
-/** A text column that is not all PLAIN ASCII: read as strings instead. */
-class NotPacked extends Error {}
+/** A page's PLAIN byte arrays at page[pos, …) as packed texts (a copy), or null when they are not all ASCII. */
+function packPage(page: Uint8Array, pos: number, defined: Uint8Array | null, n: number): PackedPage | null {
+  const starts = new Uint32Array(n);
+  const lengths = new Uint32Array(n);
+  let at = pos;
+  let high = 0;
+  for (let r = 0; r < n; r++) {
+    if (defined !== null && defined[r] === 0) {
+      starts[r] = at - pos;
+      continue;
+    }
+    const len = u32(page, at);
+    if (at + 4 + len > page.length) throw new Unsupported('truncated page');
+    starts[r] = at + 4 - pos;
+    lengths[r] = len;
+    high |= len;
+    at += 4 + len;
+  }
+  for (let p = pos; p < at; p++) high |= page[p];
+  return high < 0x80 ? { bytes: page.slice(pos, at), starts, lengths } : null;
+}
 
-/**
- * A text column's values as ASCII bytes, uncopied from their pages until seal() joins them: value i at
- * bytes[starts[i], starts[i] + lengths[i]); a null is empty (length 0).
- */
+/** Texts as UTF-8 bytes: value i at bytes[starts[i], starts[i] + lengths[i]) (a null: empty). */
 export class PackedTexts {
-  bytes: Uint8Array;
-  readonly starts: Uint32Array;
-  readonly lengths: Uint32Array;
-  #size = 0;
-
-  /** `n` values, of about `capacity` bytes in all. */
-  constructor(n: number, capacity = 0) {
-    this.bytes = new Uint8Array(capacity);
-    this.starts = new Uint32Array(n);
-    this.lengths = new Uint32Array(n);
-  }
-
-  /** The PLAIN byte arrays at page[pos, …), as `t` places them (copied: the page's memory is reused). */
-  add(page: Uint8Array, pos: number, t: Target): void {
-    const { count, slots, base, limit } = t;
-    let at = pos;
-    let high = 0;
-    const shift = this.#size - pos;
-    for (let i = 0; i < count; i++) {
-      const len = u32(page, at);
-      const slot = slots === null ? base + i : slots[i];
-      if (slot >= 0 && slot < limit) {
-        this.starts[slot] = at + 4 + shift;
-        this.lengths[slot] = len;
-      }
-      high |= len;
-      at += 4 + len;
-    }
-    if (at > page.length) throw new Unsupported('truncated page');
-    for (let p = pos; p < at; p++) high |= page[p];
-    if (high >= 0x80) throw new NotPacked();
-    const size = this.#size + (at - pos);
-    if (size > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(size, this.bytes.length * 2));
-      grown.set(this.bytes.subarray(0, this.#size));
-      this.bytes = grown;
-    }
-    this.bytes.set(page.subarray(pos, at), this.#size);
-    this.#size = size;
-  }
+  constructor(readonly bytes: Uint8Array, readonly starts: Uint32Array, readonly lengths: Uint32Array) {}
 
   /** The values at these indexes (sharing `bytes`). */
   pick(rows: readonly number[]): PackedTexts {
-    const p = new PackedTexts(rows.length);
-    p.bytes = this.bytes;
+    const p = new PackedTexts(this.bytes, new Uint32Array(rows.length), new Uint32Array(rows.length));
     for (let i = 0; i < rows.length; i++) {
       p.starts[i] = this.starts[rows[i]];
       p.lengths[i] = this.lengths[rows[i]];
     }
     return p;
   }
-
-  /** Done: `bytes` is what was added. */
-  seal(): void {
-    this.bytes = this.bytes.subarray(0, this.#size);
-  }
-}
-
-/**
- * Rows [from, to) of the row group of one column chunk's bytes, as values; or, given `texts`, into it (values as
- * packed bytes: throws NotPacked when they are not all PLAIN ASCII).
- */
-function readChunk(plan: Plan, bytes: Uint8Array, compressors: Compressors, from: number, to: number, texts: PackedTexts | null): unknown[] {
-  const values: unknown[] = texts === null ? new Array(to - from).fill(undefined) : [];
-  const codec = plan.chunk.meta_data!.codec;
-  let dictionary: unknown[] | null = null;
-  let row = 0;
-  const r = new Thrift(bytes, 0);
-  while (r.pos < bytes.length && row < to) {
-    const header = r.struct();
-    const type = header.get(1) as number;
-    const size = header.get(3) as number;
-    const rawSize = header.get(2) as number;
-    const body = bytes.subarray(r.pos, r.pos + size);
-    r.pos += size;
-    if (type === DICTIONARY_PAGE) {
-      const h = header.get(7) as Struct;
-      const enc = h.get(2) as number;
-      if (enc !== PLAIN && enc !== PLAIN_DICTIONARY) throw new Unsupported(`dictionary encoding ${enc}`);
-      const n = h.get(1) as number;
-      dictionary = new Array(n);
-      plainValues(plan.type, decompress(body, codec, rawSize, compressors), 0, n, dictionary, null);
-    } else if (type === DATA_PAGE || type === DATA_PAGE_V2) {
-      const v2 = type === DATA_PAGE_V2;
-      const h = header.get(v2 ? 8 : 5) as Struct;
-      const n = h.get(1) as number;
-      // Pages wholly before the range are skipped undecoded (a flat column has one value per row).
-      if (row + n <= from) {
-        row += n;
-        continue;
-      }
-      const enc = h.get(v2 ? 4 : 2) as number;
-      let page: Uint8Array;
-      let pos = 0;
-      let defined: Uint8Array | null = null;
-      if (v2) {
-        const defBytes = h.get(5) as number;
-        if ((h.get(6) as number ?? 0) !== 0) throw new Unsupported('repetition levels');
-        const compressed = h.get(7) !== false;
-        const levels = body.subarray(0, defBytes);
-        const rest = body.subarray(defBytes);
-        page = compressed ? decompress(rest, codec, rawSize - defBytes, compressors) : rest;
-        if (plan.optional) defined = levelsOf(levels, 0, levels.length, n);
-      } else {
-        page = decompress(body, codec, rawSize, compressors);
-        if (plan.optional) {
-          if ((h.get(3) as number) !== RLE) throw new Unsupported('definition levels not RLE');
-          const len = u32(page, 0);
-          defined = levelsOf(page, 4, 4 + len, n);
-          pos = 4 + len;
-        }
-      }
-      // Where each of the page's values goes: rows `row`, `row + 1`, … of the group, nulls skipped.
-      const t = target(defined, n, row - from, to - from);
-      if (texts !== null) {
-        if (enc !== PLAIN) throw new NotPacked();
-        texts.add(page, pos, t);
-      } else if (enc === PLAIN) plainValues(plan.type, page, pos, t.count, values, t);
-      else if (enc === RLE_DICTIONARY || enc === PLAIN_DICTIONARY) {
-        if (dictionary === null) throw new Unsupported('dictionary page missing');
-        const idx = new Int32Array(t.count);
-        hybrid(page, pos + 1, page.length, page[pos], t.count, idx);
-        const d = dictionary;
-        const { slots, base, limit } = t;
-        for (let i = 0; i < t.count; i++) {
-          const k = idx[i];
-          if (k >= d.length) throw new Unsupported('dictionary index out of range');
-          const at = slots === null ? base + i : slots[i];
-          if (at >= 0 && at < limit) values[at] = d[k];
-        }
-      } else if (enc === RLE && plan.type === 'BOOLEAN') {
-        const bits = new Int32Array(t.count);
-        hybrid(page, pos + 4, pos + 4 + u32(page, pos), 1, t.count, bits);
-        const { slots, base, limit } = t;
-        for (let i = 0; i < t.count; i++) {
-          const at = slots === null ? base + i : slots[i];
-          if (at >= 0 && at < limit) values[at] = bits[i] === 1;
-        }
-      } else throw new Unsupported(`data encoding ${enc}`);
-      row += n;
-    } else if (type === undefined) throw new Unsupported('page without a type');
-    // Index pages and unknown page types are skipped.
-  }
-  if (row < to) throw new Unsupported(`column "${plan.name}" ends at row ${row}, before ${to}`);
-  return values;
 }
 
 function decompress(body: Uint8Array, codec: string, size: number, compressors: Compressors): Uint8Array {
