@@ -15,7 +15,7 @@ import { parquetMetadata, parquetReadObjects, snappyUncompress } from 'hyparquet
 import { offlineInit } from '../src/mod.ts';
 import { outputFields, valueText } from '../src/cli/assign-core.ts';
 import { ParquetEncoder, ParquetFile, parquetDictionaries } from '../src/cli/parquet.ts';
-import { snappyCompress } from '../src/cli/snappy.ts';
+import { snappyCompress, snappyRepeats } from '../src/cli/snappy.ts';
 import type { Layout } from '../src/cli/assign-core.ts';
 import { ROOT } from './support.ts';
 
@@ -53,6 +53,33 @@ t('snappy: compressed blocks decode to the input (random, periodic, repeated, bl
     snappyUncompress(packed, back);
     assert.deepEqual(back, input, `length ${input.length}`);
     assert.ok(packed.length <= 32 + input.length + input.length / 6);
+  }
+});
+
+t('snappy: repeated texts (the long layout\'s key column) decode to their PLAIN values, each written `repeat` times', () => {
+  const r = rng(8);
+  const enc = new TextEncoder();
+  // Lengths around every boundary: empty, equal runs (the length copied), literal tags of 1-4 extra bytes, copies
+  // of 64 bytes and more, offsets of 2,048 and 65,536 bytes.
+  const lengths = [0, 0, 1, 10, 10, 10, 11, 55, 56, 59, 60, 61, 64, 200, 255, 256, 2043, 2044, 5000, 65531, 65532, 70_000, 3, 3];
+  const texts = lengths.map((n) => enc.encode(Array.from({ length: n }, () => String.fromCharCode(97 + Math.floor(r() * 26))).join('')));
+  const bytes = new Uint8Array(texts.reduce((a, t) => a + t.length, 7));
+  const starts = new Uint32Array(texts.length);
+  let at = 7;
+  texts.forEach((t, i) => {
+    starts[i] = at;
+    bytes.set(t, at);
+    at += t.length;
+  });
+  const lens = Uint32Array.from(texts, (t) => t.length);
+  for (const repeat of [1, 2, 3, 6, 40]) {
+    const { packed, raw } = snappyRepeats({ bytes, starts, lengths: lens }, texts.length, repeat);
+    const want: number[] = [];
+    for (const t of texts) for (let k = 0; k < repeat; k++) want.push(t.length & 0xff, (t.length >>> 8) & 0xff, (t.length >>> 16) & 0xff, t.length >>> 24, ...t);
+    assert.equal(raw, want.length);
+    const back = new Uint8Array(raw);
+    snappyUncompress(packed, back);
+    assert.deepEqual(back, Uint8Array.from(want), `repeat ${repeat}`);
   }
 });
 

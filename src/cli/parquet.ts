@@ -12,7 +12,7 @@
  * order and nullability are those of `outputFields` (subjectKey, flagKey, reason and doLog required).
  * @module
  */
-import { snappyCompress } from './snappy.ts';
+import { snappyCompress, snappyRepeats } from './snappy.ts';
 import type { BatchResult } from '../eval/batch.ts';
 import type { FlagEvaluationCode } from '../errors.ts';
 import type { Layout } from './assign-core.ts';
@@ -138,7 +138,7 @@ export class ParquetEncoder {
       out.raw.push(raw);
       out.nulls.push(nulls);
     };
-    add(dataPage(keyValues(keys, n, long ? nf : 1), rows, PLAIN), 0);
+    add(long && nf > 1 ? compressedDataPage(snappyRepeats(keys, n, nf), rows, PLAIN) : dataPage(keyValues(keys, n), rows, PLAIN), 0);
     if (this.#ids.length < rows) {
       this.#ids = new Int32Array(rows);
       this.#defined = new Int32Array(rows);
@@ -228,38 +228,40 @@ function bitWidth(entries: number): number {
   return Math.max(1, 32 - Math.clz32(Math.max(0, entries - 1)));
 }
 
-/** The subjectKey column's PLAIN values: each key length-prefixed, `repeat` times in a row. */
-function keyValues(keys: { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array }, n: number, repeat: number): Uint8Array {
+/** The subjectKey column's PLAIN values: each key length-prefixed. */
+function keyValues(keys: { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array }, n: number): Uint8Array {
   let size = 0;
   for (let i = 0; i < n; i++) size += keys.lengths[i];
-  const body = new Uint8Array((size + 4 * n) * repeat);
+  const body = new Uint8Array(size + 4 * n);
   const src = keys.bytes;
   let at = 0;
   for (let i = 0; i < n; i++) {
     const len = keys.lengths[i];
     const start = keys.starts[i];
-    for (let r = 0; r < repeat; r++) {
-      body[at] = len;
-      body[at + 1] = len >>> 8;
-      body[at + 2] = len >>> 16;
-      body[at + 3] = len >>> 24;
-      at += 4;
-      if (len < 32) for (let b = 0; b < len; b++) body[at + b] = src[start + b];
-      else body.set(src.subarray(start, start + len), at);
-      at += len;
-    }
+    body[at] = len;
+    body[at + 1] = len >>> 8;
+    body[at + 2] = len >>> 16;
+    body[at + 3] = len >>> 24;
+    at += 4;
+    if (len < 32) for (let b = 0; b < len; b++) body[at + b] = src[start + b];
+    else body.set(src.subarray(start, start + len), at);
+    at += len;
   }
   return body;
 }
 
 /** A DATA_PAGE (v1): its header and SNAPPY-compressed body, and the page's uncompressed size. */
 function dataPage(body: Uint8Array, values: number, encoding: number): [Uint8Array, number] {
-  const packed = snappyCompress(body);
+  return compressedDataPage({ packed: snappyCompress(body), raw: body.length }, values, encoding);
+}
+
+/** A DATA_PAGE (v1) of a body already compressed (`raw`: its uncompressed size), and the page's uncompressed size. */
+function compressedDataPage({ packed, raw }: { packed: Uint8Array; raw: number }, values: number, encoding: number): [Uint8Array, number] {
   const header = thrift([
-    [1, 'i32', DATA_PAGE], [2, 'i32', body.length], [3, 'i32', packed.length],
+    [1, 'i32', DATA_PAGE], [2, 'i32', raw], [3, 'i32', packed.length],
     [5, 'struct', [[1, 'i32', values], [2, 'i32', encoding], [3, 'i32', RLE], [4, 'i32', RLE]]],
   ]);
-  return [concat([header, packed]), header.length + body.length];
+  return [concat([header, packed]), header.length + raw];
 }
 
 /** A DICTIONARY_PAGE of texts (PLAIN), and its uncompressed size. */

@@ -99,3 +99,86 @@ function copy2(offset: number, len: number, out: Uint8Array, op: number): number
   out[op++] = offset >>> 8;
   return op;
 }
+
+/**
+ * Parquet PLAIN byte arrays of n texts (text i: bytes[starts[i], +lengths[i])), each written `repeat` times in a
+ * row, Snappy-compressed without a search (the long layout's subjectKey column, a key per flag): a text's 4-byte
+ * length is a copy of the previous one's when they are equal, the text a literal, and its repeats one run of copies
+ * of it. `raw`: the uncompressed size.
+ */
+export function snappyRepeats(texts: { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array }, n: number, repeat: number): { packed: Uint8Array; raw: number } {
+  const { bytes, starts, lengths } = texts;
+  let raw = 0;
+  let bound = 16;
+  for (let i = 0; i < n; i++) {
+    const v = 4 + lengths[i];
+    raw += v * repeat;
+    // Two literals (tags of up to 5 bytes) and copies of at most 64 bytes (up to 5 bytes each).
+    bound += 10 + v + 5 * Math.ceil(((repeat - 1) * v) / 64);
+  }
+  const out = new Uint8Array(bound);
+  let op = 0;
+  for (let x = raw; ; x = Math.floor(x / 128)) {
+    if (x < 128) {
+      out[op++] = x;
+      break;
+    }
+    out[op++] = (x % 128) | 128;
+  }
+  const literal = (from: Uint8Array, start: number, len: number) => {
+    const m = len - 1;
+    if (m < 60) out[op++] = m << 2;
+    else if (m < 0x100) {
+      out[op++] = 60 << 2;
+      out[op++] = m;
+    } else if (m < 0x10000) {
+      out[op++] = 61 << 2;
+      out[op++] = m & 0xff;
+      out[op++] = m >>> 8;
+    } else {
+      out[op++] = 63 << 2;
+      out[op++] = m & 0xff;
+      out[op++] = (m >>> 8) & 0xff;
+      out[op++] = (m >>> 16) & 0xff;
+      out[op++] = m >>> 24;
+    }
+    if (len < 32) for (let b = 0; b < len; b++) out[op + b] = from[start + b];
+    else out.set(from.subarray(start, start + len), op);
+    op += len;
+  };
+  const prefix = new Uint8Array(4);
+  let previous = -1;
+  for (let i = 0; i < n; i++) {
+    const len = lengths[i];
+    const v = 4 + len;
+    if (len === previous && previous + 4 < 2048) {
+      // The same 4 bytes as the previous value's length, v bytes back: a 1-byte-offset copy of 4.
+      out[op++] = 1 | ((v >>> 8) << 5);
+      out[op++] = v & 0xff;
+    } else {
+      prefix[0] = len;
+      prefix[1] = len >>> 8;
+      prefix[2] = len >>> 16;
+      prefix[3] = len >>> 24;
+      literal(prefix, 0, 4);
+    }
+    if (len > 0) literal(bytes, starts[i], len);
+    previous = len;
+    // The repeats: (repeat - 1) · v bytes copied from v back (a copy longer than v repeats the value again).
+    for (let left = (repeat - 1) * v; left > 0; left -= 64) {
+      const c = Math.min(64, left);
+      if (v < 0x10000) {
+        out[op++] = 2 | ((c - 1) << 2);
+        out[op++] = v & 0xff;
+        out[op++] = v >>> 8;
+      } else {
+        out[op++] = 3 | ((c - 1) << 2);
+        out[op++] = v & 0xff;
+        out[op++] = (v >>> 8) & 0xff;
+        out[op++] = (v >>> 16) & 0xff;
+        out[op++] = v >>> 24;
+      }
+    }
+  }
+  return { packed: out.subarray(0, op), raw };
+}
