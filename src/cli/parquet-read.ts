@@ -241,17 +241,29 @@ interface Directory {
   dictionary: unknown[] | null;
 }
 
-/** A page's texts as bytes: row r at bytes[starts[r], starts[r] + lengths[r]) (a null: empty, where the next starts). */
-interface PackedPage {
+/**
+ * A data page made ready for row ranges: decompressed, its nulls and (text) value offsets or (dictionary, RLE
+ * booleans) indices found; each range then decodes only its own values.
+ */
+interface Page {
   bytes: Uint8Array;
-  starts: Uint32Array;
-  lengths: Uint32Array;
+  view: DataView;
+  /** Where the values start in `bytes`. */
+  pos: number;
+  encoding: number;
+  /** Value index of each row, -1 for null; null when no row is null (row r is value r). */
+  valueOf: Int32Array | null;
+  /** PLAIN text: value k's 4-byte length at offsets[k] (offsets[count]: the end). */
+  offsets: Uint32Array | null;
+  /** Dictionary indices, or RLE-encoded booleans as 0 / 1. */
+  indices: Int32Array | null;
 }
 
 /**
  * Reads row ranges of a Parquet file's flat columns (those readableColumns() claims). A range is usually a slice of
- * a row group, and consecutive ranges share pages: each column chunk's page headers are read once per row group, and
- * the page last decoded per column is kept, so a page is decompressed and decoded once however many ranges it spans.
+ * a row group: each column chunk's page headers are read once per row group, and the page last used per column is
+ * kept decompressed with its value offsets, so a page is decompressed once however many consecutive ranges it spans,
+ * and each range decodes only its own values.
  */
 export class ParquetColumns {
   readonly #file: FileBytes;
@@ -259,8 +271,8 @@ export class ParquetColumns {
   readonly #compressors: Compressors;
   #group = -1;
   readonly #directories = new Map<string, Directory>();
-  /** Per column: the page last decoded, as values or packed texts (null: its texts are not ASCII). */
-  readonly #last = new Map<string, { page: number; packed: boolean; decoded: unknown[] | PackedPage | null }>();
+  /** Per column: the page last used, by its index. */
+  readonly #last = new Map<string, { index: number; page: Page }>();
 
   constructor(path: string, metadata: FileMetaData, compressors: Compressors) {
     this.#file = new FileBytes(path);
@@ -290,7 +302,8 @@ export class ParquetColumns {
     for (const name of names) {
       let dir = this.#directories.get(name);
       if (dir === undefined) this.#directories.set(name, (dir = this.#directory(group, name)));
-      const end = dir.pages.length === 0 ? 0 : dir.pages[dir.pages.length - 1].first + dir.pages[dir.pages.length - 1].n;
+      const last = dir.pages[dir.pages.length - 1];
+      const end = last === undefined ? 0 : last.first + last.n;
       if (end < to) throw new Unsupported(`column "${name}" ends at row ${end}, before ${to}`);
       if (name === packed && dir.plan.type === 'BYTE_ARRAY' && (texts = this.#packedRange(dir, from, to)) !== null) continue;
       columns.set(name, this.#valueRange(dir, from, to));
@@ -322,8 +335,9 @@ export class ParquetColumns {
         const enc = h.get(2) as number;
         if (enc !== PLAIN && enc !== PLAIN_DICTIONARY) throw new Unsupported(`dictionary encoding ${enc}`);
         const n = h.get(1) as number;
+        const page = plainPage(plan.type, decompress(bytes.subarray(body, body + size), m.codec, rawSize, this.#compressors), 0, n, null);
         dir.dictionary = new Array(n);
-        plainValues(plan.type, decompress(bytes.subarray(body, body + size), m.codec, rawSize, this.#compressors), 0, n, dir.dictionary, null);
+        decodeRange(plan.type, page, 0, n, dir.dictionary, 0, null);
       } else if (type === DATA_PAGE || type === DATA_PAGE_V2) {
         const v2 = type === DATA_PAGE_V2;
         const h = header.get(v2 ? 8 : 5) as Struct;
@@ -340,58 +354,56 @@ export class ParquetColumns {
     return dir;
   }
 
-  /** Page `i` of `dir` decoded: its rows' values, or (packed) its texts as bytes, null when they are not ASCII. */
-  #page(dir: Directory, i: number, packed: boolean): unknown[] | PackedPage | null {
+  /** Page `i` of `dir`, ready for ranges (kept until the column's next page). */
+  #page(dir: Directory, i: number): Page {
     const last = this.#last.get(dir.plan.name);
-    if (last !== undefined && last.page === i && last.packed === packed) return last.decoded;
+    if (last !== undefined && last.index === i) return last.page;
     const info = dir.pages[i];
     const { plan } = dir;
     const codec = plan.chunk.meta_data!.codec;
     const body = this.#file.read(info.body, info.size);
     const n = info.n;
-    let page: Uint8Array;
+    let bytes: Uint8Array;
     let pos = 0;
     let defined: Uint8Array | null = null;
     if (info.v2) {
       const rest = body.subarray(info.levels);
-      page = info.compressed ? decompress(rest, codec, info.rawSize - info.levels, this.#compressors) : rest;
+      bytes = info.compressed ? decompress(rest, codec, info.rawSize - info.levels, this.#compressors) : rest;
       if (plan.optional) defined = levelsOf(body, 0, info.levels, n);
     } else {
-      page = decompress(body, codec, info.rawSize, this.#compressors);
+      bytes = decompress(body, codec, info.rawSize, this.#compressors);
       if (plan.optional) {
         if (info.levels !== RLE) throw new Unsupported('definition levels not RLE');
-        const len = u32(page, 0);
-        defined = levelsOf(page, 4, 4 + len, n);
+        const len = u32(bytes, 0);
+        defined = levelsOf(bytes, 4, 4 + len, n);
         pos = 4 + len;
       }
     }
-    let decoded: unknown[] | PackedPage | null;
-    if (packed) decoded = info.encoding === PLAIN ? packPage(page, pos, defined, n) : null;
-    else {
-      const values: unknown[] = (decoded = new Array(n).fill(undefined));
-      const t = target(defined, n, 0, n);
-      const enc = info.encoding;
-      if (enc === PLAIN) plainValues(plan.type, page, pos, t.count, values, t);
-      else if (enc === RLE_DICTIONARY || enc === PLAIN_DICTIONARY) {
-        const d = dir.dictionary;
-        if (d === null) throw new Unsupported('dictionary page missing');
-        const idx = new Int32Array(t.count);
-        hybrid(page, pos + 1, page.length, page[pos], t.count, idx);
-        const { slots } = t;
-        for (let k = 0; k < t.count; k++) {
-          const x = idx[k];
-          if (x >= d.length) throw new Unsupported('dictionary index out of range');
-          values[slots === null ? k : slots[k]] = d[x];
-        }
-      } else if (enc === RLE && plan.type === 'BOOLEAN') {
-        const bits = new Int32Array(t.count);
-        hybrid(page, pos + 4, pos + 4 + u32(page, pos), 1, t.count, bits);
-        const { slots } = t;
-        for (let k = 0; k < t.count; k++) values[slots === null ? k : slots[k]] = bits[k] === 1;
-      } else throw new Unsupported(`data encoding ${enc}`);
+    // The file's buffer is reused by the next read: an uncompressed page is copied.
+    if (bytes.buffer === body.buffer) bytes = bytes.slice();
+    let valueOf: Int32Array | null = null;
+    let count = n;
+    if (defined !== null) {
+      valueOf = new Int32Array(n);
+      count = 0;
+      for (let r = 0; r < n; r++) valueOf[r] = defined[r] === 1 ? count++ : -1;
     }
-    this.#last.set(plan.name, { page: i, packed, decoded });
-    return decoded;
+    const enc = info.encoding;
+    let page: Page;
+    if (enc === PLAIN) page = plainPage(plan.type, bytes, pos, count, valueOf);
+    else if (enc === RLE_DICTIONARY || enc === PLAIN_DICTIONARY || (enc === RLE && plan.type === 'BOOLEAN')) {
+      if (enc !== RLE && dir.dictionary === null) throw new Unsupported('dictionary page missing');
+      const indices = new Int32Array(count);
+      if (enc === RLE) hybrid(bytes, pos + 4, pos + 4 + u32(bytes, pos), 1, count, indices);
+      else {
+        hybrid(bytes, pos + 1, bytes.length, bytes[pos], count, indices);
+        const size = dir.dictionary!.length;
+        for (let k = 0; k < count; k++) if (indices[k] >= size) throw new Unsupported('dictionary index out of range');
+      }
+      page = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos, encoding: enc, valueOf, offsets: null, indices };
+    } else throw new Unsupported(`data encoding ${enc}`);
+    this.#last.set(plan.name, { index: i, page });
+    return page;
   }
 
   /** The pages of `dir` that rows [from, to) touch, as [page index, first row, end row] in the page. */
@@ -408,60 +420,153 @@ export class ParquetColumns {
     const out: unknown[] = new Array(to - from);
     let at = 0;
     for (const [i, a, b] of this.#spans(dir, from, to)) {
-      const values = this.#page(dir, i, false) as unknown[];
-      for (let r = a; r < b; r++) out[at++] = values[r];
+      const page = this.#page(dir, i);
+      if (page.indices === null) decodeRange(dir.plan.type, page, a, b, out, at, null);
+      else if (page.encoding === RLE) for (let r = a; r < b; r++) {
+        const k = page.valueOf === null ? r : page.valueOf[r];
+        out[at + r - a] = k < 0 ? undefined : page.indices[k] === 1;
+      }
+      else decodeRange(dir.plan.type, page, a, b, out, at, dir.dictionary);
+      at += b - a;
     }
     return out;
   }
 
   /** Rows [from, to) as packed texts; null when a page holding some of them is not ASCII PLAIN text. */
   #packedRange(dir: Directory, from: number, to: number): PackedTexts | null {
-    const parts: [PackedPage, number, number][] = [];
+    const parts: [Page, number, number, number, number][] = [];
     let size = 0;
     for (const [i, a, b] of this.#spans(dir, from, to)) {
-      const p = this.#page(dir, i, true) as PackedPage | null;
-      if (p === null) return null;
-      parts.push([p, a, b]);
-      size += p.starts[b - 1] + p.lengths[b - 1] - p.starts[a];
+      const page = this.#page(dir, i);
+      if (page.offsets === null) return null;
+      const [lo, hi] = valueSpan(page, a, b);
+      const start = page.offsets[lo];
+      const end = page.offsets[hi];
+      let high = 0;
+      for (let p = start; p < end; p++) high |= page.bytes[p];
+      if (high >= 0x80) return null;
+      parts.push([page, a, b, start, end]);
+      size += end - start;
     }
     const out = new PackedTexts(new Uint8Array(size), new Uint32Array(to - from), new Uint32Array(to - from));
     let at = 0;
     let row = 0;
-    for (const [p, a, b] of parts) {
-      const lo = p.starts[a];
-      const hi = p.starts[b - 1] + p.lengths[b - 1];
-      out.bytes.set(p.bytes.subarray(lo, hi), at);
-      const shift = at - lo;
+    for (const [page, a, b, start, end] of parts) {
+      out.bytes.set(page.bytes.subarray(start, end), at);
+      const shift = at - start;
+      const offsets = page.offsets!;
+      let next = start;
       for (let r = a; r < b; r++, row++) {
-        out.starts[row] = p.starts[r] + shift;
-        out.lengths[row] = p.lengths[r];
+        const k = page.valueOf === null ? r : page.valueOf[r];
+        if (k < 0) {
+          out.starts[row] = next + shift;
+          continue;
+        }
+        out.starts[row] = offsets[k] + 4 + shift;
+        out.lengths[row] = offsets[k + 1] - offsets[k] - 4;
+        next = offsets[k + 1];
       }
-      at += hi - lo;
+      at += end - start;
     }
     return out;
   }
 }
 
-/** A page's PLAIN byte arrays at page[pos, …) as packed texts (a copy), or null when they are not all ASCII. */
-function packPage(page: Uint8Array, pos: number, defined: Uint8Array | null, n: number): PackedPage | null {
-  const starts = new Uint32Array(n);
-  const lengths = new Uint32Array(n);
-  let at = pos;
-  let high = 0;
-  for (let r = 0; r < n; r++) {
-    if (defined !== null && defined[r] === 0) {
-      starts[r] = at - pos;
-      continue;
+/** The values [lo, hi) that rows [a, b) of a page hold (nulls hold none). */
+function valueSpan(page: Page, a: number, b: number): [number, number] {
+  const v = page.valueOf;
+  if (v === null) return [a, b];
+  let lo = a;
+  while (lo < b && v[lo] < 0) lo++;
+  let hi = b;
+  while (hi > lo && v[hi - 1] < 0) hi--;
+  return lo === hi ? [0, 0] : [v[lo], v[hi - 1] + 1];
+}
+
+/** A PLAIN page of `count` values from bytes[pos, …): checked to hold them, text values' offsets found. */
+function plainPage(type: Physical, bytes: Uint8Array, pos: number, count: number, valueOf: Int32Array | null): Page {
+  let offsets: Uint32Array | null = null;
+  if (type === 'BYTE_ARRAY') {
+    offsets = new Uint32Array(count + 1);
+    let at = pos;
+    for (let k = 0; k < count; k++) {
+      offsets[k] = at;
+      at += 4 + u32(bytes, at);
     }
-    const len = u32(page, at);
-    if (at + 4 + len > page.length) throw new Unsupported('truncated page');
-    starts[r] = at + 4 - pos;
-    lengths[r] = len;
-    high |= len;
-    at += 4 + len;
+    if (at > bytes.length) throw new Unsupported('truncated page');
+    offsets[count] = at;
+  } else {
+    const width = type === 'BOOLEAN' ? 0 : type === 'INT32' || type === 'FLOAT' ? 4 : 8;
+    if (width === 0 ? pos + ((count + 7) >> 3) > bytes.length : pos + count * width > bytes.length) throw new Unsupported('truncated page');
   }
-  for (let p = pos; p < at; p++) high |= page[p];
-  return high < 0x80 ? { bytes: page.slice(pos, at), starts, lengths } : null;
+  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos, encoding: PLAIN, valueOf, offsets, indices: null };
+}
+
+/**
+ * Rows [a, b) of a PLAIN page (dictionary null) or a dictionary-coded one into out[at, …): each value as its
+ * attribute value, undefined for a null. Text is decoded once for the range when it is ASCII (each value a slice of
+ * it), else value by value.
+ */
+function decodeRange(type: Physical, page: Page, a: number, b: number, out: unknown[], at: number, dictionary: unknown[] | null): void {
+  const { valueOf, bytes, view, pos } = page;
+  if (dictionary !== null) {
+    const indices = page.indices!;
+    for (let r = a; r < b; r++) {
+      const k = valueOf === null ? r : valueOf[r];
+      out[at + r - a] = k < 0 ? undefined : dictionary[indices[k]];
+    }
+    return;
+  }
+  if (type === 'BYTE_ARRAY') {
+    const offsets = page.offsets!;
+    const [lo, hi] = valueSpan(page, a, b);
+    const start = offsets[lo];
+    const end = offsets[hi];
+    // ASCII: no byte has its top bit (lengths included: each below 128), so each byte is a character.
+    let high = 0;
+    for (let p = start; p < end; p++) high |= bytes[p];
+    const text = high < 0x80 ? decoder.decode(bytes.subarray(start, end)) : null;
+    for (let r = a; r < b; r++) {
+      const k = valueOf === null ? r : valueOf[r];
+      if (k < 0) {
+        out[at + r - a] = undefined;
+        continue;
+      }
+      const s = offsets[k] + 4;
+      const e = offsets[k + 1];
+      out[at + r - a] = text !== null ? text.slice(s - start, e - start) : decoder.decode(bytes.subarray(s, e));
+    }
+    return;
+  }
+  for (let r = a; r < b; r++) {
+    const k = valueOf === null ? r : valueOf[r];
+    let v: unknown;
+    if (k < 0) v = undefined;
+    else {
+      switch (type) {
+        case 'BOOLEAN':
+          v = ((bytes[pos + (k >> 3)] >> (k & 7)) & 1) === 1;
+          break;
+        case 'INT32':
+          v = view.getInt32(pos + k * 4, true);
+          break;
+        case 'FLOAT':
+          v = view.getFloat32(pos + k * 4, true);
+          break;
+        case 'DOUBLE':
+          v = view.getFloat64(pos + k * 8, true);
+          break;
+        default: {
+          // INT64: exact as a double when |hi| < 2^21; beyond, not a safe integer: given as its decimal text.
+          const p = pos + k * 8;
+          const hi = view.getInt32(p + 4, true);
+          const x = hi * 4294967296 + view.getUint32(p, true);
+          v = hi >= -2097152 && hi < 2097152 && Number.isSafeInteger(x) ? x : String(view.getBigInt64(p, true));
+        }
+      }
+    }
+    out[at + r - a] = v;
+  }
 }
 
 /** Texts as UTF-8 bytes: value i at bytes[starts[i], starts[i] + lengths[i]) (a null: empty). */
@@ -517,27 +622,6 @@ function levelsOf(b: Uint8Array, pos: number, end: number, n: number): Uint8Arra
     out[i] = levels[i];
   }
   return out;
-}
-
-/**
- * Where a page's present values go: value i to out[slots[i]], or to out[base + i] when slots is null (no nulls);
- * only those inside [0, limit), the rows asked for.
- */
-interface Target {
-  count: number;
-  slots: Int32Array | null;
-  base: number;
-  limit: number;
-}
-
-/** The target of a page of n slots (`defined`: which hold a value; null: all) whose first is output index `base`. */
-function target(defined: Uint8Array | null, n: number, base: number, limit: number): Target {
-  if (defined === null) return { count: n, slots: null, base, limit };
-  let count = 0;
-  for (let i = 0; i < n; i++) count += defined[i];
-  const slots = new Int32Array(count);
-  for (let i = 0, k = 0; i < n; i++) if (defined[i] === 1) slots[k++] = base + i;
-  return { count, slots, base: 0, limit };
 }
 
 /**
@@ -597,62 +681,5 @@ function hybrid(b: Uint8Array, pos: number, end: number, width: number, count: n
       }
       pos += ((header - 1) / 2) * width;
     }
-  }
-}
-
-/** `count` PLAIN values of `type` from b[pos, …): into `out` as `t` places them (t null: out[i], all of them). */
-function plainValues(type: Physical, b: Uint8Array, pos: number, count: number, out: unknown[], t: Target | null): void {
-  const slots = t === null ? null : t.slots;
-  const base = t === null ? 0 : t.base;
-  const limit = t === null ? count : t.limit;
-  const width = type === 'BOOLEAN' ? 0 : type === 'INT32' || type === 'FLOAT' ? 4 : type === 'BYTE_ARRAY' ? -1 : 8;
-  if (width === 0 ? pos + ((count + 7) >> 3) > b.length : pos + count * width > b.length) throw new Unsupported('truncated page');
-  if (type === 'BYTE_ARRAY') return byteArrays(b, pos, count, out, slots, base, limit);
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  for (let i = 0; i < count; i++) {
-    const at = slots === null ? base + i : slots[i];
-    if (at < 0 || at >= limit) continue;
-    const p = pos + i * width;
-    switch (type) {
-      case 'BOOLEAN':
-        out[at] = ((b[pos + (i >> 3)] >> (i & 7)) & 1) === 1;
-        break;
-      case 'INT32':
-        out[at] = view.getInt32(p, true);
-        break;
-      case 'FLOAT':
-        out[at] = view.getFloat32(p, true);
-        break;
-      case 'DOUBLE':
-        out[at] = view.getFloat64(p, true);
-        break;
-      default: {
-        // INT64: exact as a double when |hi| < 2^21; beyond, the value is not a safe integer and is given as its
-        // decimal text.
-        const hi = view.getInt32(p + 4, true);
-        const x = hi * 4294967296 + view.getUint32(p, true);
-        out[at] = hi >= -2097152 && hi < 2097152 && Number.isSafeInteger(x) ? x : String(view.getBigInt64(p, true));
-      }
-    }
-  }
-}
-
-/**
- * `count` PLAIN byte arrays (4-byte length, bytes) as strings. When the page's bytes are all ASCII (so each byte is a
- * character), the page is decoded once and each value is a slice of that text; else each is decoded by itself.
- */
-function byteArrays(b: Uint8Array, pos: number, count: number, out: unknown[], slots: Int32Array | null, base: number, limit: number): void {
-  // A page's PLAIN values run to its end. ASCII: no byte has its top bit (lengths included: each is below 128).
-  let high = 0;
-  for (let p = pos; p < b.length; p++) high |= b[p];
-  const text = high < 0x80 ? decoder.decode(b.subarray(pos)) : null;
-  const end = b.length - 4;
-  for (let i = 0, p = pos; i < count; i++) {
-    if (p > end) throw new Unsupported('truncated page');
-    const len = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
-    if (p + 4 + len > b.length) throw new Unsupported('truncated page');
-    const at = slots === null ? base + i : slots[i];
-    if (at >= 0 && at < limit) out[at] = text !== null ? text.slice(p - pos + 4, p - pos + 4 + len) : decoder.decode(b.subarray(p + 4, p + 4 + len));
-    p += 4 + len;
   }
 }
