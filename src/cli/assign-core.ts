@@ -13,7 +13,7 @@ import type { Attributes } from '../eval/reference.ts';
 import { csvField, parseCsv } from './csv.ts';
 import { CohortEvaluator, type PairRow } from '../integrity/cohort.ts';
 import { ParquetEncoder, type ParquetChunk } from './parquet.ts';
-import { PackedTexts, ParquetColumns, readableColumns } from './parquet-read.ts';
+import { PackedTexts, ParquetColumns, columnNames, readableColumns } from './parquet-read.ts';
 import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
 
 export type InputFormat = 'ndjson' | 'csv' | 'parquet';
@@ -37,8 +37,9 @@ export interface RunSpec {
   types: Record<string, ColumnType>;
   /** CSV: the header's column names. */
   header: string[] | null;
-  /** Parquet input: the file. */
+  /** Parquet input: the file, and its metadata (read once by the main thread). */
   path: string | null;
+  parquetMetadata?: FileMetaData | null;
   /** Parquet output: the dictionaries of its columns (parquetDictionaries), the same for every worker. */
   parquetDictionaries?: string[][] | null;
   /** `saltshard diff`: evaluate `flagKeys` under this second config too and return the pairs of outcomes, no output. */
@@ -112,6 +113,15 @@ interface CsvColumns {
   columns: Record<string, (string | number | boolean | undefined)[]>;
 }
 
+/** A Parquet input as a Processor reads it: the columns it needs, those parquet-read.ts decodes, its reader. */
+interface ParquetInput {
+  metadata: FileMetaData;
+  compressors: Compressors;
+  columns: string[];
+  readable: Set<string>;
+  reader: ParquetColumns;
+}
+
 /** Parses and evaluates chunks. */
 export class Processor {
   readonly #spec: RunSpec;
@@ -122,7 +132,11 @@ export class Processor {
   #client: Promise<SaltshardClient> | null = null;
   readonly #cohort: CohortEvaluator | null = null;
   #parquetOut: ParquetEncoder | null = null;
-  #parquet: { file: AsyncBuffer; reader: ParquetColumns; metadata: FileMetaData; compressors: Compressors; columns: string[]; readable: Set<string>; hp: typeof import('hyparquet') } | null = null;
+  /** Parquet input, opened by the first task (its metadata as the main thread read it, when given). */
+  #parquetInput: Promise<ParquetInput> | null = null;
+  #parquet: ParquetInput | null = null;
+  /** hyparquet, loaded for the columns parquet-read.ts leaves to it and to quote rejected rows. */
+  #hyparquet: Promise<{ hp: typeof import('hyparquet'); file: AsyncBuffer }> | null = null;
 
   constructor(spec: RunSpec) {
     this.#spec = spec;
@@ -143,6 +157,10 @@ export class Processor {
   close(): void {
     this.#parquet?.reader.close();
     this.#parquet = null;
+  }
+
+  #loadHyparquet(): Promise<{ hp: typeof import('hyparquet'); file: AsyncBuffer }> {
+    return (this.#hyparquet ??= import('hyparquet').then(async (hp) => ({ hp, file: await hp.asyncBufferFromFile(this.#spec.path!) })));
   }
 
   async process(task: Task): Promise<ChunkResult> {
@@ -299,23 +317,22 @@ export class Processor {
   }
 
   /**
-   * A Parquet row range as columns: the key and only the columns a flag's conditions read (or `--types` names), each
-   * decoded as a whole column chunk (no row objects); cells as attributeValue() gives them. A row without a usable
-   * key or with a cell that does not convert to its `--types` type is rejected (its raw text: the whole row, read
-   * again for the rejected rows only).
+   * A Parquet row range as columns: the key and only the columns a flag's conditions read (or `--types` names), read
+   * by parquet-read.ts (hyparquet reads those it leaves), no row objects; cells as attributeValue() gives them. A row
+   * without a usable key or with a cell that does not convert to its `--types` type is rejected (its raw text: the
+   * whole row, read again for the rejected rows only).
    */
   async #parseParquet(task: Task, rejects: Reject[]): Promise<{ keys: string[] | PackedTexts; columns: Record<string, ArrayLike<unknown>> }> {
     const s = this.#spec;
-    if (this.#parquet === null) {
-      const hp = await import('hyparquet');
-      const { compressors } = await import('hyparquet-compressors');
-      const file = await hp.asyncBufferFromFile(s.path!);
-      const metadata = await hp.parquetMetadataAsync(file);
-      const names = hp.parquetSchema(metadata).children.map((c) => c.element.name);
-      const columns = parquetInputColumns(s, names);
-      this.#parquet = { file, reader: new ParquetColumns(s.path!, metadata, compressors), metadata, compressors, columns, readable: readableColumns(metadata, columns), hp };
-    }
-    const p = this.#parquet;
+    this.#parquetInput ??= (async () => {
+      const metadata = s.parquetMetadata ?? await (await this.#loadHyparquet()).hp.parquetMetadataAsync((await this.#loadHyparquet()).file);
+      // Decompressors are loaded only for a file that needs one.
+      const compressed = metadata.row_groups.some((g) => g.columns.some((c) => c.meta_data !== undefined && c.meta_data.codec !== 'UNCOMPRESSED'));
+      const compressors: Compressors = compressed ? (await import('hyparquet-compressors')).compressors : {};
+      const columns = parquetInputColumns(s, columnNames(metadata));
+      return (this.#parquet = { metadata, compressors, columns, readable: readableColumns(metadata, columns), reader: new ParquetColumns(s.path!, metadata, compressors) });
+    })();
+    const p = await this.#parquetInput;
     const rowStart = task.rowStart!;
     const rowEnd = task.rowEnd!;
     const n = rowEnd - rowStart;
@@ -341,8 +358,9 @@ export class Processor {
     const ready = new Set(data.keys());
     const rest = p.columns.filter((name) => !data.has(name) && !(name === s.key && packed !== null));
     if (rest.length > 0) {
-      await p.hp.parquetRead({
-        file: p.file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, columns: rest, parsers: PARQUET_PARSERS,
+      const { hp, file } = await this.#loadHyparquet();
+      await hp.parquetRead({
+        file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, columns: rest, parsers: PARQUET_PARSERS,
         onChunk: ({ columnName, columnData, rowStart: from }: { columnName: string; columnData: ArrayLike<unknown>; rowStart: number }) => {
           let column = data.get(columnName);
           if (column === undefined) data.set(columnName, (column = new Array(n).fill(null)));
@@ -397,7 +415,8 @@ export class Processor {
       }
     }
     if (bad === 0) return { keys, columns };
-    const rows = await p.hp.parquetReadObjects({ file: p.file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, parsers: PARQUET_PARSERS } as never) as Record<string, unknown>[];
+    const { hp, file } = await this.#loadHyparquet();
+    const rows = await hp.parquetReadObjects({ file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, parsers: PARQUET_PARSERS } as never) as Record<string, unknown>[];
     const good: number[] = [];
     for (let r = 0; r < n; r++) {
       if (error[r] === null) good.push(r);

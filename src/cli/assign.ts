@@ -366,7 +366,7 @@ export async function runChunks(input: OpenedInput, spec: RunSpec, workers: numb
       while (inflight.size > 0) await drainOne();
     };
     if (input.format === 'parquet') {
-      pool = new Pool(workers, spec);
+      pool = new Pool(workers, { ...spec, parquetMetadata: input.parquet!.metadata });
       const { metadata, rowGroups, columns } = input.parquet!;
       const read = parquetInputColumns(spec, columns);
       const own = readableColumns(metadata, read);

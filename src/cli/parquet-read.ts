@@ -170,9 +170,20 @@ export function readableColumns(metadata: FileMetaData, names: readonly string[]
   return out;
 }
 
+/** The names of the root's children (the top-level columns, nested ones included), in order. */
+export function columnNames(metadata: FileMetaData): string[] {
+  return [...topLevel(metadata.schema)].map((el) => el.name);
+}
+
 /** The root's children that are leaves (not groups), by name: the flat columns (nested ones are skipped whole). */
 function topLevelLeaves(schema: readonly SchemaElement[]): Map<string, SchemaElement> {
   const out = new Map<string, SchemaElement>();
+  for (const el of topLevel(schema)) if (!el.num_children) out.set(el.name, el);
+  return out;
+}
+
+/** The root's children, in order. */
+function* topLevel(schema: readonly SchemaElement[]): Generator<SchemaElement> {
   // The schema is the tree in depth-first order: a group is followed by its num_children subtrees.
   let i = 1;
   const skip = (): void => {
@@ -180,11 +191,9 @@ function topLevelLeaves(schema: readonly SchemaElement[]): Map<string, SchemaEle
     for (let c = 0; c < n; c++) skip();
   };
   for (let c = 0; c < (schema[0]?.num_children ?? 0) && i < schema.length; c++) {
-    const el = schema[i];
-    if (!el.num_children) out.set(el.name, el);
+    yield schema[i];
     skip();
   }
-  return out;
 }
 
 function chunkOf(columns: readonly ColumnChunk[], name: string): ColumnChunk | undefined {
