@@ -180,6 +180,14 @@ for (const layout of ['long', 'wide'] as const) {
     assert.ok(meta.row_groups.length >= 2, `${meta.row_groups.length} row groups`);
     assert.deepEqual(meta.schema.slice(1).map((s) => s.name), outputFields(layout, Object.keys(config.flags)).filter((f) => f === 'subjectKey' || layout === 'long' || Object.hasOwn(config.flags, f)));
     for (const g of meta.row_groups) for (const c of g.columns) assert.equal(c.meta_data?.codec, 'SNAPPY');
+    // Every text is in its column's dictionary: the outcome columns' pages hold indices of a few bits per row (a
+    // PLAIN page, ≥ 5 bytes per row, would mean a page fell back; a wide column once did, on other flags' texts).
+    for (const g of meta.row_groups) {
+      for (const c of g.columns.slice(1)) {
+        const m = c.meta_data!;
+        assert.ok(Number(m.total_uncompressed_size) < Number(g.num_rows) + 4096, `${m.path_in_schema[0]}: ${m.total_uncompressed_size} bytes for ${g.num_rows} rows`);
+      }
+    }
     const got = await readBack(bytes);
     assert.equal(got.length, want.length);
     assert.deepEqual(got, want);

@@ -138,7 +138,7 @@ export class ParquetEncoder {
       out.raw.push(raw);
       out.nulls.push(nulls);
     };
-    add(long && nf > 1 ? compressedDataPage(snappyRepeats(keys, n, nf), rows, PLAIN) : dataPage(keyValues(keys, n), rows, PLAIN), 0);
+    add(compressedDataPage(snappyRepeats(keys, n, long ? Math.max(1, nf) : 1), rows, PLAIN), 0);
     if (this.#ids.length < rows) {
       this.#ids = new Int32Array(rows);
       this.#defined = new Int32Array(rows);
@@ -149,7 +149,8 @@ export class ParquetEncoder {
       const dict = this.#dicts[c];
       // (Indices are bit-packed from 32-bit integers: up to 24 bits, 16 M texts.)
       let plain = this.#widths[c] > 24;
-      const texts = outcomes.map((os) => os.map((o) => cellOf(o, field, valueText)));
+      // A wide column shows one flag: the other flags' outcomes are not its cells (null here, never read).
+      const texts = outcomes.map((os, j) => os.map((o) => (flag < 0 || j === flag ? cellOf(o, field, valueText) : null)));
       // Per flag j and outcome k, at lut[at[j] + k]: the cell's dictionary index (-1: null, -2: not in it).
       const at = new Int32Array(nf + 1);
       for (let j = 0; j < nf; j++) at[j + 1] = at[j] + texts[j].length;
@@ -226,28 +227,6 @@ function cellOf(o: ReturnType<BatchResult['outcome']>, field: Field, valueText: 
 /** Bits per dictionary index (at least 1). */
 function bitWidth(entries: number): number {
   return Math.max(1, 32 - Math.clz32(Math.max(0, entries - 1)));
-}
-
-/** The subjectKey column's PLAIN values: each key length-prefixed. */
-function keyValues(keys: { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array }, n: number): Uint8Array {
-  let size = 0;
-  for (let i = 0; i < n; i++) size += keys.lengths[i];
-  const body = new Uint8Array(size + 4 * n);
-  const src = keys.bytes;
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    const len = keys.lengths[i];
-    const start = keys.starts[i];
-    body[at] = len;
-    body[at + 1] = len >>> 8;
-    body[at + 2] = len >>> 16;
-    body[at + 3] = len >>> 24;
-    at += 4;
-    if (len < 32) for (let b = 0; b < len; b++) body[at + b] = src[start + b];
-    else body.set(src.subarray(start, start + len), at);
-    at += len;
-  }
-  return body;
 }
 
 /** A DATA_PAGE (v1): its header and SNAPPY-compressed body, and the page's uncompressed size. */
@@ -457,7 +436,11 @@ class Bytes {
   }
 
   setUint32(at: number, x: number): void {
-    new DataView(this.#b.buffer).setUint32(at, x, true);
+    const b = this.#b;
+    b[at] = x;
+    b[at + 1] = x >>> 8;
+    b[at + 2] = x >>> 16;
+    b[at + 3] = x >>> 24;
   }
 
   varint(x: number): void {

@@ -102,9 +102,10 @@ function copy2(offset: number, len: number, out: Uint8Array, op: number): number
 
 /**
  * Parquet PLAIN byte arrays of n texts (text i: bytes[starts[i], +lengths[i])), each written `repeat` times in a
- * row, Snappy-compressed without a search (the long layout's subjectKey column, a key per flag): a text's 4-byte
- * length is a copy of the previous one's when they are equal, the text a literal, and its repeats one run of copies
- * of it. `raw`: the uncompressed size.
+ * row, Snappy-compressed without a search (the subjectKey column: keys are unique, so a search finds little but
+ * their lengths and, in the long layout, a key's repeats, one per flag): a text's 4-byte length is a copy of the
+ * previous one's when they are equal, the text a literal, and its repeats one run of copies of it. `raw`: the
+ * uncompressed size.
  */
 export function snappyRepeats(texts: { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array }, n: number, repeat: number): { packed: Uint8Array; raw: number } {
   const { bytes, starts, lengths } = texts;
