@@ -114,6 +114,7 @@ export class ParquetEncoder {
   readonly #widths: number[];
   #ids = new Int32Array(0);
   #defined = new Int32Array(0);
+  #positions = new Int32Array(0);
 
   constructor(layout: Layout, flagKeys: readonly string[], dictionaries: readonly string[][]) {
     this.#layout = layout;
@@ -145,15 +146,22 @@ export class ParquetEncoder {
     }
     const ids = this.#ids;
     const outcomes = result.flagKeys.map((_, j) => Array.from({ length: result.outcomes(j) }, (_, k) => result.outcome(j, k)));
-    this.#columns.forEach(({ field, flag }, c) => {
+    // Each column's lut below holds flag j's outcome k at at[j] + k; in the long layout, each row's position there
+    // (the same for every column) is found once.
+    const at = new Int32Array(nf + 1);
+    for (let j = 0; j < nf; j++) at[j + 1] = at[j] + outcomes[j].length;
+    if (long) {
+      if (this.#positions.length < rows) this.#positions = new Int32Array(rows);
+      positions(this.#positions, at, cells, n, nf);
+    }
+    for (let c = 0; c < this.#columns.length; c++) {
+      const { field, flag, optional } = this.#columns[c];
       const dict = this.#dicts[c];
       // (Indices are bit-packed from 32-bit integers: up to 24 bits, 16 M texts.)
       let plain = this.#widths[c] > 24;
       // A wide column shows one flag: the other flags' outcomes are not its cells (null here, never read).
       const texts = outcomes.map((os, j) => os.map((o) => (flag < 0 || j === flag ? cellOf(o, field, valueText) : null)));
       // Per flag j and outcome k, at lut[at[j] + k]: the cell's dictionary index (-1: null, -2: not in it).
-      const at = new Int32Array(nf + 1);
-      for (let j = 0; j < nf; j++) at[j + 1] = at[j] + texts[j].length;
       const lut = Int32Array.from(texts.flat(), (t) => {
         if (typeof t === 'boolean') return t ? 1 : 0;
         if (t === null) return -1;
@@ -164,33 +172,24 @@ export class ParquetEncoder {
       });
       // PLAIN: a row's value is its position in texts.flat() (the lut keeps only the nulls).
       if (plain) for (let x = 0; x < lut.length; x++) lut[x] = lut[x] === -1 ? -1 : x;
-      if (!long) {
-        const base = at[flag];
-        for (let i = 0, cell = flag; i < n; i++, cell += nf) ids[i] = lut[base + cells[cell]];
-      } else {
-        for (let i = 0, cell = 0; i < n; i++) for (let j = 0; j < nf; j++, cell++) ids[cell] = lut[at[j] + cells[cell]];
-      }
+      if (long) lookup(ids, lut, this.#positions, rows);
+      else flagIds(ids, lut, at[flag], cells, n, nf, flag);
       if (field === 'doLog') {
         add(dataPage(packBits(ids, rows), rows, PLAIN), 0);
-        return;
+        continue;
       }
       const body = new Bytes(rows >> 1);
-      let nulls = 0;
       let count = rows;
-      if (this.#columns[c].optional) {
-        const defined = this.#defined;
-        let k = 0;
-        for (let i = 0; i < rows; i++) {
-          const id = ids[i];
-          if (id >= 0) {
-            defined[i] = 1;
-            ids[k++] = id;
-          } else defined[i] = 0;
-        }
-        nulls = rows - k;
-        count = k;
+      if (optional) {
         const lengthAt = body.reserve(4);
-        hybrid(defined, rows, 1, body);
+        if ((long ? lut : lut.subarray(at[flag], at[flag + 1])).includes(-1)) {
+          count = compact(ids, this.#defined, rows);
+          hybrid(this.#defined, rows, 1, body);
+        } else {
+          // No cell can be null: the levels are one run of 1s.
+          body.varint(rows * 2);
+          body.push(1);
+        }
         body.setUint32(lengthAt, body.length - lengthAt - 4);
       }
       // The non-null values' dictionary indices (or PLAIN texts) are now ids[0, count).
@@ -201,15 +200,46 @@ export class ParquetEncoder {
           body.setUint32(body.reserve(4), b.length);
           body.append(b);
         }
-        add(dataPage(body.bytes(), rows, PLAIN), nulls);
-        return;
+        add(dataPage(body.bytes(), rows, PLAIN), rows - count);
+        continue;
       }
       body.push(this.#widths[c]);
       hybrid(ids, count, this.#widths[c], body);
-      add(dataPage(body.bytes(), rows, RLE_DICTIONARY), nulls);
-    });
+      add(dataPage(body.bytes(), rows, RLE_DICTIONARY), rows - count);
+    }
     return out;
   }
+}
+
+// The per-row loops of ParquetEncoder.chunk, as functions of their own so each keeps its own (monomorphic) type
+// feedback: inlined in the per-column code they deoptimized whenever a column took another branch.
+
+/** Long layout: the lut position of every (subject, flag j) cell, at[j] + its outcome index. */
+function positions(out: Int32Array, at: Int32Array, cells: Uint16Array, n: number, nf: number): void {
+  for (let i = 0, cell = 0; i < n; i++) for (let j = 0; j < nf; j++, cell++) out[cell] = at[j] + cells[cell];
+}
+
+/** ids[r] = lut[positions[r]] for the first `rows` rows. */
+function lookup(ids: Int32Array, lut: Int32Array, positions: Int32Array, rows: number): void {
+  for (let r = 0; r < rows; r++) ids[r] = lut[positions[r]];
+}
+
+/** Wide layout, flag `flag`'s column: ids[i] = lut[base + subject i's cell]. */
+function flagIds(ids: Int32Array, lut: Int32Array, base: number, cells: Uint16Array, n: number, nf: number, flag: number): void {
+  for (let i = 0, cell = flag; i < n; i++, cell += nf) ids[i] = lut[base + cells[cell]];
+}
+
+/** Moves the non-null ids (≥ 0) of ids[0, rows) to the front, a definition level per row; their count. */
+function compact(ids: Int32Array, defined: Int32Array, rows: number): number {
+  let k = 0;
+  for (let i = 0; i < rows; i++) {
+    const id = ids[i];
+    const d = id >= 0 ? 1 : 0;
+    defined[i] = d;
+    ids[k] = id;
+    k += d;
+  }
+  return k;
 }
 
 /** What column `field` shows for an outcome. */
@@ -393,10 +423,22 @@ function hybrid(v: Int32Array, n: number, width: number, out: Bytes): void {
     const at = out.reserve(groups * width);
     const b = out.buffer;
     let p = at;
+    let k = start;
+    if (width <= 4) {
+      // Up to 4 bits: a group of 8 values is one 32-bit word, written in `width` bytes.
+      const w = width;
+      for (const full = start + Math.min(groups, (n - start) >> 3) * 8; k < full; k += 8) {
+        const word = v[k] | (v[k + 1] << w) | (v[k + 2] << (2 * w)) | (v[k + 3] << (3 * w)) | (v[k + 4] << (4 * w)) | (v[k + 5] << (5 * w)) | (v[k + 6] << (6 * w)) | (v[k + 7] << (7 * w));
+        b[p++] = word;
+        if (w > 1) b[p++] = word >>> 8;
+        if (w > 2) b[p++] = word >>> 16;
+        if (w > 3) b[p++] = word >>> 24;
+      }
+    }
     let acc = 0;
     let bits = 0;
     const end = start + groups * 8;
-    for (let k = start; k < end; k++) {
+    for (; k < end; k++) {
       acc |= (k < n ? v[k] : 0) << bits;
       bits += width;
       while (bits >= 8) {

@@ -126,27 +126,6 @@ export function snappyRepeats(texts: { bytes: Uint8Array; starts: Uint32Array; l
     }
     out[op++] = (x % 128) | 128;
   }
-  const literal = (from: Uint8Array, start: number, len: number) => {
-    const m = len - 1;
-    if (m < 60) out[op++] = m << 2;
-    else if (m < 0x100) {
-      out[op++] = 60 << 2;
-      out[op++] = m;
-    } else if (m < 0x10000) {
-      out[op++] = 61 << 2;
-      out[op++] = m & 0xff;
-      out[op++] = m >>> 8;
-    } else {
-      out[op++] = 63 << 2;
-      out[op++] = m & 0xff;
-      out[op++] = (m >>> 8) & 0xff;
-      out[op++] = (m >>> 16) & 0xff;
-      out[op++] = m >>> 24;
-    }
-    if (len < 32) for (let b = 0; b < len; b++) out[op + b] = from[start + b];
-    else out.set(from.subarray(start, start + len), op);
-    op += len;
-  };
   const prefix = new Uint8Array(4);
   let previous = -1;
   for (let i = 0; i < n; i++) {
@@ -161,9 +140,17 @@ export function snappyRepeats(texts: { bytes: Uint8Array; starts: Uint32Array; l
       prefix[1] = len >>> 8;
       prefix[2] = len >>> 16;
       prefix[3] = len >>> 24;
-      literal(prefix, 0, 4);
+      op = literalAt(out, op, prefix, 0, 4);
     }
-    if (len > 0) literal(bytes, starts[i], len);
+    if (len > 0) {
+      if (len <= 60) {
+        // The usual key: a one-byte tag and the bytes.
+        out[op++] = (len - 1) << 2;
+        const start = starts[i];
+        for (let b = 0; b < len; b++) out[op + b] = bytes[start + b];
+        op += len;
+      } else op = literalAt(out, op, bytes, starts[i], len);
+    }
     previous = len;
     // The repeats: (repeat - 1) · v bytes copied from v back (a copy longer than v repeats the value again).
     for (let left = (repeat - 1) * v; left > 0; left -= 64) {
@@ -182,4 +169,27 @@ export function snappyRepeats(texts: { bytes: Uint8Array; starts: Uint32Array; l
     }
   }
   return { packed: out.subarray(0, op), raw };
+}
+
+/** A literal of from[start, start + len) (len ≥ 1) written at out[op]; the new op. */
+function literalAt(out: Uint8Array, op: number, from: Uint8Array, start: number, len: number): number {
+  const m = len - 1;
+  if (m < 60) out[op++] = m << 2;
+  else if (m < 0x100) {
+    out[op++] = 60 << 2;
+    out[op++] = m;
+  } else if (m < 0x10000) {
+    out[op++] = 61 << 2;
+    out[op++] = m & 0xff;
+    out[op++] = m >>> 8;
+  } else {
+    out[op++] = 63 << 2;
+    out[op++] = m & 0xff;
+    out[op++] = (m >>> 8) & 0xff;
+    out[op++] = (m >>> 16) & 0xff;
+    out[op++] = m >>> 24;
+  }
+  if (len < 32) for (let b = 0; b < len; b++) out[op + b] = from[start + b];
+  else out.set(from.subarray(start, start + len), op);
+  return op + len;
 }
