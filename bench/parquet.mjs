@@ -161,10 +161,12 @@ console.log(`load average (1 / 5 / 15 min) at end: ${loadEnd}`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const med = (id, k) => median(runs[id].map((r) => r[k]));
 const lines = [];
+let worst = { ratio: 0, id: '' };
 for (const layout of LAYOUTS) {
   const base = `csv → csv ${layout}`;
   for (const j of JOBS.filter((x) => x.layout === layout)) {
     const ratio = (k) => (j.id === base ? '1.00×' : `${(med(j.id, k) / med(base, k)).toFixed(2)}×`);
+    if (med(j.id, 'wall') / med(base, 'wall') > worst.ratio) worst = { ratio: med(j.id, 'wall') / med(base, 'wall'), id: j.id };
     lines.push(`| ${j.from} → ${j.to} (${(size[`${j.to} ${layout}`] / 1e6).toFixed(0)} MB), --layout ${layout} | ${med(j.id, 'wall').toFixed(2)} s | ${runs[j.id].map((r) => r.wall.toFixed(2)).join(', ')} | ${med(j.id, 'cpu').toFixed(2)} s | ${runs[j.id].map((r) => r.cpu.toFixed(2)).join(', ')} | ${(rows / med(j.id, 'wall') / 1e6).toFixed(2)} M | ${ratio('wall')} / ${ratio('cpu')} |`);
   }
 }
@@ -176,6 +178,8 @@ const section = [
   `| Job (median of ${ROUNDS} alternated runs) | wall | runs | CPU | runs | subjects/s | ÷ csv → csv (wall / CPU) |`,
   '|---|---:|---|---:|---|---:|---:|',
   ...lines,
+  '',
+  `Target (issue 19): Parquet in and out within 1.5× of CSV (wall) — ${worst.ratio <= 1.5 ? '**met**' : '**missed**'}: the largest ratio is ${worst.ratio.toFixed(2)}× (${worst.id}).`,
   '',
   `saltshard's own summary (last parquet → parquet long run): \`${summary}\``,
   '',
