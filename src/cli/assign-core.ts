@@ -13,7 +13,7 @@ import type { Attributes } from '../eval/reference.ts';
 import { csvField, parseCsv } from './csv.ts';
 import { CohortEvaluator, type PairRow } from '../integrity/cohort.ts';
 import { ParquetEncoder, type ParquetChunk } from './parquet.ts';
-import { PackedTexts, ParquetColumns, columnNames, readableColumns } from './parquet-read.ts';
+import { Damaged, PackedTexts, ParquetColumns, columnNames, readableColumns } from './parquet-read.ts';
 import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
 
 export type InputFormat = 'ndjson' | 'csv' | 'parquet';
@@ -112,6 +112,9 @@ interface CsvColumns {
   keys: Packer;
   columns: Record<string, (string | number | boolean | undefined)[]>;
 }
+
+/** Input the run cannot use (a CSV header without the key column, a damaged Parquet page): exit 65 with its message. */
+export class InputError extends Error {}
 
 /** A Parquet input as a Processor reads it: the columns it needs, those parquet-read.ts decodes, its reader. */
 interface ParquetInput {
@@ -325,7 +328,11 @@ export class Processor {
   async #parseParquet(task: Task, rejects: Reject[]): Promise<{ keys: string[] | PackedTexts; columns: Record<string, ArrayLike<unknown>> }> {
     const s = this.#spec;
     this.#parquetInput ??= (async () => {
-      const metadata = s.parquetMetadata ?? await (await this.#loadHyparquet()).hp.parquetMetadataAsync((await this.#loadHyparquet()).file);
+      let metadata = s.parquetMetadata;
+      if (!metadata) {
+        const { hp, file } = await this.#loadHyparquet();
+        metadata = await hp.parquetMetadataAsync(file);
+      }
       // Decompressors are loaded only for a file that needs one.
       const compressed = metadata.row_groups.some((g) => g.columns.some((c) => c.meta_data !== undefined && c.meta_data.codec !== 'UNCOMPRESSED'));
       const compressors: Compressors = compressed ? (await import('hyparquet-compressors')).compressors : {};
@@ -336,40 +343,7 @@ export class Processor {
     const rowStart = task.rowStart!;
     const rowEnd = task.rowEnd!;
     const n = rowEnd - rowStart;
-    // The columns parquet-read.ts decodes (when the range is inside one row group), then hyparquet's: each column
-    // copied from its chunks (pages or row groups) into one array of the range's rows.
-    let data = new Map<string, unknown[]>();
-    // Keys as the pages' bytes when they are ASCII text (no string per key; the output copies them as they are).
-    let packed: PackedTexts | null = null;
-    const own = p.columns.filter((name) => p.readable.has(name));
-    let group = 0;
-    let groupStart = 0;
-    while (group < p.metadata.row_groups.length && groupStart + Number(p.metadata.row_groups[group].num_rows) <= rowStart) groupStart += Number(p.metadata.row_groups[group++].num_rows);
-    if (own.length > 0 && group < p.metadata.row_groups.length && rowEnd <= groupStart + Number(p.metadata.row_groups[group].num_rows)) {
-      try {
-        ({ columns: data, packed } = p.reader.read(group, groupStart, rowStart, rowEnd, own, s.key));
-      } catch {
-        // A page it does not read (or damaged data, which hyparquet then reports): hyparquet reads every column.
-        data = new Map();
-        packed = null;
-      }
-    }
-    // Its values are attribute values already; hyparquet's go through attributeValue().
-    const ready = new Set(data.keys());
-    const rest = p.columns.filter((name) => !data.has(name) && !(name === s.key && packed !== null));
-    if (rest.length > 0) {
-      const { hp, file } = await this.#loadHyparquet();
-      await hp.parquetRead({
-        file, metadata: p.metadata, compressors: p.compressors, rowStart, rowEnd, columns: rest, parsers: PARQUET_PARSERS,
-        onChunk: ({ columnName, columnData, rowStart: from }: { columnName: string; columnData: ArrayLike<unknown>; rowStart: number }) => {
-          let column = data.get(columnName);
-          if (column === undefined) data.set(columnName, (column = new Array(n).fill(null)));
-          const lo = Math.max(from, rowStart);
-          const hi = Math.min(from + columnData.length, rowEnd);
-          for (let r = lo; r < hi; r++) column[r - rowStart] = columnData[r - from];
-        },
-      } as never);
-    }
+    const { data, packed, ready } = await this.#readParquet(p, rowStart, rowEnd);
     const error: (string | null)[] = new Array(n).fill(null);
     let bad = 0;
     const noKey = `"${s.key}" must be a non-empty string`;
@@ -425,6 +399,49 @@ export class Processor {
     const pick = <T>(a: T[]): T[] => good.map((r) => a[r]);
     const pickedKeys = Array.isArray(keys) ? pick(keys) : keys.pick(good);
     return { keys: pickedKeys, columns: Object.fromEntries(Object.entries(columns).map(([name, c]) => [name, pick(c)])) };
+  }
+
+  /**
+   * Rows [rowStart, rowEnd) of the needed columns: those parquet-read.ts decodes (when the range is inside one row
+   * group; `ready`: their values are attribute values already, the key as bytes in `packed` when it is ASCII text),
+   * then hyparquet's (copied from its chunks into one array per column).
+   */
+  async #readParquet(p: ParquetInput, rowStart: number, rowEnd: number): Promise<{ data: Map<string, unknown[]>; packed: PackedTexts | null; ready: Set<string> }> {
+    const key = this.#spec.key;
+    const { metadata } = p;
+    let data = new Map<string, unknown[]>();
+    let packed: PackedTexts | null = null;
+    const own = p.columns.filter((name) => p.readable.has(name));
+    let group = 0;
+    let groupStart = 0;
+    while (group < metadata.row_groups.length && groupStart + Number(metadata.row_groups[group].num_rows) <= rowStart) groupStart += Number(metadata.row_groups[group++].num_rows);
+    if (own.length > 0 && group < metadata.row_groups.length && rowEnd <= groupStart + Number(metadata.row_groups[group].num_rows)) {
+      try {
+        ({ columns: data, packed } = p.reader.read(group, groupStart, rowStart, rowEnd, own, key));
+      } catch (err) {
+        // Damaged bytes are reported (hyparquet loops forever on some); a page it does not read: hyparquet reads.
+        if (err instanceof Damaged) throw new InputError(`${this.#spec.path}: damaged Parquet data in ${err.message}`);
+        data = new Map();
+        packed = null;
+      }
+    }
+    const ready = new Set(data.keys());
+    const rest = p.columns.filter((name) => !data.has(name) && !(name === key && packed !== null));
+    if (rest.length > 0) {
+      const n = rowEnd - rowStart;
+      const { hp, file } = await this.#loadHyparquet();
+      await hp.parquetRead({
+        file, metadata, compressors: p.compressors, rowStart, rowEnd, columns: rest, parsers: PARQUET_PARSERS,
+        onChunk: ({ columnName, columnData, rowStart: from }: { columnName: string; columnData: ArrayLike<unknown>; rowStart: number }) => {
+          let column = data.get(columnName);
+          if (column === undefined) data.set(columnName, (column = new Array(n).fill(null)));
+          const lo = Math.max(from, rowStart);
+          const hi = Math.min(from + columnData.length, rowEnd);
+          for (let r = lo; r < hi; r++) column[r - rowStart] = columnData[r - from];
+        },
+      } as never);
+    }
+    return { data, packed, ready };
   }
 
   /** Output and per-flag counts of a chunk; `keys`: the subject keys as packed for the engine, when they were. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type ChunkResult, Processor, type RunSpec, type Task } from './assign-core.ts';
+import { type ChunkResult, InputError, Processor, type RunSpec, type Task } from './assign-core.ts';
 
 const port = parentPort!;
 let processor: Processor;
@@ -19,7 +19,9 @@ port.on('message', async (task: Task) => {
   try {
     result = await processor.process(task);
   } catch (err) {
-    port.postMessage({ seq: task.seq, fatal: String((err as Error)?.stack ?? err) });
+    // Input the run cannot read (a damaged file) is the user's to fix, not a failure of the worker.
+    if (err instanceof InputError) port.postMessage({ seq: task.seq, inputError: err.message });
+    else port.postMessage({ seq: task.seq, fatal: String((err as Error)?.stack ?? err) });
     return;
   }
   const transfer = result.bytes ? [result.bytes.buffer] : result.columns ? result.columns.pages.map((p) => p.buffer) : [];

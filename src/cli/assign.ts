@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { SaltshardClient } from '../client.ts';
 import { type CompiledConfig, compileConfig } from '../config/compile.ts';
 import type { Logger } from '../events/logger.ts';
-import { type ChunkResult, type ColumnType, type InputFormat, type Layout, type OutputFormat, Processor, type RunSpec, type Task, outputFields, parquetInputColumns, valueText } from './assign-core.ts';
+import { type ChunkResult, type ColumnType, InputError, type InputFormat, type Layout, type OutputFormat, Processor, type RunSpec, type Task, outputFields, parquetInputColumns, valueText } from './assign-core.ts';
 import { type CliIO, EXIT, describeError, parseCommand, usageError } from './common.ts';
 import { RecordChunker, csvField, parseCsv } from './csv.ts';
 import { ParquetFile, parquetDictionaries } from './parquet.ts';
@@ -424,7 +424,6 @@ export function chunkError(err: unknown, io: CliIO): number {
   return EXIT.SOFTWARE;
 }
 
-class InputError extends Error {}
 class RecordTooLong extends Error {}
 
 function formatRate(r: number): string {
@@ -527,7 +526,8 @@ class Pool {
     const url = new URL(import.meta.url.endsWith('.ts') ? './assign-worker.ts' : './assign-worker.js', import.meta.url);
     for (let i = 0; i < n; i++) {
       const w = new Worker(url, { workerData: spec });
-      w.on('message', (m: ChunkResult & { fatal?: string }) => {
+      w.on('message', (m: ChunkResult & { fatal?: string; inputError?: string }) => {
+        if (m.inputError !== undefined) return this.#fail(new InputError(m.inputError));
         if (m.fatal !== undefined) return this.#fail(new Error(`worker failed: ${m.fatal}`));
         const jobs = this.#busy.get(w);
         const job = jobs?.get(m.seq);

@@ -1,11 +1,14 @@
 /**
  * A Parquet column reader for the flat files `saltshard assign` and `diff` read: a row range of one row group, each
  * column decoded straight into one array of attribute values (strings, numbers, booleans; undefined for null) without
- * row objects or intermediate arrays. It reads what flat cohort files hold — top-level REQUIRED or OPTIONAL columns of
- * BOOLEAN, INT32, INT64, FLOAT, DOUBLE and text BYTE_ARRAY, PLAIN or dictionary encoded, data pages v1 and v2, any
- * codec `compressors` has — and says which columns it leaves to hyparquet (anything else: nested or repeated columns,
- * dates, decimals, timestamps, unsigned or DELTA-encoded integers). Its values are the ones hyparquet's plus
- * assign-core's attributeValue() give: INT64 as a number when it is a safe integer, else as its decimal text.
+ * row objects, the key column optionally as its bytes. It reads what flat cohort files hold — top-level REQUIRED or
+ * OPTIONAL columns of BOOLEAN, INT32, INT64, FLOAT, DOUBLE and text BYTE_ARRAY, PLAIN or dictionary encoded, data
+ * pages v1 and v2, any codec `compressors` has — and says which columns it leaves to hyparquet (anything else: nested
+ * or repeated columns, dates, decimals, timestamps, unsigned or DELTA-encoded integers). Its values are the ones
+ * hyparquet's plus assign-core's attributeValue() give: INT64 as a number when it is a safe integer, else as its
+ * decimal text. Consecutive ranges of a row group share its page headers and the page last decoded per column.
+ * A feature it does not read throws Unsupported (the caller then lets hyparquet read those columns); damaged bytes
+ * throw Damaged, never a hang or an allocation a header asks for beyond the page (hyparquet loops forever on some).
  * (Metadata is hyparquet's parse of the footer.)
  * @module
  */
@@ -14,6 +17,9 @@ import { closeSync, openSync, readSync } from 'node:fs';
 
 /** A page or feature this reader leaves to hyparquet. */
 export class Unsupported extends Error {}
+
+/** Bytes that are not what the file's metadata and page headers say they are: a damaged or truncated file. */
+export class Damaged extends Error {}
 
 // Thrift compact protocol type ids.
 const T_TRUE = 1;
@@ -54,12 +60,19 @@ class Thrift {
     let x = 0;
     let mul = 1;
     for (;;) {
-      if (this.pos >= this.b.length) throw new Unsupported('truncated page header');
+      if (this.pos >= this.b.length) throw new Damaged('truncated page header');
       const byte = this.b[this.pos++];
       x += (byte & 0x7f) * mul;
       if (byte < 0x80) return x;
       mul *= 128;
     }
+  }
+
+  /** A size or element count: each element takes at least a byte, so it cannot exceed the bytes left. */
+  #length(): number {
+    const n = this.varint();
+    if (n > this.b.length - this.pos) throw new Damaged('page header field longer than the page');
+    return n;
   }
 
   zigzag(): number {
@@ -71,7 +84,7 @@ class Thrift {
     const s: Struct = new Map();
     let id = 0;
     for (;;) {
-      if (this.pos >= this.b.length) throw new Unsupported('truncated page header');
+      if (this.pos >= this.b.length) throw new Damaged('truncated page header');
       const head = this.b[this.pos++];
       const type = head & 0x0f;
       if (type === 0) return s;
@@ -93,7 +106,7 @@ class Thrift {
         this.pos += 8;
         return 0;
       case T_BINARY: {
-        const n = this.varint();
+        const n = this.#length();
         const v = this.b.subarray(this.pos, this.pos + n);
         this.pos += n;
         return v;
@@ -101,14 +114,14 @@ class Thrift {
       case T_LIST:
       case T_SET: {
         const head = this.b[this.pos++];
-        const n = head >> 4 === 15 ? this.varint() : head >> 4;
+        const n = head >> 4 === 15 ? this.#length() : head >> 4;
         const et = head & 0x0f;
         const out: unknown[] = [];
         for (let i = 0; i < n; i++) out.push(et === T_TRUE || et === T_FALSE ? this.b[this.pos++] === 1 : this.value(et));
         return out;
       }
       case T_MAP: {
-        const n = this.varint();
+        const n = this.#length();
         if (n > 0) {
           const kv = this.b[this.pos++];
           for (let i = 0; i < n; i++) {
@@ -121,7 +134,7 @@ class Thrift {
       case T_STRUCT:
         return this.struct();
       default:
-        throw new Unsupported(`thrift type ${type}`);
+        throw new Damaged(`thrift type ${type}`);
     }
   }
 }
@@ -140,7 +153,7 @@ class FileBytes {
     if (this.#buffer.length < length) this.#buffer = new Uint8Array(Math.max(length, this.#buffer.length * 2));
     for (let done = 0; done < length;) {
       const n = readSync(this.#fd, this.#buffer, done, length - done, start + done);
-      if (n === 0) throw new Unsupported(`file ends before byte ${start + length}`);
+      if (n === 0) throw new Damaged(`file ends before byte ${start + length}`);
       done += n;
     }
     return this.#buffer.subarray(0, length);
@@ -309,13 +322,18 @@ export class ParquetColumns {
     const from = rowStart - groupStart;
     const to = rowEnd - groupStart;
     for (const name of names) {
-      let dir = this.#directories.get(name);
-      if (dir === undefined) this.#directories.set(name, (dir = this.#directory(group, name)));
-      const last = dir.pages[dir.pages.length - 1];
-      const end = last === undefined ? 0 : last.first + last.n;
-      if (end < to) throw new Unsupported(`column "${name}" ends at row ${end}, before ${to}`);
-      if (name === packed && dir.plan.type === 'BYTE_ARRAY' && (texts = this.#packedRange(dir, from, to)) !== null) continue;
-      columns.set(name, this.#valueRange(dir, from, to));
+      try {
+        let dir = this.#directories.get(name);
+        if (dir === undefined) this.#directories.set(name, (dir = this.#directory(group, name)));
+        const last = dir.pages[dir.pages.length - 1];
+        const end = last === undefined ? 0 : last.first + last.n;
+        if (end < to) throw new Damaged(`its pages end at row ${end} of the group, before ${to}`);
+        if (name === packed && dir.plan.type === 'BYTE_ARRAY' && (texts = this.#packedRange(dir, from, to)) !== null) continue;
+        columns.set(name, this.#valueRange(dir, from, to));
+      } catch (err) {
+        if (err instanceof Damaged) throw new Damaged(`row group ${group}, column "${name}": ${err.message}`);
+        throw err;
+      }
     }
     return { columns, packed: texts };
   }
@@ -329,35 +347,37 @@ export class ParquetColumns {
     const start = Number(m.dictionary_page_offset ?? m.data_page_offset);
     const bytes = this.#file.read(start, Number(m.total_compressed_size));
     const dir: Directory = { plan, pages: [], dictionary: null };
+    const rows = Number(this.#metadata.row_groups[group].num_rows);
     let row = 0;
     const r = new Thrift(bytes, 0);
     while (r.pos < bytes.length) {
       const header = r.struct();
       const type = header.get(1) as number;
-      const size = header.get(3) as number;
-      const rawSize = header.get(2) as number;
+      // Sizes and counts are checked before anything is allocated from them (a damaged header must not ask for GBs).
+      const size = bounded(header.get(3), bytes.length, 'page size');
+      const rawSize = bounded(header.get(2), MAX_PAGE, 'uncompressed page size');
       const body = r.pos;
       r.pos += size;
-      if (r.pos > bytes.length) throw new Unsupported('truncated column chunk');
+      if (r.pos > bytes.length) throw new Damaged('truncated column chunk');
       if (type === DICTIONARY_PAGE) {
-        const h = header.get(7) as Struct;
+        const h = structField(header, 7);
         const enc = h.get(2) as number;
-        if (enc !== PLAIN && enc !== PLAIN_DICTIONARY) throw new Unsupported(`dictionary encoding ${enc}`);
-        const n = h.get(1) as number;
+        if (enc !== PLAIN && enc !== PLAIN_DICTIONARY) throw new Damaged(`dictionary encoding ${enc}`);
+        const n = bounded(h.get(1), rawSize * 8, 'dictionary size');
         const page = plainPage(plan.type, decompress(bytes.subarray(body, body + size), m.codec, rawSize, this.#compressors), 0, n, null);
         dir.dictionary = new Array(n);
         decodeRange(plan.type, page, 0, n, dir.dictionary, 0, null);
       } else if (type === DATA_PAGE || type === DATA_PAGE_V2) {
         const v2 = type === DATA_PAGE_V2;
-        const h = header.get(v2 ? 8 : 5) as Struct;
-        if (v2 && ((h.get(6) as number | undefined) ?? 0) !== 0) throw new Unsupported('repetition levels');
-        const n = h.get(1) as number;
+        const h = structField(header, v2 ? 8 : 5);
+        if (v2 && ((h.get(6) as number | undefined) ?? 0) !== 0) throw new Damaged('repetition levels in a flat column');
+        const n = bounded(h.get(1), rows - row, 'page values');
         dir.pages.push({
           first: row, n, v2, encoding: h.get(v2 ? 4 : 2) as number, levels: h.get(v2 ? 5 : 3) as number, compressed: h.get(7) !== false,
           body: start + body, size, rawSize,
         });
         row += n;
-      } else if (type === undefined) throw new Unsupported('page without a type');
+      } else if (type === undefined) throw new Damaged('page without a type');
       // Index pages and unknown page types are skipped.
     }
     return dir;
@@ -401,16 +421,16 @@ export class ParquetColumns {
     let page: Page;
     if (enc === PLAIN) page = plainPage(plan.type, bytes, pos, count, valueOf);
     else if (enc === RLE_DICTIONARY || enc === PLAIN_DICTIONARY || (enc === RLE && plan.type === 'BOOLEAN')) {
-      if (enc !== RLE && dir.dictionary === null) throw new Unsupported('dictionary page missing');
+      if (enc !== RLE && dir.dictionary === null) throw new Damaged('dictionary page missing');
       const indices = new Int32Array(count);
       if (enc === RLE) hybrid(bytes, pos + 4, pos + 4 + u32(bytes, pos), 1, count, indices);
       else {
         hybrid(bytes, pos + 1, bytes.length, bytes[pos], count, indices);
         const size = dir.dictionary!.length;
-        for (let k = 0; k < count; k++) if (indices[k] >= size) throw new Unsupported('dictionary index out of range');
+        for (let k = 0; k < count; k++) if (indices[k] >= size) throw new Damaged('dictionary index out of range');
       }
       page = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos, encoding: enc, valueOf, offsets: null, indices };
-    } else throw new Unsupported(`data encoding ${enc}`);
+    } else throw new Damaged(`data encoding ${enc}, not one the metadata lists`);
     this.#last.set(plan.name, { index: i, page });
     return page;
   }
@@ -502,11 +522,11 @@ function plainPage(type: Physical, bytes: Uint8Array, pos: number, count: number
       offsets[k] = at;
       at += 4 + u32(bytes, at);
     }
-    if (at > bytes.length) throw new Unsupported('truncated page');
+    if (at > bytes.length) throw new Damaged('truncated page');
     offsets[count] = at;
   } else {
     const width = type === 'BOOLEAN' ? 0 : type === 'INT32' || type === 'FLOAT' ? 4 : 8;
-    if (width === 0 ? pos + ((count + 7) >> 3) > bytes.length : pos + count * width > bytes.length) throw new Unsupported('truncated page');
+    if (width === 0 ? pos + ((count + 7) >> 3) > bytes.length : pos + count * width > bytes.length) throw new Damaged('truncated page');
   }
   return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos, encoding: PLAIN, valueOf, offsets, indices: null };
 }
@@ -593,17 +613,38 @@ export class PackedTexts {
   }
 }
 
+/** Field `id` of a page header, a struct (or Damaged). */
+function structField(s: Struct, id: number): Struct {
+  const v = s.get(id);
+  if (!(v instanceof Map)) throw new Damaged(`page header field ${id} is not a struct`);
+  return v as Struct;
+}
+
+/** The largest uncompressed page read (1 GiB). */
+const MAX_PAGE = 1 << 30;
+
+/** `x` when it is an integer in [0, max], else Unsupported (`what` names it). */
+function bounded(x: unknown, max: number, what: string): number {
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > max) throw new Damaged(`${what} ${String(x)} out of range`);
+  return x;
+}
+
 function decompress(body: Uint8Array, codec: string, size: number, compressors: Compressors): Uint8Array {
   if (codec === 'UNCOMPRESSED') return body;
   const f = compressors[codec as keyof Compressors];
   if (f === undefined) throw new Unsupported(`codec ${codec}`);
-  const out = f(body, size);
-  if (out.length !== size) throw new Unsupported(`${codec} page of ${out.length} bytes, header says ${size}`);
+  let out: Uint8Array;
+  try {
+    out = f(body, size);
+  } catch (err) {
+    throw new Damaged(`${codec} page: ${(err as Error)?.message ?? err}`);
+  }
+  if (out.length !== size) throw new Damaged(`${codec} page of ${out.length} bytes, header says ${size}`);
   return out;
 }
 
 function u32(b: Uint8Array, at: number): number {
-  if (at + 4 > b.length) throw new Unsupported('truncated page');
+  if (at + 4 > b.length) throw new Damaged('truncated page');
   return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }
 
@@ -627,7 +668,7 @@ function levelsOf(b: Uint8Array, pos: number, end: number, n: number): Uint8Arra
   hybrid(b, pos, end, 1, n, levels);
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    if (levels[i] > 1) throw new Unsupported('definition level above 1');
+    if (levels[i] > 1) throw new Damaged('definition level above 1');
     out[i] = levels[i];
   }
   return out;
@@ -638,11 +679,12 @@ function levelsOf(b: Uint8Array, pos: number, end: number, n: number): Uint8Arra
  * before `count` values.
  */
 function hybrid(b: Uint8Array, pos: number, end: number, width: number, count: number, out: Int32Array): void {
-  if (width > 32) throw new Unsupported(`bit width ${width}`);
+  if (width > 32) throw new Damaged(`bit width ${width}`);
+  end = Math.min(end, b.length);
   const bytes = (width + 7) >> 3;
   let i = 0;
   while (i < count) {
-    if (pos >= end) throw new Unsupported('truncated RLE data');
+    if (pos >= end) throw new Damaged('truncated RLE data');
     let header = 0;
     let mul = 1;
     for (;;) {
@@ -662,7 +704,7 @@ function hybrid(b: Uint8Array, pos: number, end: number, width: number, count: n
       const n = ((header - 1) / 2) * 8;
       const stop = Math.min(count, i + n);
       // The bytes the values decoded here take (a last group may stop short of its 8 values' bytes).
-      if (pos + Math.ceil(((stop - i) * width) / 8) > end) throw new Unsupported('truncated bit-packed run');
+      if (pos + Math.ceil(((stop - i) * width) / 8) > end) throw new Damaged('truncated bit-packed run');
       if (width === 0) while (i < stop) out[i++] = 0;
       else if (width <= 24) {
         let acc = 0;
