@@ -2,9 +2,9 @@
  * A Parquet column reader for the flat files `saltshard assign` and `diff` read: a row range of one row group, each
  * column decoded straight into one array of attribute values (strings, numbers, booleans; undefined for null) without
  * row objects, the key column optionally as its bytes. It reads what flat cohort files hold — top-level REQUIRED or
- * OPTIONAL columns of BOOLEAN, INT32, INT64, FLOAT, DOUBLE and text BYTE_ARRAY, PLAIN or dictionary encoded, data
- * pages v1 and v2, any codec `compressors` has — and says which columns it leaves to hyparquet (anything else: nested
- * or repeated columns, dates, decimals, timestamps, unsigned or DELTA-encoded integers). Its values are the ones
+ * OPTIONAL columns of BOOLEAN, INT32, INT64, FLOAT, DOUBLE and text BYTE_ARRAY, PLAIN, dictionary, DELTA_* or
+ * BYTE_STREAM_SPLIT encoded, data pages v1 and v2, any codec `compressors` has — and says which columns it leaves to
+ * hyparquet (anything else: nested or repeated columns, dates, decimals, timestamps, unsigned integers). Its values are the ones
  * hyparquet's plus assign-core's attributeValue() give: INT64 as a number when it is a safe integer, else as its
  * decimal text. Consecutive ranges of a row group share its page headers and the page last decoded per column.
  * A feature it does not read throws Unsupported (the caller then lets hyparquet read those columns); damaged bytes
@@ -42,8 +42,12 @@ const DATA_PAGE_V2 = 3;
 const PLAIN = 0;
 const PLAIN_DICTIONARY = 2;
 const RLE = 3;
+const DELTA_BINARY_PACKED = 5;
+const DELTA_LENGTH_BYTE_ARRAY = 6;
+const DELTA_BYTE_ARRAY = 7;
 const RLE_DICTIONARY = 8;
-const ENCODINGS = new Set(['PLAIN', 'PLAIN_DICTIONARY', 'RLE', 'RLE_DICTIONARY', 'BIT_PACKED']);
+const BYTE_STREAM_SPLIT = 9;
+const ENCODINGS = new Set(['PLAIN', 'PLAIN_DICTIONARY', 'RLE', 'RLE_DICTIONARY', 'BIT_PACKED', 'DELTA_BINARY_PACKED', 'DELTA_LENGTH_BYTE_ARRAY', 'DELTA_BYTE_ARRAY', 'BYTE_STREAM_SPLIT']);
 
 type Physical = 'BOOLEAN' | 'INT32' | 'INT64' | 'FLOAT' | 'DOUBLE' | 'BYTE_ARRAY';
 
@@ -66,6 +70,18 @@ class Thrift {
       if (byte < 0x80) return x;
       mul *= 128;
     }
+  }
+
+  /** A zigzag varint of up to 64 bits, as a bigint. */
+  zigzagBig(): bigint {
+    let x = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      if (this.pos >= this.b.length || shift > 63n) throw new Damaged('truncated varint');
+      const byte = this.b[this.pos++];
+      x |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+    }
+    return (x >> 1n) ^ -(x & 1n);
   }
 
   /** A size or element count: each element takes at least a byte, so it cannot exceed the bytes left. */
@@ -279,6 +295,8 @@ interface Page {
   offsets: Uint32Array | null;
   /** Dictionary indices, or RLE-encoded booleans as 0 / 1. */
   indices: Int32Array | null;
+  /** DELTA and BYTE_STREAM_SPLIT pages: value k, decoded when the page is read. */
+  values: unknown[] | null;
 }
 
 /**
@@ -309,7 +327,8 @@ export class ParquetColumns {
   /**
    * Rows [rowStart, rowEnd) — within row group `group`, whose first row is `groupStart` — of each named column (all
    * in readableColumns()), as arrays of attribute values; the `packed` column as bytes (PackedTexts) when it is
-   * ASCII text throughout the range. Throws Unsupported for a page it does not read.
+   * ASCII text throughout the range. Throws Unsupported for a page it does not read, Damaged (naming the row group
+   * and column) for bytes that are not what the headers say.
    */
   read(group: number, groupStart: number, rowStart: number, rowEnd: number, names: readonly string[], packed: string | null = null): { columns: Map<string, unknown[]>; packed: PackedTexts | null } {
     if (group !== this.#group) {
@@ -429,7 +448,9 @@ export class ParquetColumns {
         const size = dir.dictionary!.length;
         for (let k = 0; k < count; k++) if (indices[k] >= size) throw new Damaged('dictionary index out of range');
       }
-      page = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos, encoding: enc, valueOf, offsets: null, indices };
+      page = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos, encoding: enc, valueOf, offsets: null, indices, values: null };
+    } else if (enc === DELTA_BINARY_PACKED || enc === DELTA_LENGTH_BYTE_ARRAY || enc === DELTA_BYTE_ARRAY || enc === BYTE_STREAM_SPLIT) {
+      page = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos, encoding: enc, valueOf, offsets: null, indices: null, values: otherValues(plan.type, enc, bytes, pos, count) };
     } else throw new Damaged(`data encoding ${enc}, not one the metadata lists`);
     this.#last.set(plan.name, { index: i, page });
     return page;
@@ -450,12 +471,18 @@ export class ParquetColumns {
     let at = 0;
     for (const [i, a, b] of this.#spans(dir, from, to)) {
       const page = this.#page(dir, i);
-      if (page.indices === null) decodeRange(dir.plan.type, page, a, b, out, at, null);
-      else if (page.encoding === RLE) for (let r = a; r < b; r++) {
-        const k = page.valueOf === null ? r : page.valueOf[r];
-        out[at + r - a] = k < 0 ? undefined : page.indices[k] === 1;
-      }
-      else decodeRange(dir.plan.type, page, a, b, out, at, dir.dictionary);
+      if (page.values !== null) {
+        for (let r = a; r < b; r++) {
+          const k = page.valueOf === null ? r : page.valueOf[r];
+          out[at + r - a] = k < 0 ? undefined : page.values[k];
+        }
+      } else if (page.indices === null) decodeRange(dir.plan.type, page, a, b, out, at, null);
+      else if (page.encoding === RLE) {
+        for (let r = a; r < b; r++) {
+          const k = page.valueOf === null ? r : page.valueOf[r];
+          out[at + r - a] = k < 0 ? undefined : page.indices[k] === 1;
+        }
+      } else decodeRange(dir.plan.type, page, a, b, out, at, dir.dictionary);
       at += b - a;
     }
     return out;
@@ -528,7 +555,7 @@ function plainPage(type: Physical, bytes: Uint8Array, pos: number, count: number
     const width = type === 'BOOLEAN' ? 0 : type === 'INT32' || type === 'FLOAT' ? 4 : 8;
     if (width === 0 ? pos + ((count + 7) >> 3) > bytes.length : pos + count * width > bytes.length) throw new Damaged('truncated page');
   }
-  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos, encoding: PLAIN, valueOf, offsets, indices: null };
+  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos, encoding: PLAIN, valueOf, offsets, indices: null, values: null };
 }
 
 /**
@@ -596,6 +623,131 @@ function decodeRange(type: Physical, page: Page, a: number, b: number, out: unkn
     }
     out[at + r - a] = v;
   }
+}
+
+/** An INT64 as an attribute value: a number when it is a safe integer, else its decimal text (as attributeValue). */
+function int64Value(x: bigint): number | string {
+  const n = Number(x);
+  return Number.isSafeInteger(n) ? n : String(x);
+}
+
+/** `count` values of a DELTA_* or BYTE_STREAM_SPLIT page from b[pos, …), as attribute values. */
+function otherValues(type: Physical, enc: number, b: Uint8Array, pos: number, count: number): unknown[] {
+  if (enc === BYTE_STREAM_SPLIT) {
+    const width = type === 'INT32' || type === 'FLOAT' ? 4 : type === 'INT64' || type === 'DOUBLE' ? 8 : 0;
+    if (width === 0) throw new Damaged(`BYTE_STREAM_SPLIT in a ${type} column`);
+    if (pos + count * width > b.length) throw new Damaged('truncated page');
+    // Byte j of value k is in stream j: b[pos + j·count + k].
+    const one = new Uint8Array(8);
+    const view = new DataView(one.buffer);
+    const out: unknown[] = new Array(count);
+    for (let k = 0; k < count; k++) {
+      for (let j = 0; j < width; j++) one[j] = b[pos + j * count + k];
+      out[k] = type === 'INT32' ? view.getInt32(0, true) : type === 'FLOAT' ? view.getFloat32(0, true) : type === 'DOUBLE' ? view.getFloat64(0, true) : int64Value(view.getBigInt64(0, true));
+    }
+    return out;
+  }
+  if (enc === DELTA_BINARY_PACKED) {
+    if (type !== 'INT32' && type !== 'INT64') throw new Damaged(`DELTA_BINARY_PACKED in a ${type} column`);
+    const { values } = deltaPacked(b, pos, count, type === 'INT64');
+    return type === 'INT64' ? Array.from(values as bigint[], int64Value) : (values as number[]);
+  }
+  if (type !== 'BYTE_ARRAY') throw new Damaged(`encoding ${enc} in a ${type} column`);
+  const out: unknown[] = new Array(count);
+  if (enc === DELTA_LENGTH_BYTE_ARRAY) {
+    const { values: lengths, end } = deltaPacked(b, pos, count, false);
+    let at = end;
+    for (let k = 0; k < count; k++) {
+      const len = lengths[k] as number;
+      if (len < 0 || at + len > b.length) throw new Damaged('truncated page');
+      out[k] = decoder.decode(b.subarray(at, at + len));
+      at += len;
+    }
+    return out;
+  }
+  // DELTA_BYTE_ARRAY: each value is the previous one's first prefix[k] bytes, then its suffix.
+  const { values: prefixes, end: afterPrefixes } = deltaPacked(b, pos, count, false);
+  const { values: lengths, end } = deltaPacked(b, afterPrefixes, count, false);
+  let previous = new Uint8Array(0);
+  let at = end;
+  for (let k = 0; k < count; k++) {
+    const prefix = prefixes[k] as number;
+    const len = lengths[k] as number;
+    if (prefix < 0 || prefix > previous.length || len < 0 || at + len > b.length) throw new Damaged('truncated page');
+    const value = new Uint8Array(prefix + len);
+    value.set(previous.subarray(0, prefix));
+    value.set(b.subarray(at, at + len), prefix);
+    at += len;
+    out[k] = decoder.decode(value);
+    previous = value;
+  }
+  return out;
+}
+
+/**
+ * A DELTA_BINARY_PACKED run of `count` values from b[pos, …): numbers (32-bit wrapping) or, `wide`, bigints (64-bit
+ * wrapping); and where the run ends. Blocks of miniblocks: a block's minimum delta, a bit width per miniblock, then
+ * each miniblock's deltas bit-packed (the last block's unneeded miniblocks take no bytes).
+ */
+function deltaPacked(b: Uint8Array, pos: number, count: number, wide: boolean): { values: (number | bigint)[]; end: number } {
+  const r = new Thrift(b, pos);
+  const blockSize = r.varint();
+  const miniblocks = r.varint();
+  const total = r.varint();
+  if (blockSize === 0 || blockSize % 128 !== 0 || miniblocks === 0 || blockSize % miniblocks !== 0 || (blockSize / miniblocks) % 32 !== 0) throw new Damaged('DELTA_BINARY_PACKED header');
+  if (total < count) throw new Damaged(`DELTA_BINARY_PACKED holds ${total} values, the page ${count}`);
+  const perMini = blockSize / miniblocks;
+  const values: (number | bigint)[] = new Array(total);
+  // 32-bit values are computed mod 2^32 (writers may compute deltas in 64 bits: only their low 32 bits matter).
+  const low32 = (x: bigint): number => Number(BigInt.asIntN(32, x));
+  let prev: number | bigint = wide ? BigInt.asIntN(64, r.zigzagBig()) : low32(r.zigzagBig());
+  if (total > 0) values[0] = prev;
+  let k = 1;
+  while (k < total) {
+    const minDelta: number | bigint = wide ? r.zigzagBig() : low32(r.zigzagBig());
+    const widthsAt = r.pos;
+    if (widthsAt + miniblocks > b.length) throw new Damaged('truncated page');
+    r.pos += miniblocks;
+    for (let m = 0; m < miniblocks && k < total; m++) {
+      const width = b[widthsAt + m];
+      if (width > 64) throw new Damaged(`delta bit width ${width}`);
+      const bytes = (perMini * width) / 8;
+      if (r.pos + bytes > b.length) throw new Damaged('truncated page');
+      for (let i = 0; i < perMini && k < total; i++, k++) {
+        if (wide) {
+          // Up to 52 bits a delta is exact as a number; wider ones are read as bigints.
+          const delta = width <= 52 ? BigInt(unpackAt(b, r.pos, i * width, width, false)) : (unpackAt(b, r.pos, i * width, width, true) as bigint);
+          prev = BigInt.asIntN(64, (prev as bigint) + (minDelta as bigint) + delta);
+        } else prev = ((prev as number) + (minDelta as number) + (unpackAt(b, r.pos, i * width, Math.min(width, 32), false) as number)) | 0;
+        values[k] = prev;
+      }
+      r.pos += bytes;
+    }
+  }
+  return { values: total === count ? values : values.slice(0, count), end: r.pos };
+}
+
+/** The `width`-bit unsigned value at bit `bit` of b[pos, …) (least significant bit first): a number, or a bigint. */
+function unpackAt(b: Uint8Array, pos: number, bit: number, width: number, big: boolean): number | bigint {
+  if (big) {
+    let v = 0n;
+    for (let j = 0; j < width; j++) {
+      const at = bit + j;
+      if ((b[pos + (at >> 3)] >> (at & 7)) & 1) v |= 1n << BigInt(j);
+    }
+    return v;
+  }
+  let v = 0;
+  let got = 0;
+  let at = bit;
+  while (got < width) {
+    const off = at & 7;
+    const take = Math.min(8 - off, width - got);
+    v += ((b[pos + (at >> 3)] >> off) & ((1 << take) - 1)) * 2 ** got;
+    got += take;
+    at += take;
+  }
+  return v;
 }
 
 /** Texts as UTF-8 bytes: value i at bytes[starts[i], starts[i] + lengths[i]) (a null: empty). */
