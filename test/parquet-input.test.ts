@@ -15,22 +15,13 @@ import { compressors } from 'hyparquet-compressors';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { attributeValue } from '../src/cli/assign-core.ts';
 import { Damaged, ParquetColumns, Unsupported, readableColumns } from '../src/cli/parquet-read.ts';
+import { mulberry32 as rng } from './gen-config.ts';
 import { ROOT, runCli } from './support.ts';
 
 const t = suite('parquet-input');
 const dir = mkdtempSync(join(tmpdir(), 'saltshard-parquet-in-'));
 const file = (name: string) => join(dir, name);
 const keepBom = new TextDecoder('utf-8', { ignoreBOM: true });
-
-/** A seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const N = 3000;
 const r = rng(11);

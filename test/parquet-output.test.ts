@@ -17,6 +17,7 @@ import { outputFields, valueText } from '../src/cli/assign-core.ts';
 import { ParquetEncoder, ParquetFile, parquetDictionaries } from '../src/cli/parquet.ts';
 import { snappyCompress, snappyRepeats } from '../src/cli/snappy.ts';
 import type { Layout } from '../src/cli/assign-core.ts';
+import { mulberry32 as rng } from './gen-config.ts';
 import { ROOT } from './support.ts';
 
 const t = suite('parquet-output');
@@ -24,16 +25,6 @@ const dir = mkdtempSync(join(tmpdir(), 'saltshard-parquet-'));
 const file = (name: string) => join(dir, name);
 const CONFIG = join(ROOT, 'examples', 'flags.json');
 const config = JSON.parse(readFileSync(CONFIG, 'utf8'));
-
-/** A seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t('snappy: compressed blocks decode to the input (random, periodic, repeated, block edges)', () => {
   const r = rng(7);

@@ -11,17 +11,21 @@ const table = new Int32Array(1 << 14);
 export function snappyCompress(input: Uint8Array): Uint8Array {
   const n = input.length;
   const out = new Uint8Array(32 + n + Math.floor(n / 6));
+  let op = lengthHeader(out, n);
+  for (let start = 0; start < n; start += 65536) op = block(input, start, Math.min(n, start + 65536), out, op);
+  return out.slice(0, op);
+}
+
+/** A compressed block's header, the uncompressed length as a varint, at out[0]; the bytes it took. */
+function lengthHeader(out: Uint8Array, n: number): number {
   let op = 0;
-  // The uncompressed length, as a varint.
   for (let x = n; ; x = Math.floor(x / 128)) {
     if (x < 128) {
       out[op++] = x;
-      break;
+      return op;
     }
     out[op++] = (x % 128) | 128;
   }
-  for (let start = 0; start < n; start += 65536) op = block(input, start, Math.min(n, start + 65536), out, op);
-  return out.slice(0, op);
 }
 
 function load32(b: Uint8Array, i: number): number {
@@ -56,26 +60,7 @@ function block(input: Uint8Array, start: number, end: number, out: Uint8Array, o
 }
 
 function literal(input: Uint8Array, from: number, to: number, out: Uint8Array, op: number): number {
-  const len = to - from;
-  if (len === 0) return op;
-  const m = len - 1;
-  if (m < 60) out[op++] = m << 2;
-  else if (m < 0x100) {
-    out[op++] = 60 << 2;
-    out[op++] = m;
-  } else if (m < 0x10000) {
-    out[op++] = 61 << 2;
-    out[op++] = m & 0xff;
-    out[op++] = m >>> 8;
-  } else {
-    out[op++] = 62 << 2;
-    out[op++] = m & 0xff;
-    out[op++] = (m >>> 8) & 0xff;
-    out[op++] = m >>> 16;
-  }
-  if (len < 16) for (let i = 0; i < len; i++) out[op + i] = input[from + i];
-  else out.set(input.subarray(from, to), op);
-  return op + len;
+  return to === from ? op : literalAt(out, op, input, from, to - from);
 }
 
 function copy(offset: number, len: number, out: Uint8Array, op: number): number {
@@ -118,14 +103,7 @@ export function snappyRepeats(texts: { bytes: Uint8Array; starts: Uint32Array; l
     bound += 10 + v + 5 * Math.ceil(((repeat - 1) * v) / 64);
   }
   const out = new Uint8Array(bound);
-  let op = 0;
-  for (let x = raw; ; x = Math.floor(x / 128)) {
-    if (x < 128) {
-      out[op++] = x;
-      break;
-    }
-    out[op++] = (x % 128) | 128;
-  }
+  let op = lengthHeader(out, raw);
   const prefix = new Uint8Array(4);
   let previous = -1;
   for (let i = 0; i < n; i++) {
