@@ -17,7 +17,7 @@ import { type ChunkResult, type ColumnType, InputError, type InputFormat, type L
 import { type CliIO, EXIT, describeError, parseCommand, usageError } from './common.ts';
 import { RecordChunker, csvField, parseCsv } from './csv.ts';
 import { ParquetFile, parquetDictionaries } from './parquet.ts';
-import { readableColumns } from './parquet-read.ts';
+import { columnNames, readableColumns } from './parquet-read.ts';
 import type { FileMetaData } from 'hyparquet';
 
 /** Usage text of the command. */
@@ -297,7 +297,7 @@ export async function prepareInput(format: InputFormat, path: string, key: strin
       const hp = await import('hyparquet');
       const file = await hp.asyncBufferFromFile(path);
       const metadata = await hp.parquetMetadataAsync(file);
-      const columns = hp.parquetSchema(metadata).children.map((c) => c.element.name);
+      const columns = columnNames(metadata);
       if (!columns.includes(key)) {
         io.stderr.write(`saltshard: ${path} has no column "${key}" (columns: ${columns.join(', ')}); choose the key column with --key\n`);
         return EXIT.DATA;

@@ -309,6 +309,8 @@ export class ParquetColumns {
   readonly #file: FileBytes;
   readonly #metadata: FileMetaData;
   readonly #compressors: Compressors;
+  /** The file's flat columns' schema elements, by name. */
+  readonly #leaves: Map<string, SchemaElement>;
   #group = -1;
   readonly #directories = new Map<string, Directory>();
   /** Per column: the page last used, by its index. */
@@ -318,6 +320,7 @@ export class ParquetColumns {
     this.#file = new FileBytes(path);
     this.#metadata = metadata;
     this.#compressors = compressors;
+    this.#leaves = topLevelLeaves(metadata.schema);
   }
 
   close(): void {
@@ -359,7 +362,7 @@ export class ParquetColumns {
 
   /** The pages of column `name` in row group `group` (its dictionary decoded). */
   #directory(group: number, name: string): Directory {
-    const el = topLevelLeaves(this.#metadata.schema).get(name)!;
+    const el = this.#leaves.get(name)!;
     const chunk = chunkOf(this.#metadata.row_groups[group].columns, name)!;
     const plan: Plan = { name, type: el.type as Physical, optional: el.repetition_type !== 'REQUIRED', chunk };
     const m = chunk.meta_data!;
