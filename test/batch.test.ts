@@ -55,6 +55,37 @@ t('assignMany() reads only own enumerable attributes, whatever the shapes of suc
   assertParity(client, subjects);
 });
 
+t('batches in a row reuse the rule engine\'s buffers without carrying anything over, a nested batch included', () => {
+  const config = readFileSync(join(ROOT, 'examples', 'flags.json'), 'utf8');
+  const client = offlineInit({ flagsConfiguration: config, logger: quiet });
+  const all = client.getFlagKeys();
+  const rng = new Rng(7);
+  const countries = ['US', 'CA', 'FR', 'DE', 'JP'];
+  const make = (n: number, tag: string): BatchSubject[] => Array.from({ length: n }, (_, i) => ({
+    subjectKey: `${tag}-${i}`,
+    // Every other batch leaves attributes out, so a cell reading a value left by the batch before would show.
+    subjectAttributes: i % 3 === 0 && tag.endsWith('b') ? {} : { country: countries[rng.int(countries.length)], email: `u${i}@example.com`, age: rng.int(80), sessions: rng.int(50), plan: i % 2 ? 'pro' : 'free' },
+  }));
+  // Sizes around the engine's 8,192-subject chunk and its 256-subject sampling threshold; two flag lists.
+  for (const [n, tag, flags] of [[9000, 'a', all], [9000, 'b', all], [300, 'c', all], [9000, 'd', all.slice(1)], [9000, 'e', all]] as const) {
+    assertParity(client, make(n, tag), [...flags]);
+  }
+  // A getter of an attribute object runs a batch of its own while the outer one is being encoded.
+  let inner: ReturnType<SaltshardClient['assignMany']> | undefined;
+  const innerSubjects = make(2000, 'inner-b');
+  const outer = make(2000, 'outer');
+  Object.defineProperty(outer[500]!.subjectAttributes, 'country', {
+    enumerable: true,
+    get() {
+      inner ??= client.assignMany(innerSubjects, all, { log: 'none' });
+      return 'US';
+    },
+  });
+  assertParity(client, outer, all);
+  assert.ok(inner !== undefined);
+  innerSubjects.forEach((s, i) => all.forEach((flagKey, j) => assert.deepEqual(inner!.value(i, j), client.evaluate(flagKey, s.subjectKey, s.subjectAttributes).value)));
+});
+
 t('assignMany() equals evaluate() on 100 random configs × 40 subjects', () => {
   for (let seed = 1; seed <= 100; seed++) {
     const rng = new Rng(seed);

@@ -304,13 +304,14 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
   let slots: Uint16Array | null = null;
   if (program !== null && n > 0) {
     slots = new Uint16Array(n * nf);
-    const b = new JobBuilder(program, ctx.obfuscated, Math.min(ENGINE_CHUNK, n));
+    const b = JobBuilder.take(program, ctx.obfuscated, Math.min(ENGINE_CHUNK, n));
     for (let from = 0; from < n; from += ENGINE_CHUNK) {
       b.reset(Math.min(ENGINE_CHUNK, n - from));
       src.encode(b, from, program, ctx.obfuscated);
       const out = slots.subarray(from * nf, (from + b.n) * nf);
       if (!ctx.kernel.evaluateRules!(b.job(ctx.nowMs, out))) out.fill(NOT_HERE);
     }
+    b.release();
   }
   // Phase 2: outcomes per flag, interned in order of first appearance; the reference evaluator answers the rest.
   const shards = program === null ? new BatchShards(ctx.kernel, Array.from({ length: n }, (_, i) => src.key(i))) : ctx.kernel;
@@ -374,19 +375,14 @@ function run(src: Source, flagKeys: readonly string[], ctx: BatchContext): Batch
       // Engine slot → outcome index, -1 until first seen; a cell whose slot is new or NOT_HERE takes the slow way.
       const targets = program!.slots[j];
       const bySlot = new Int32Array(targets.length + 1).fill(-1);
-      const lim = bySlot.length;
       let engine = n;
-      for (let i = 0, p = j; i < n; i++, p += nf) {
-        const slot = slots[p];
-        let k = slot < lim ? bySlot[slot] : -1;
-        if (k < 0) {
-          if (slot !== NOT_HERE) k = bySlot[slot] = slot === 0 ? constant('DEFAULT_ALLOCATION_NULL') : intern(slotEvaluation(flag, targets[slot - 1]));
-          else {
-            engine--;
-            k = isValid(i) ? reference(i) : constant('ASSIGNMENT_ERROR');
-          }
+      for (let i = mapKnownSlots(slots, j, nf, bySlot, column, 0); i < n; i = mapKnownSlots(slots, j, nf, bySlot, column, i + 1)) {
+        const slot = slots[i * nf + j];
+        if (slot !== NOT_HERE) column[i] = bySlot[slot] = slot === 0 ? constant('DEFAULT_ALLOCATION_NULL') : intern(slotEvaluation(flag, targets[slot - 1]));
+        else {
+          engine--;
+          column[i] = isValid(i) ? reference(i) : constant('ASSIGNMENT_ERROR');
         }
-        column[i] = k;
       }
       stats.engine += engine;
     } else {
@@ -431,6 +427,23 @@ function logCells(
     if (shards instanceof BatchShards) shards.index = i;
     onLog(flagKey, key, attrs, flag, evaluateFlag(flag, key, attrs, ctx.nowMs, shards, ctx.obfuscated));
   }
+}
+
+/**
+ * Engine slots of flag j whose outcome index is known (bySlot, -1 until first seen) into `column`, subject by
+ * subject from `from`; returns the first subject whose slot is new or NOT_HERE (n when none is). A loop of its own:
+ * inside run(), among its closures, it cost ~3× as much.
+ */
+function mapKnownSlots(slots: Uint16Array, j: number, nf: number, bySlot: Int32Array, column: Uint16Array, from: number): number {
+  const n = column.length;
+  const lim = bySlot.length;
+  for (let i = from, p = from * nf + j; i < n; i++, p += nf) {
+    const slot = slots[p];
+    const k = slot < lim ? bySlot[slot] : -1;
+    if (k < 0) return i;
+    column[i] = k;
+  }
+  return n;
 }
 
 function slotEvaluation(flag: CompiledFlag, t: SlotTarget): Evaluation {

@@ -37,8 +37,14 @@ function memoOf(program: RuleProgram): Memo {
 }
 
 /**
+ * The builder of the last finished batch, for the next batch of the same program: its arrays take a few hundred
+ * KB for an 8,192-subject chunk, and allocating (zeroed) arrays per call cost ~5 % of a 10,000-subject batch.
+ */
+let spare: JobBuilder | null = null;
+
+/**
  * Fills jobs row by row (rows the engine must not answer are marked with skip()); reset() starts the next one,
- * reusing the arrays.
+ * reusing the arrays. A batch takes one with {@link JobBuilder.take} and gives it back with release().
  */
 export class JobBuilder {
   /** Rows of the current job. */
@@ -77,6 +83,24 @@ export class JobBuilder {
     this.#num = new Float64Array(cols * n);
     this.#nAtoms = program.atoms.length;
     this.#atoms = new Uint8Array(n * this.#nAtoms);
+  }
+
+  /**
+   * A builder for jobs of at most `capacity` rows: the spare one when it was made for this program and capacity
+   * (a larger one would make every job copy its longer columns), else a new one.
+   */
+  static take(program: RuleProgram, obfuscated: boolean, capacity: number): JobBuilder {
+    const b = spare;
+    if (b !== null && b.#program === program && b.#obfuscated === obfuscated && b.#cap === capacity) {
+      spare = null;
+      return b;
+    }
+    return new JobBuilder(program, obfuscated, capacity);
+  }
+
+  /** Done with this builder (its jobs have run): it becomes the spare one. */
+  release(): void {
+    spare = this;
   }
 
   /** Starts a job of n rows (at most the capacity). */
