@@ -139,12 +139,54 @@ function walk(hdr: usize, from: u32, to: u32): void {
     }
     const kp = arena + <usize>word(keyStart, i);
     const kl = <usize>word(keyLen, i);
+    // A key that is not UTF-8 is answered in JS (which decodes it with replacement characters, then hashes that).
+    if (!isUtf8(kp, kl)) {
+      for (let j: u32 = 0; j < nFlags; j++) store<u16>(cells + (<usize>j << 1), <u16>NOT_HERE);
+      continue;
+    }
     for (let j: u32 = 0; j < nFlags; j++) {
       const at = load<i32>(flags + (<usize>j << 2));
       const slot = at < 0 ? NOT_HERE : evalFlag(hdr, code + (<usize>at << 2), consts, i, kp, kl, nowMs, salts, memo);
       store<u16>(cells + (<usize>j << 1), <u16>slot);
     }
   }
+}
+
+/** Whether bytes [p, p + n) are well-formed UTF-8 (what a fatal TextDecoder accepts): ASCII 8 bytes at a time. */
+function isUtf8(p: usize, n: usize): bool {
+  let i: usize = 0;
+  while (i + 8 <= n && (load<u64>(p + i) & 0x8080808080808080) == 0) i += 8;
+  while (i < n) {
+    const c = <u32>load<u8>(p + i);
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    // The lead byte fixes the length and the range of the first continuation byte (no overlong forms, no
+    // surrogates, nothing past U+10FFFF); the others are 0x80..0xBF.
+    let len: usize;
+    let lo: u32 = 0x80;
+    let hi: u32 = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) len = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;
+      else if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;
+      else if (c == 0xf4) hi = 0x8f;
+    } else return false;
+    if (i + len > n) return false;
+    const c1 = <u32>load<u8>(p + i + 1);
+    if (c1 < lo || c1 > hi) return false;
+    for (let k: usize = 2; k < len; k++) {
+      const ck = <u32>load<u8>(p + i + k);
+      if (ck < 0x80 || ck > 0xbf) return false;
+    }
+    i += len;
+  }
+  return true;
 }
 
 function evalFlag(hdr: usize, p: usize, consts: usize, i: u32, kp: usize, kl: usize, nowMs: f64, salts: usize, memo: usize): u32 {

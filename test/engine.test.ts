@@ -1044,6 +1044,49 @@ t('pre-encoded keys in short, unaligned views, ASCII or not: the engine equals t
   }
 });
 
+t('pre-encoded keys: the engine takes exactly the keys a fatal TextDecoder accepts (edge bytes, overlongs, surrogates, cut sequences)', () => {
+  const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const rng = new Rng(0x8f8);
+  const EDGES = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff];
+  const POINTS = [0x41, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xfffd, 0xffff, 0x10000, 0x10ffff];
+  const point = (): number => (rng.int(2) === 0 ? POINTS[rng.int(POINTS.length)] : [0x20 + rng.int(0x5f), 0x80 + rng.int(0x780), 0xe000 + rng.int(0x2000), 0x10000 + rng.int(0x100000)][rng.int(4)]);
+  const keys: Uint8Array[] = [];
+  for (let i = 0; i < 3000; i++) {
+    // An ASCII run first (past the engine's 8-byte ASCII steps), then code points of every length, then 0-2 edits.
+    const b = [...enc.encode('k'.repeat(rng.int(20)) + Array.from({ length: 1 + rng.int(6) }, () => String.fromCodePoint(point())).join(''))];
+    for (let e = rng.int(3); e > 0; e--) {
+      const at = rng.int(b.length);
+      const op = rng.int(3);
+      if (op === 0) b[at] = EDGES[rng.int(EDGES.length)];
+      else if (op === 1) b.splice(at, 0, EDGES[rng.int(EDGES.length)]);
+      else b.length = Math.max(1, at);
+    }
+    keys.push(Uint8Array.from(b));
+  }
+  const valid = keys.map((k) => {
+    try {
+      fatal.decode(k);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const bad = valid.filter((v) => !v).length;
+  assert.ok(bad > 500 && keys.length - bad > 500, `${bad} of ${keys.length} keys are not UTF-8`);
+  // Four 50 % rollouts: a key the engine took as it is while the reference hashes its decoding would differ often.
+  const flags = Object.fromEntries(['h0', 'h1', 'h2', 'h3'].map((k) => [k, flag(k, 'STRING', 10000, [{ key: 'x', splits: [{ variationKey: 'a', shards: [{ salt: k, ranges: [{ start: 0, end: 5000 }] }] }, { variationKey: 'b', shards: [] }] }])]));
+  const config = compileConfig({ flags });
+  const jsClient = offlineInit({ flagsConfiguration: { flags }, logger: quiet, kernel: 'js' });
+  const flagKeys = Object.keys(flags);
+  const input: ColumnarSubjects = { keys: packKeys(rng, keys) };
+  for (const v of VARIANTS) {
+    const r = evaluateColumns(input, flagKeys, ctxFor(config, probes[v].kernel));
+    keys.forEach((k, i) => flagKeys.forEach((f, j) => assert.equal(r.value(i, j), jsClient.evaluate(f, dec.decode(k), {}).value, `${v}: key ${[...k].map((x) => x.toString(16)).join(' ')}, ${f}`)));
+    // Every UTF-8 key answered by the engine, every other one by the reference.
+    assert.deepEqual(r.stats, { engine: (keys.length - bad) * flagKeys.length, reference: bad * flagKeys.length }, v);
+  }
+});
+
 t('obfuscated config, lone surrogates in a value or a column name: the reference answers those rows, nothing throws', () => {
   const doc = obfuscate({ flags: { f: flag('f', 'STRING', 10, [ruled('x', [cond('country', 'ONE_OF', ['US'])], 'a')]) } });
   const wasmClient = offlineInit({ flagsConfiguration: doc, logger: quiet });

@@ -556,8 +556,6 @@ class ColumnSource implements Source {
   readonly n: number;
   readonly #in: ColumnarSubjects;
   readonly #names: string[];
-  /** Bytes input: 1 where the key is not valid UTF-8 on its own (it is then decoded with replacements). */
-  #bad: Uint8Array | null = null;
 
   constructor(input: ColumnarSubjects) {
     const { keys, columns = {} } = input;
@@ -620,8 +618,6 @@ class ColumnSource implements Source {
     });
     const keys = this.#in.keys;
     const bytes = Array.isArray(keys) ? null : (keys as { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array });
-    if (bytes !== null && this.#bad === null) this.#bad = badKeys(bytes);
-    const bad = this.#bad;
     if (bytes === null) {
       const keys = (this.#in.keys as readonly unknown[]).slice(from, from + b.n) as string[];
       for (let r = 0; r < b.n; r++) {
@@ -634,7 +630,9 @@ class ColumnSource implements Source {
     }
     for (let r = 0; r < b.n; r++) {
       const i = from + r;
-      if ((bytes === null ? b.skipped(r) : bytes.lengths[i] === 0 || bad![i] === 1) || (poison.length > 0 && poison.some((col) => col[i] != null))) b.skip(r);
+      // A bytes key that is not UTF-8 is left to the engine, which answers it NOT_HERE (the reference then reads it
+      // decoded with replacement characters).
+      if ((bytes === null ? b.skipped(r) : bytes.lengths[i] === 0) || (poison.length > 0 && poison.some((col) => col[i] != null))) b.skip(r);
     }
     // Column by column (each column's values are usually of one type); a value obfuscation cannot hash (lone
     // surrogate) skips its row: the reference evaluator reports it.
@@ -646,47 +644,6 @@ class ColumnSource implements Source {
 
 // A leading U+FEFF is part of a key, not a byte-order mark to drop.
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** No byte ≥ 0x80: tested four bytes at a time over the aligned middle. */
-function isAscii(bytes: Uint8Array): boolean {
-  const { byteOffset, byteLength } = bytes;
-  const head = Math.min(byteLength, (4 - (byteOffset & 3)) & 3);
-  const words = (byteLength - head) >>> 2;
-  for (let i = 0; i < head; i++) if (bytes[i] >= 0x80) return false;
-  if (words > 0) {
-    const w = new Uint32Array(bytes.buffer, byteOffset + head, words);
-    let acc = 0;
-    for (let i = 0; i < words; i++) acc |= w[i];
-    if ((acc & 0x80808080) !== 0) return false;
-  }
-  for (let i = head + words * 4; i < byteLength; i++) if (bytes[i] >= 0x80) return false;
-  return true;
-}
-
-/** 1 for each key whose bytes are not well-formed UTF-8 by themselves. */
-function badKeys(k: { bytes: Uint8Array; starts: Uint32Array; lengths: Uint32Array }): Uint8Array {
-  const bad = new Uint8Array(k.starts.length);
-  if (isAscii(k.bytes)) return bad;
-  for (let i = 0; i < bad.length; i++) {
-    const s = k.starts[i];
-    const e = s + k.lengths[i];
-    let ascii = true;
-    for (let p = s; p < e; p++) {
-      if (k.bytes[p] >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) continue;
-    try {
-      strictDecoder.decode(k.bytes.subarray(s, e));
-    } catch {
-      bad[i] = 1;
-    }
-  }
-  return bad;
-}
 
 const hashedIndex = new WeakMap<RuleProgram, { byHash: Map<string, number>; id: number }>();
 

@@ -109,7 +109,7 @@ export interface RuleJob {
   /** Per hash id: `salt + "-"` as UTF-8, and its totalShards. */
   readonly salts: readonly Uint8Array[];
   readonly totals: Uint32Array;
-  /** Subjects: count, and key i = arena[keyStart[i], keyStart[i] + keyLen[i]) (valid UTF-8). */
+  /** Subjects: count, and key i = arena[keyStart[i], keyStart[i] + keyLen[i]) (a key that is not UTF-8: 0xffff cells). */
   readonly n: number;
   readonly arena: Uint8Array;
   readonly keyStart: Uint32Array;
