@@ -180,17 +180,21 @@ export class JobBuilder {
    * carries only the span of `bytes` the keys cover, uncopied until it reaches the kernel.
    */
   sharedKeys(bytes: Uint8Array, starts: Uint32Array, lengths: Uint32Array): void {
+    const n = this.n;
+    const skip = this.#skip;
+    const keyStart = this.#keyStart;
     let lo = bytes.length;
     let hi = 0;
-    for (let r = 0; r < this.n; r++) {
-      if (this.#skip[r] === 1) continue;
+    for (let r = 0; r < n; r++) {
+      if (skip[r] === 1) continue;
       const s = starts[r];
+      const e = s + lengths[r];
       if (s < lo) lo = s;
-      if (s + lengths[r] > hi) hi = s + lengths[r];
+      if (e > hi) hi = e;
     }
     if (lo > hi) lo = hi = 0;
-    for (let r = 0; r < this.n; r++) this.#keyStart[r] = this.#skip[r] === 1 ? 0 : starts[r] - lo;
-    this.#keyLen.set(lengths.subarray(0, this.n));
+    for (let r = 0; r < n; r++) keyStart[r] = skip[r] === 1 ? 0 : starts[r] - lo;
+    this.#keyLen.set(lengths.subarray(0, n));
     this.#shared = bytes.subarray(lo, hi);
   }
 
