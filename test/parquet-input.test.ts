@@ -1,9 +1,10 @@
 // Parquet input (src/cli/parquet-read.ts): the columns it decodes itself equal hyparquet's values (through
 // assign-core's attributeValue, the path it replaces) for every column kind it claims, in files written by
 // hyparquet-writer (many small pages, v2 data pages, SNAPPY and UNCOMPRESSED, dictionary and PLAIN, nulls, non-ASCII
-// and long texts, INT64 beyond 2^53) and by DuckDB (v1 data pages in every codec it writes; v2 with DELTA and BYTE_STREAM_SPLIT encodings), over whole row groups and
-// ranges that start and end inside pages; the columns it does not claim (dates, decimals, unsigned, timestamps,
-// JSON, nested lists) are left to hyparquet; and `saltshard assign` on Parquet input writes the CSV input's output and
+// and long texts, INT64 beyond 2^53) and by DuckDB (v1 data pages in every codec it writes; v2 with DELTA and BYTE_STREAM_SPLIT encodings;
+// dates and timestamps of every unit), over whole row groups and ranges that start and end inside pages; the columns
+// it does not claim (decimals, unsigned, JSON, nested lists) are left to hyparquet; a timestamp beyond a Date's range
+// rejects its row; and `saltshard assign` on Parquet input writes the CSV input's output and
 // reports bad rows (null, empty and non-ASCII keys, --types failures) by row number, keeping every good row.
 import { suite } from 'uvu';
 import * as assert from 'node:assert/strict';
@@ -65,7 +66,7 @@ function writerFile(name: string, codec: 'SNAPPY' | 'UNCOMPRESSED', encoding?: '
 }
 writerFile('snappy.parquet', 'SNAPPY');
 writerFile('plain.parquet', 'UNCOMPRESSED', 'PLAIN');
-const CLAIMED = ['key', 'text', 'country', 'i32', 'i64', 'f32', 'f64', 'bool', 'd32', 'd64', 'dlen', 'dtext', 's32', 's64'];
+const CLAIMED = ['key', 'text', 'country', 'i32', 'i64', 'f32', 'f64', 'bool', 'stamp', 'd32', 'd64', 'dlen', 'dtext', 's32', 's64'];
 
 /** The reference: hyparquet's rows, each cell through attributeValue(). */
 async function reference(path: string, names: string[], rowStart: number, rowEnd: number): Promise<Map<string, unknown[]>> {
@@ -131,9 +132,7 @@ t('keys packed as bytes when every key of a range is ASCII text, as strings when
   await checkFile(file('snappy.parquet'), ['key'], 'key');
 });
 
-t('columns it does not claim are left to hyparquet: timestamps, JSON', async () => {
-  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file('snappy.parquet')));
-  assert.deepEqual([...readableColumns(metadata, [...CLAIMED, 'stamp'])], CLAIMED);
+t('columns it does not claim are left to hyparquet: JSON', async () => {
   const json = file('json.parquet');
   writeFileSync(json, new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'key', data: ['a', 'b'], type: 'STRING' }, { name: 'doc', data: [{ x: 1 }, { y: [2] }], type: 'JSON' }] })));
   assert.deepEqual([...readableColumns(await parquetMetadataAsync(await asyncBufferFromFile(json)), ['key', 'doc'])], ['key'], 'JSON text is left to hyparquet');
@@ -213,17 +212,26 @@ t('DuckDB files (v1 data pages; snappy, zstd, gzip, uncompressed): claimed colum
         CASE WHEN i % 3 = 0 THEN NULL ELSE i % 2 = 0 END AS bool,
         i::UINTEGER AS u32,
         DATE '2020-01-01' + i::INTEGER AS day,
+        CASE WHEN i % 8 = 0 THEN NULL ELSE DATE '1969-12-25' + (i % 40 - 20)::INTEGER END AS near_epoch,
         (i / 100)::DECIMAL(10, 2) AS dec,
-        [i, i + 1] AS tags
+        [i, i + 1] AS tags,
+        -- Microseconds (TIMESTAMP), milliseconds (TIMESTAMP_MS), nanoseconds (TIMESTAMP_NS), seconds (TIMESTAMP_S, kept
+        -- as milliseconds), and with a time zone: around the epoch with sub-millisecond parts (truncated toward zero,
+        -- as hyparquet's bigint division), and far from it.
+        CASE WHEN i % 10 = 0 THEN NULL ELSE TIMESTAMP '1970-01-01' + to_microseconds((i * 7919 % 20001 - 10000) * 37) END AS ts_us,
+        (TIMESTAMP '2024-02-29 12:00:00' + to_milliseconds(i * 1000003))::TIMESTAMP_MS AS ts_ms,
+        CASE WHEN i % 10 = 1 THEN NULL ELSE make_timestamp_ns((i * 7919 % 20001 - 10000) * 1234567) END AS ts_ns,
+        (TIMESTAMP '1900-01-01' + to_seconds(i * 86413))::TIMESTAMP_S AS ts_s,
+        (TIMESTAMP '2001-09-09 01:46:40' + to_microseconds(i * 999))::TIMESTAMPTZ AS ts_tz
       FROM range(5000) t(i)`);
-    const names = ['key', 'text', 'country', 'i32', 'i64', 'tiny', 'f32', 'f64', 'bool'];
+    const names = ['key', 'text', 'country', 'i32', 'i64', 'tiny', 'f32', 'f64', 'bool', 'day', 'near_epoch', 'ts_us', 'ts_ms', 'ts_ns', 'ts_s', 'ts_tz'];
     for (const codec of ['snappy', 'zstd', 'gzip', 'uncompressed']) {
       const path = file(`duck-${codec}.parquet`);
       await con.run(`COPY s TO '${path}' (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 2048)`);
       await checkFile(path, names, null);
       await checkFile(path, ['key'], 'key');
       const metadata = await parquetMetadataAsync(await asyncBufferFromFile(path));
-      assert.deepEqual([...readableColumns(metadata, [...names, 'u32', 'day', 'dec', 'tags'])], names, `${codec}: unsigned, dates, decimals and the nested list left to hyparquet`);
+      assert.deepEqual([...readableColumns(metadata, [...names, 'u32', 'dec', 'tags'])], names, `${codec}: unsigned, decimals and the nested list left to hyparquet`);
     }
 
     // PARQUET_VERSION V2: DELTA_BINARY_PACKED integers, DELTA_LENGTH_BYTE_ARRAY text, BYTE_STREAM_SPLIT doubles.
@@ -233,6 +241,42 @@ t('DuckDB files (v1 data pages; snappy, zstd, gzip, uncompressed): claimed colum
     await checkFile(v2, ['key'], 'key');
   } finally {
     con.closeSync();
+  }
+});
+
+t('saltshard assign: a timestamp beyond the range of a Date rejects its row (by row number), every other row kept', async () => {
+  const duck = await duckdb();
+  if (duck === null) return;
+  const con = await (await duck.DuckDBInstance.create(':memory:')).connect();
+  const path = file('far-stamp.parquet');
+  try {
+    await con.run(`COPY (SELECT 's' || i AS subjectKey,
+        CASE WHEN i = 1234 THEN TIMESTAMP '280000-01-01' ELSE TIMESTAMP '2024-01-01' + to_seconds(i) END AS seen,
+        ['US', 'FR', 'JP'][1 + i % 3] AS country
+      FROM range(3000) t(i)) TO '${path}' (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
+  } finally {
+    con.closeSync();
+  }
+  // The reader leaves the range with that value to hyparquet (whose Date is invalid) and reads the others itself.
+  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(path));
+  const reader = new ParquetColumns(path, metadata, compressors);
+  try {
+    assert.throws(() => reader.read(0, 0, 1200, 1300, ['seen'], null), Unsupported);
+    assert.deepEqual(reader.read(0, 0, 1300, 1302, ['seen'], null).columns.get('seen'), ['2024-01-01T00:21:40.000Z', '2024-01-01T00:21:41.000Z']);
+  } finally {
+    reader.close();
+  }
+  const good = Array.from({ length: 3000 }, (_, i) => i).filter((i) => i !== 1234);
+  writeFileSync(file('far-stamp.csv'), `subjectKey,seen,country\n${good.map((i) => `s${i},${new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString()},${['US', 'FR', 'JP'][i % 3]}`).join('\n')}\n`);
+  for (const workers of ['1', '2']) {
+    const args = (input: string, output: string) => ['assign', '--config', join(ROOT, 'examples', 'flags.json'), '--input', file(input), '--output', file(output), '--format', 'csv', '--types', 'seen:string', '--workers', workers];
+    const fromCsv = runCli(args('far-stamp.csv', 'far-from-csv.csv'));
+    assert.equal(fromCsv.code, 0, fromCsv.stderr);
+    const fromParquet = runCli(args('far-stamp.parquet', 'far-from-parquet.csv'));
+    assert.equal(fromParquet.code, 65, fromParquet.stderr);
+    assert.match(fromParquet.stderr, /row 1235: column "seen": a date or timestamp beyond the range of a Date; skipped/);
+    assert.match(fromParquet.stderr, /bad rows 1\b/);
+    assert.equal(readFileSync(file('far-from-parquet.csv'), 'utf8'), readFileSync(file('far-from-csv.csv'), 'utf8'), `workers ${workers}`);
   }
 });
 

@@ -362,6 +362,8 @@ export class Processor {
       for (let r = 0; r < n; r++) {
         let key = rawKeys[r];
         if (typeof key === 'number' || typeof key === 'bigint') key = String(key);
+        // A DATE or TIMESTAMP key as its ISO text, as parquet-read.ts gives it.
+        else if (key instanceof Date && !Number.isNaN(key.getTime())) key = key.toISOString();
         if (typeof key !== 'string' || key === '') {
           error[r] = noKey;
           bad++;
@@ -376,7 +378,17 @@ export class Processor {
       const type = Object.hasOwn(s.types, name) ? s.types[name] : null;
       if (type === null && ready.has(name)) continue;
       for (let r = 0; r < n; r++) {
-        let v = attributeValue(column[r]);
+        const cell = column[r];
+        if (cell instanceof Date && Number.isNaN(cell.getTime())) {
+          // A timestamp beyond a Date's range (hyparquet's Invalid Date) has no text: the row is rejected.
+          if (error[r] === null) {
+            error[r] = `column "${name}": a date or timestamp beyond the range of a Date`;
+            bad++;
+          }
+          column[r] = undefined;
+          continue;
+        }
+        let v = attributeValue(cell);
         if (type !== null && v !== undefined) {
           const c = coerce(v, type);
           if (c === undefined && error[r] === null) {

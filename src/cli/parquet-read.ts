@@ -3,10 +3,10 @@
  * column decoded straight into one array of attribute values (strings, numbers, booleans; undefined for null) without
  * row objects, the key column optionally as its bytes. It reads what flat cohort files hold — top-level REQUIRED or
  * OPTIONAL columns of BOOLEAN, INT32, INT64, FLOAT, DOUBLE and text BYTE_ARRAY, PLAIN, dictionary, DELTA_* or
- * BYTE_STREAM_SPLIT encoded, data pages v1 and v2, any codec `compressors` has — and says which columns it leaves to
- * hyparquet (anything else: nested or repeated columns, dates, decimals, timestamps, unsigned integers). Its values are the ones
- * hyparquet's plus assign-core's attributeValue() give: INT64 as a number when it is a safe integer, else as its
- * decimal text. Consecutive ranges of a row group share its page headers and the page last decoded per column.
+ * BYTE_STREAM_SPLIT encoded, data pages v1 and v2, any codec `compressors` has, DATE and TIMESTAMP columns included —
+ * and says which columns it leaves to hyparquet (anything else: nested or repeated columns, decimals, INT96 and
+ * unsigned integers, JSON). Its values are the ones hyparquet's plus assign-core's attributeValue() give: INT64 as a
+ * number when it is a safe integer, else as its decimal text; dates and timestamps as ISO texts. Consecutive ranges of a row group share its page headers and the page last decoded per column.
  * A feature it does not read throws Unsupported (the caller then lets hyparquet read those columns); damaged bytes
  * throw Damaged, never a hang or an allocation a header asks for beyond the page (hyparquet loops forever on some).
  * (Metadata is hyparquet's parse of the footer.)
@@ -186,7 +186,12 @@ interface Plan {
   type: Physical;
   optional: boolean;
   chunk: ColumnChunk;
+  /** DATE and TIMESTAMP columns: what the integers count (their values become ISO texts). */
+  time: TimeUnit | null;
 }
+
+/** What a DATE or TIMESTAMP column's integers count since the Unix epoch. */
+type TimeUnit = 'days' | 'millis' | 'micros' | 'nanos';
 
 /** The columns of `names` this reader decodes itself (the rest: hyparquet), by the file's schema. */
 export function readableColumns(metadata: FileMetaData, names: readonly string[]): Set<string> {
@@ -231,6 +236,7 @@ function chunkOf(columns: readonly ColumnChunk[], name: string): ColumnChunk | u
 
 function readableElement(el: SchemaElement): boolean {
   if (el.repetition_type === 'REPEATED') return false;
+  if (timeUnit(el) !== null) return true;
   const c = el.converted_type;
   const l = el.logical_type;
   switch (el.type) {
@@ -246,6 +252,58 @@ function readableElement(el: SchemaElement): boolean {
       return (c === undefined || c === 'UTF8') && (l === undefined || l.type === 'STRING');
     default:
       return false;
+  }
+}
+
+/**
+ * The unit of a DATE or TIMESTAMP column, decided as hyparquet decides which integers become Dates: the converted
+ * type first (DATE on INT32, TIMESTAMP_MILLIS / _MICROS on INT64), then a TIMESTAMP logical type on INT64; null for
+ * any other column.
+ */
+function timeUnit(el: SchemaElement): TimeUnit | null {
+  const c = el.converted_type;
+  if (el.type === 'INT32') return c === 'DATE' ? 'days' : null;
+  if (el.type !== 'INT64') return null;
+  if (c === 'TIMESTAMP_MILLIS') return 'millis';
+  if (c === 'TIMESTAMP_MICROS') return 'micros';
+  const l = el.logical_type;
+  if (c !== undefined || l?.type !== 'TIMESTAMP') return null;
+  return l.unit === 'MICROS' ? 'micros' : l.unit === 'NANOS' ? 'nanos' : 'millis';
+}
+
+/**
+ * Days or milli-, micro- or nanoseconds since the epoch (a number, or an INT64's decimal text beyond 2^53) as the
+ * ISO text of hyparquet's Date through attributeValue: sub-millisecond parts truncated toward zero, as its bigint
+ * division; null when beyond a Date's range (an Invalid Date).
+ */
+function isoTime(v: number | string, unit: TimeUnit): string | null {
+  let ms: number;
+  if (unit === 'days') ms = (v as number) * 86400000;
+  else if (unit === 'millis') ms = Number(v);
+  else {
+    const per = unit === 'micros' ? 1000 : 1000000;
+    // A safe integer less its remainder (exact, the dividend's sign) is an exact multiple of `per`.
+    ms = typeof v === 'number' ? (v - (v % per)) / per : Number(BigInt(v) / BigInt(per));
+  }
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+/** A range of a DATE or TIMESTAMP column, in place, as ISO texts; Unsupported for a value beyond a Date's range. */
+function isoTimes(out: unknown[], unit: TimeUnit): void {
+  // Runs of one value (sorted or dictionary-coded dates) are converted once.
+  let last: unknown;
+  let iso: string | null = null;
+  for (let k = 0; k < out.length; k++) {
+    const v = out[k];
+    if (v === undefined) continue;
+    if (v !== last) {
+      iso = isoTime(v as number | string, unit);
+      // hyparquet's path rejects the row (an Invalid Date has no ISO text), naming it.
+      if (iso === null) throw new Unsupported(`a ${unit === 'days' ? 'date' : 'timestamp'} beyond the range of a Date`);
+      last = v;
+    }
+    out[k] = iso;
   }
 }
 
@@ -364,7 +422,7 @@ export class ParquetColumns {
   #directory(group: number, name: string): Directory {
     const el = this.#leaves.get(name)!;
     const chunk = chunkOf(this.#metadata.row_groups[group].columns, name)!;
-    const plan: Plan = { name, type: el.type as Physical, optional: el.repetition_type !== 'REQUIRED', chunk };
+    const plan: Plan = { name, type: el.type as Physical, optional: el.repetition_type !== 'REQUIRED', chunk, time: timeUnit(el) };
     const m = chunk.meta_data!;
     const start = Number(m.dictionary_page_offset ?? m.data_page_offset);
     const bytes = this.#file.read(start, Number(m.total_compressed_size));
@@ -488,6 +546,7 @@ export class ParquetColumns {
       } else decodeRange(dir.plan.type, page, a, b, out, at, dir.dictionary);
       at += b - a;
     }
+    if (dir.plan.time !== null) isoTimes(out, dir.plan.time);
     return out;
   }
 
