@@ -584,6 +584,9 @@ class Pool {
   }
 }
 
+/** The largest piece TextSink hands to its stream at once. */
+const WRITE_PIECE = 1 << 20;
+
 /** Writes to a stream, waiting for 'drain' when it is full; reports the stream's error on the next write. */
 class TextSink {
   #error: Error | null = null;
@@ -602,7 +605,14 @@ class TextSink {
 
   async write(data: Uint8Array | string): Promise<void> {
     if (this.#error) throw this.#error;
-    if (!this.stream.write(data)) {
+    let ready = true;
+    // In pieces of at most 1 MiB: a 16,384-row Parquet task's long CSV output (~3.4 MB) written whole made the
+    // kernel's page-cache writes cost 0.7–1.1 s of system time in about half of the runs (parquet → csv long,
+    // 1 M subjects: 0.86 s, or 1.3–1.7 s); in pieces, 16 runs of 16 took 0.83–0.97 s.
+    if (typeof data !== 'string' && data.length > WRITE_PIECE) {
+      for (let at = 0; at < data.length; at += WRITE_PIECE) ready = this.stream.write(data.subarray(at, at + WRITE_PIECE));
+    } else ready = this.stream.write(data);
+    if (!ready) {
       await new Promise<void>((resolve, reject) => {
         const done = () => {
           this.stream.off('drain', done);
