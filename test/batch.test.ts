@@ -55,6 +55,24 @@ t('assignMany() reads only own enumerable attributes, whatever the shapes of suc
   assertParity(client, subjects);
 });
 
+t('assignMany() with an enumerable property added to Object.prototype: still only own attributes, as evaluate()', () => {
+  const variations = { a: { key: 'a', value: 'a' }, b: { key: 'b', value: 'b' } };
+  const flags = {
+    // Told apart by an inherited value: FR matches ONE_OF, a missing country matches neither ONE_OF nor NOT_ONE_OF.
+    'in-fr': { key: 'in-fr', enabled: true, variationType: 'STRING', totalShards: 10000, variations, allocations: [{ key: 'fr', rules: [{ conditions: [{ attribute: 'country', operator: 'ONE_OF', value: ['FR'] }] }], splits: [{ variationKey: 'a', shards: [] }], doLog: false }, { key: 'rest', splits: [{ variationKey: 'b', shards: [] }], doLog: false }] },
+    'not-us': { key: 'not-us', enabled: true, variationType: 'STRING', totalShards: 10000, variations, allocations: [{ key: 'x', rules: [{ conditions: [{ attribute: 'country', operator: 'NOT_ONE_OF', value: ['US'] }, { attribute: 'age', operator: 'GTE', value: 30 }] }], splits: [{ variationKey: 'a', shards: [] }], doLog: false }] },
+  };
+  const client = offlineInit({ flagsConfiguration: { flags }, logger: quiet });
+  const subjects = Array.from({ length: 600 }, (_, i) => ({ subjectKey: `p${i}`, subjectAttributes: { email: `u${i}@example.com`, age: 20 + (i % 40), ...(i % 3 ? { country: i % 2 ? 'US' : 'FR' } : {}) } }));
+  // A polluted prototype (some libraries did this): for-in would list `country` for every subject.
+  (Object.prototype as Record<string, unknown>).country = 'FR';
+  try {
+    assertParity(client, subjects);
+  } finally {
+    delete (Object.prototype as Record<string, unknown>).country;
+  }
+});
+
 t('batches in a row reuse the rule engine\'s buffers without carrying anything over, a nested batch included', () => {
   const config = readFileSync(join(ROOT, 'examples', 'flags.json'), 'utf8');
   const client = offlineInit({ flagsConfiguration: config, logger: quiet });

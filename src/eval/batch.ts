@@ -498,9 +498,14 @@ class ObjectSource implements Source {
     const subjects = this.#subjects;
     // Which attributes a subject has (own, enumerable) is read with one Object.keys() per subject, not one
     // propertyIsEnumerable() per column (3x its cost); subjects usually share one list of names, whose column
-    // positions are then reused: position[c] is column c's index in `names`, or -1.
+    // positions are then reused: position[c] is column c's index in `names`, or -1; columnAt[p] is the column of
+    // names[p], or -1. A plain object (or one without a prototype) whose keys are `names` is read with for-in,
+    // which lists them from the engine's cache of its shape, without an array per subject — exact while
+    // Object.prototype has no enumerable property (for-in would list it too).
     let names: string[] | null = null;
     const position = new Int32Array(columns.length);
+    let columnAt = new Int32Array(0);
+    const plain = !hasEnumerable(Object.prototype);
     // key(i), valid(i) and attributes(i) in one read of each subject; the keys encoded together.
     const keys: string[] = new Array(b.n);
     const attributes: Attributes[] = new Array(b.n);
@@ -523,17 +528,38 @@ class ObjectSource implements Source {
       const attrs = attributes[r];
       try {
         if (hashed === null) {
-          const own = Object.keys(attrs);
-          let same = names !== null && own.length === names.length;
-          for (let p = 0; same && p < own.length; p++) same = own[p] === names![p];
+          let same = false;
+          if (names !== null && plain) {
+            const proto = Object.getPrototypeOf(attrs);
+            if (proto === Object.prototype || proto === null) {
+              same = true;
+              let p = 0;
+              for (const name in attrs) {
+                if (p === names.length || name !== names[p]) {
+                  same = false;
+                  break;
+                }
+                const c = columnAt[p++];
+                if (c >= 0) values[c] = attrs[name];
+              }
+              same &&= p === names.length;
+            }
+          }
           if (!same) {
-            names = own;
-            for (let c = 0; c < columns.length; c++) position[c] = own.indexOf(columns[c].name);
+            const own = Object.keys(attrs);
+            same = names !== null && own.length === names.length;
+            for (let p = 0; same && p < own.length; p++) same = own[p] === names![p];
+            if (!same) {
+              names = own;
+              columnAt = new Int32Array(own.length).fill(-1);
+              for (let c = 0; c < columns.length; c++) {
+                position[c] = own.indexOf(columns[c].name);
+                if (position[c] >= 0) columnAt[position[c]] = c;
+              }
+            }
+            for (let c = 0; c < columns.length; c++) if (position[c] >= 0) values[c] = attrs[columns[c].name];
           }
-          for (let c = 0; c < columns.length; c++) {
-            const name = columns[c].name;
-            values[c] = position[c] >= 0 ? attrs[name] : name === 'id' ? key : undefined;
-          }
+          for (let c = 0; c < columns.length; c++) if (position[c] < 0) values[c] = columns[c].name === 'id' ? key : undefined;
         } else {
           values.fill(undefined);
           if (hashed.id >= 0) values[hashed.id] = key;
@@ -550,6 +576,12 @@ class ObjectSource implements Source {
       }
     }
   }
+}
+
+/** Whether `o` or an object on its prototype chain has an enumerable string-keyed property. */
+function hasEnumerable(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 class ColumnSource implements Source {
