@@ -584,7 +584,7 @@ class Pool {
   }
 }
 
-/** The largest piece TextSink hands to its stream at once. */
+/** The piece TextSink hands to its stream at once, of an output above twice its size. */
 const WRITE_PIECE = 1 << 20;
 
 /** Writes to a stream, waiting for 'drain' when it is full; reports the stream's error on the next write. */
@@ -606,10 +606,13 @@ class TextSink {
   async write(data: Uint8Array | string): Promise<void> {
     if (this.#error) throw this.#error;
     let ready = true;
-    // In pieces of at most 1 MiB: a 16,384-row Parquet task's long CSV output (~3.4 MB) written whole made the
-    // kernel's page-cache writes cost 0.7–1.1 s of system time in about half of the runs (parquet → csv long,
-    // 1 M subjects: 0.86 s, or 1.3–1.7 s); in pieces, 16 runs of 16 took 0.83–0.97 s.
-    if (typeof data !== 'string' && data.length > WRITE_PIECE) {
+    // Outputs above 2 MiB in pieces of 1 MiB: a 16,384-row Parquet task's long CSV output (~3.4 MB) written whole
+    // made the kernel's page-cache writes cost 0.7–1.1 s of system time in about half of the runs (parquet → csv
+    // long, 1 M subjects, 10 interleaved runs: median 1.42 s, 0.85–1.62; in pieces 0.94 s, 0.86–1.08; 4 M: median
+    // 3.5 → 2.35 s). Splitting every output above 1 MiB (a CSV chunk's ~1.3 MB too) made csv → csv long at 4 M
+    // subjects 1.9 → 3.4–6.5 s, so CSV chunks' outputs go whole, as before. (Why the kernel takes so long on some
+    // large writes was not found; it happens with either, less often this way.)
+    if (typeof data !== 'string' && data.length > 2 * WRITE_PIECE) {
       for (let at = 0; at < data.length; at += WRITE_PIECE) ready = this.stream.write(data.subarray(at, at + WRITE_PIECE));
     } else ready = this.stream.write(data);
     if (!ready) {

@@ -6,7 +6,8 @@
  * BYTE_STREAM_SPLIT encoded, data pages v1 and v2, any codec `compressors` has, DATE and TIMESTAMP columns included —
  * and says which columns it leaves to hyparquet (anything else: nested or repeated columns, decimals, INT96 and
  * unsigned integers, JSON). Its values are the ones hyparquet's plus assign-core's attributeValue() give: INT64 as a
- * number when it is a safe integer, else as its decimal text; dates and timestamps as ISO texts. Consecutive ranges of a row group share its page headers and the page last decoded per column.
+ * number when it is a safe integer, else as its decimal text; dates and timestamps as ISO texts. Consecutive ranges
+ * of a row group share its page headers and the page last decoded per column.
  * A feature it does not read throws Unsupported (the caller then lets hyparquet read those columns); damaged bytes
  * throw Damaged, never a hang or an allocation a header asks for beyond the page (hyparquet loops forever on some).
  * (Metadata is hyparquet's parse of the footer.)
