@@ -185,6 +185,40 @@ for (const mode of MODES) {
   });
 }
 
+t('hostile assignment loggers: a method getter that throws, a method removed, a missing method, a thenable whose then throws or rejects', async () => {
+  const lines: string[] = [];
+  const diagnostics = { error: (...a: unknown[]) => void lines.push(a.join(' ')), warn: () => {} };
+  // Setup checks the method once (a logger without one is a setup error): these turn hostile afterwards.
+  let reads = 0;
+  const hostile = [
+    { get logAssignment() { if (reads++ > 0) throw new Error('getter'); return () => {}; } },
+    { logAssignment: () => {} },
+    { logAssignment: () => ({ get then(): never { throw new Error('then getter'); } }) },
+    { logAssignment: () => ({ then: (_ok: unknown, fail: (e: unknown) => void) => fail(new Error('thenable rejected')) }) },
+  ];
+  const want = ['Assignment logger threw Error: getter', 'Assignment logger threw TypeError', 'Assignment logger threw Error: then getter', 'Assignment logger rejected Error: thenable rejected'];
+  const seen = await escapes(async () => {
+    for (let k = 0; k < hostile.length; k++) {
+      lines.length = 0;
+      const client = offlineInit({ flagsConfiguration: configText(1), logger: diagnostics, assignmentLogger: hostile[k] as never });
+      if (k === 1) delete (hostile[k] as { logAssignment?: unknown }).logAssignment;
+      const reference = offlineInit({ flagsConfiguration: configText(1), logger: safeLogger(null) });
+      // The same subject twice: an event that failed is not remembered as logged (a rejection forgets it), so it is tried again.
+      for (let n = 0; n < 2; n++) {
+        assert.equal(client.getStringAssignment('checkout-redesign', 'user-1', attrs(1), 'none'), reference.getStringAssignment('checkout-redesign', 'user-1', attrs(1), 'none'));
+      }
+      await sleep(5);
+      const m = client.metrics();
+      // A logger that returned has logged (its event is remembered) unless its promise rejects: a thenable whose
+      // `then` cannot be read is reported once and counted as logged, as the SDK cannot observe it further.
+      const attempts = k === 2 ? 1 : 2;
+      assert.ok(lines.length === attempts && lines.every((l) => l.startsWith(want[k]!)), `${k}: ${lines.join(' | ')}`);
+      assert.deepEqual([m.exposures.logged, m.exposures.failed, m.exposures.deduped], k === 2 ? [1, 0, 1] : [0, 2, 0], `${k}: ${JSON.stringify(m.exposures)}`);
+    }
+  });
+  assert.deepEqual(seen, []);
+});
+
 t('Sandbox API: run / value / settle / wrap never throw, count failures, and report through a safe logger', async () => {
   const lines: string[] = [];
   const sandbox = new Sandbox({ error: (...a: unknown[]) => void lines.push(a.join(' ')), warn: () => {} });

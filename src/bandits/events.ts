@@ -5,7 +5,7 @@
  */
 import type { FlagEvaluationDetails } from '../eval/details.ts';
 import { Dedupe, type Logger, MAX_QUEUED_EVENTS } from '../events/logger.ts';
-import { callSandboxed, safeLogger } from '../events/sandbox.ts';
+import { THREW, canBeThenable, invokeSandboxed, safeLogger, watchResult } from '../events/sandbox.ts';
 import { type AssignmentCache, throughCustomCache } from '../events/assignment-cache.ts';
 import { Counters } from '../client/metrics.ts';
 
@@ -123,14 +123,20 @@ export class BanditEventSink {
 
   #call(target: BanditLogger, event: BanditEvent, onReject: () => void): boolean {
     const counters = this.#counters;
-    const ok = callSandboxed(() => target.logBanditAction(event), this.#logger, 'Bandit logger', () => {
-      // A rejection: counted as failed (its call was counted as logged when it returned).
-      counters.banditLogged--;
+    const result = invokeSandboxed(target, 'logBanditAction', event, this.#logger, 'Bandit logger');
+    if (result === THREW) {
       counters.banditFailed++;
-      onReject();
-    });
-    if (ok) counters.banditLogged++;
-    else counters.banditFailed++;
-    return ok;
+      return false;
+    }
+    counters.banditLogged++;
+    if (canBeThenable(result)) {
+      watchResult(result, this.#logger, 'Bandit logger', () => {
+        // A rejection: counted as failed (its call was counted as logged when it returned).
+        counters.banditLogged--;
+        counters.banditFailed++;
+        onReject();
+      });
+    }
+    return true;
   }
 }

@@ -251,7 +251,7 @@ export class Assigner {
 
   /**
    * Send the exposure event of an evaluation with `doLog` (deduped; built only when it will be sent). `e` null:
-   * the MATCH that {@link matchFlag} just left in {@link reached}, whose evaluation is built only for an event.
+   * the MATCH that {@link matchFlag} just left in {@link reached}, whose evaluation is never built.
    */
   log(requestedKey: string, subjectKey: string, attributes: Attributes, config: CompiledConfig, flag: CompiledFlag, e: Evaluation | null): void {
     const flagKey = eventFlagKey(config, requestedKey, flag);
@@ -259,12 +259,12 @@ export class Assigner {
     if (!this.#events.wants(flagKey, subjectKey, split.logValue)) return;
     let event: AssignmentEvent;
     try {
-      e ??= reachedEvaluation(flag, subjectKey, MATCHED);
-      const allocationKey = e.allocation!.key;
-      const variationKey = e.variation!.key;
+      const allocation = e === null ? reached.allocation! : e.allocation!;
+      const allocationKey = allocation.key;
+      const variationKey = split.variation!.key;
       event = {
         allocation: allocationKey,
-        experiment: `${flagKey}-${allocationKey}`,
+        experiment: config.obfuscated ? `${flagKey}-${allocationKey}` : allocation.experiment,
         featureFlag: flagKey,
         format: config.format,
         variation: variationKey,
@@ -272,11 +272,11 @@ export class Assigner {
         timestamp: isoNow(),
         subjectAttributes: attributes,
         metaData: exposureMetaData(config.obfuscated),
-        evaluationDetails: exposureDetails(config, flag, e),
+        evaluationDetails: exposureDetails(config, flag, e, subjectKey),
         entityId: flag.entityId,
       };
       // extraLogging goes first and the fixed fields win on a collision (eppo-spec §4.1); most splits have none.
-      const extra = e.split!.extraLogging;
+      const extra = split.extraLogging;
       for (const _ in extra) {
         event = { ...extra, ...event };
         break;

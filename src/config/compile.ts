@@ -66,6 +66,8 @@ export interface Rule {
 
 export interface Allocation {
   readonly key: string;
+  /** An exposure event's `experiment` (`<flag's key>-<allocation key>`) in a plain config; '' in an obfuscated one, whose events name the flag by the key asked for. */
+  readonly experiment: string;
   /** 1-based position, Eppo's `orderPosition`. */
   readonly position: number;
   /** Epoch ms; NaN when absent or unparseable (the bound is then ignored, as in Eppo JS). */
@@ -351,6 +353,7 @@ function compileFlag(key: string, flag: FlagWire, obfuscated: boolean, warn: (wa
   }
   const allocations = flag.allocations.map((a, i): Allocation => ({
     key: text(a.key),
+    experiment: obfuscated ? '' : `${flag.key ?? key}-${a.key}`,
     position: i + 1,
     startMs: timeBound(a.startAt, obfuscated),
     endMs: timeBound(a.endAt, obfuscated),

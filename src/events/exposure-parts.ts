@@ -10,7 +10,7 @@
 import type { AllocationEvaluationCode } from '../errors.ts';
 import type { CompiledConfig, CompiledFlag, Rule, Split } from '../config/compile.ts';
 import { type FlagEvaluationDetails, evaluationDetails } from '../eval/details.ts';
-import type { Evaluation } from '../eval/reference.ts';
+import { type Evaluation, MATCHED, reached, reachedEvaluation } from '../eval/reference.ts';
 import { SDK_NAME, SDK_VERSION } from '../version.ts';
 
 const META = [false, true].map((obfuscated) =>
@@ -52,30 +52,46 @@ function outcomesOf(split: Split): Shared[] {
 /** Outcomes kept per split; beyond, the oldest is forgotten (only the sharing is lost). */
 const MAX_PER_SPLIT = 16;
 
-/** Deep-frozen evaluation details of an exposure (the evaluation matched `e.split`). */
-export function exposureDetails(config: CompiledConfig, flag: CompiledFlag, e: Evaluation): FlagEvaluationDetails {
-  const list = outcomesOf(e.split!);
+/**
+ * Deep-frozen evaluation details of an exposure: of the evaluation `e` (which matched `e.split`), or with `e` null of
+ * the MATCH that {@link matchFlag} just left in {@link reached} for `subjectKey` — whose evaluation is then built only
+ * for the first exposure of its outcome.
+ */
+export function exposureDetails(config: CompiledConfig, flag: CompiledFlag, e: Evaluation | null, subjectKey: string): FlagEvaluationDetails {
+  const split = e === null ? reached.split! : e.split!;
+  const rule = e === null ? reached.rule : e.matchedRule;
+  const unmatched = e === null ? reached.unmatched : e.unmatched;
+  const list = outcomesOf(split);
   let shared: Shared | undefined;
   for (let i = 0; i < list.length; i++) {
     const s = list[i];
-    if (s.config === config && s.rule === e.matchedRule && sameCodes(s.unmatched, e.unmatched)) {
+    if (s.config === config && s.rule === rule && sameCodes(s.unmatched, unmatched)) {
       shared = s;
       break;
     }
   }
   if (shared === undefined) {
-    shared = { config, rule: e.matchedRule, unmatched: e.unmatched.slice(), details: deepFreeze(structuredClone(evaluationDetails(config, flag, e))) };
+    const built = e ?? reachedEvaluation(flag, subjectKey, MATCHED);
+    shared = { config, rule, unmatched: unmatched.slice(), details: deepFreeze(structuredClone(evaluationDetails(config, flag, built))) };
     if (list.length >= MAX_PER_SPLIT) list.shift();
     list.push(shared);
   }
   const d = shared.details;
   // A MATCH description naming the subject: every such event gets its own copy (the first one too, so that all
   // events of an outcome behave alike for a logger that changes them).
-  if (d.flagEvaluationDescription === e.description && (e.code !== 'MATCH' || e.split!.matchText[1] === null)) return d;
+  let description: string;
+  if (e === null || e.code === 'MATCH') {
+    const text = split.matchText;
+    if (text[1] === null && (e === null || d.flagEvaluationDescription === e.description)) return d;
+    description = e === null ? text[0] + subjectKey + text[1] : e.description;
+  } else {
+    if (d.flagEvaluationDescription === e.description) return d;
+    description = e.description;
+  }
   // A literal, not a spread: spreading a frozen object takes V8's slow path. This copy belongs to one event only,
   // so it is not frozen (Object.freeze of a fresh 13-field object cost ~80 ns per event); its parts are.
   return {
-    environmentName: d.environmentName, flagEvaluationCode: d.flagEvaluationCode, flagEvaluationDescription: e.description,
+    environmentName: d.environmentName, flagEvaluationCode: d.flagEvaluationCode, flagEvaluationDescription: description,
     variationKey: d.variationKey, variationValue: d.variationValue, banditKey: d.banditKey, banditAction: d.banditAction,
     configFetchedAt: d.configFetchedAt, configPublishedAt: d.configPublishedAt, matchedRule: d.matchedRule,
     matchedAllocation: d.matchedAllocation, unmatchedAllocations: d.unmatchedAllocations, unevaluatedAllocations: d.unevaluatedAllocations,

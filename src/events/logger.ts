@@ -4,7 +4,7 @@
  * @module
  */
 import type { FlagEvaluationDetails } from '../eval/details.ts';
-import { callSandboxed, safeLogger } from './sandbox.ts';
+import { THREW, canBeThenable, invokeSandboxed, safeLogger, watchResult } from './sandbox.ts';
 import { type AssignmentCache, throughCustomCache } from './assignment-cache.ts';
 import { Counters } from '../client/metrics.ts';
 
@@ -68,6 +68,8 @@ export const consoleLogger: Logger = {
 /** Events kept while no logger is set (Eppo: 100); later ones are dropped with one warning. */
 export const MAX_QUEUED_EVENTS = 100;
 
+const LABEL = 'Assignment logger';
+
 /**
  * A bounded least-recently-used map from (flag, subject) to the last logged assignment (e.g. allocation and
  * variation). Capacity 0 disables dedupe (every evaluation logs); Infinity never evicts. O(1) per operation with
@@ -98,6 +100,7 @@ export class DedupeCache {
   #version = 0;
   #probeVersion = -1;
   #probeFlag = -1;
+  #probeFlagKey = '';
   #probeSubject = '';
   #probeHash = 0;
   #probeSlot = -1;
@@ -116,6 +119,7 @@ export class DedupeCache {
     // Remember the probe: set() for the same pair right after (the usual miss path) skips the lookup.
     this.#probeVersion = this.#version;
     this.#probeFlag = f;
+    this.#probeFlagKey = flag;
     this.#probeSubject = subject;
     this.#probeHash = h;
     this.#probeSlot = i;
@@ -127,13 +131,15 @@ export class DedupeCache {
   /** Remember `value` as the pair's last logged assignment, evicting the least recently used pair when full. */
   set(flag: string, subject: string, value: string): void {
     if (this.#max === 0) return;
-    const f = this.#flagId(flag);
+    let f: number;
     let h: number;
     let i: number;
-    if (this.#probeVersion === this.#version && this.#probeFlag === f && this.#probeSubject === subject) {
+    if (this.#probeVersion === this.#version && this.#probeFlagKey === flag && this.#probeSubject === subject) {
+      f = this.#probeFlag;
       h = this.#probeHash;
       i = this.#probeSlot;
     } else {
+      f = this.#flagId(flag);
       h = pairHash(f, subject);
       i = this.#find(f, subject, h);
     }
@@ -407,18 +413,31 @@ export class EventSink {
     return this.#queue.length;
   }
 
-  /** Call the logger; a rejection later forgets the pair (when `flagKey` is given) so it is logged again. */
+  /**
+   * Call the logger; false when it failed (threw, or rejected at once), so the pair is not remembered as logged. A
+   * later rejection forgets the pair (when `flagKey` is given) so it is logged again.
+   */
   #call(target: AssignmentLogger, event: AssignmentEvent, flagKey: string | null, subjectKey: string, value: string): boolean {
     const counters = this.#counters;
-    const ok = callSandboxed(() => target.logAssignment(event), this.#logger, 'Assignment logger', () => {
+    const result = invokeSandboxed(target, 'logAssignment', event, this.#logger, LABEL);
+    if (result === THREW) {
+      counters.exposuresFailed++;
+      return false;
+    }
+    counters.exposuresLogged++;
+    if (!canBeThenable(result)) return true;
+    // A thenable may reject before watchResult returns (its `then` calling back at once): the pair is then not remembered.
+    let pending = true;
+    let rejectedAtOnce = false;
+    watchResult(result, this.#logger, LABEL, () => {
       // A rejection: counted as failed (its call was counted as logged when it returned).
       counters.exposuresLogged--;
       counters.exposuresFailed++;
-      if (flagKey !== null) this.#dedupe.cache.forget(flagKey, subjectKey, value);
+      if (pending) rejectedAtOnce = true;
+      else if (flagKey !== null) this.#dedupe.cache.forget(flagKey, subjectKey, value);
     });
-    if (ok) counters.exposuresLogged++;
-    else counters.exposuresFailed++;
-    return ok;
+    pending = false;
+    return !rejectedAtOnce;
   }
 
   /**

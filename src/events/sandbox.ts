@@ -101,13 +101,38 @@ export function callSandboxed(callback: () => unknown, logger: Logger, label: st
     log.error(`${label} threw`, errorText(err));
     return false;
   }
-  watch(result, log, label, onReject);
+  if (canBeThenable(result)) watchResult(result, log, label, onReject);
   return true;
 }
 
-function watch(result: unknown, log: Logger, label: string, onReject: () => void): void {
+/** What {@link invokeSandboxed} returns when the method threw. */
+export const THREW: unique symbol = Symbol('saltshard.threw');
+
+/**
+ * `target[method](arg)` sandboxed as {@link callSandboxed} runs a callback, without allocating a closure (for a
+ * per-event call): a throw is reported to `log` — which must come from {@link safeLogger} — and gives THREW; any
+ * other result is returned, to be handed to {@link watchResult} when {@link canBeThenable}.
+ */
+export function invokeSandboxed(target: object, method: string, arg: unknown, log: Logger, label: string): unknown {
   try {
-    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return;
+    return (target as Record<string, (arg: unknown) => unknown>)[method](arg);
+  } catch (err) {
+    log.error(`${label} threw`, errorText(err));
+    return THREW;
+  }
+}
+
+/** Whether a callback's result may be a thenable (an object or a function). */
+export function canBeThenable(result: unknown): boolean {
+  return typeof result === 'function' || (typeof result === 'object' && result !== null);
+}
+
+/**
+ * Observe a callback's result as {@link callSandboxed} does: when it is a thenable, a rejection runs `onReject` and
+ * is reported to `log` (already safe) as "<label> rejected"; a hostile `then` is reported as "<label> threw".
+ */
+export function watchResult(result: unknown, log: Logger, label: string, onReject: () => void): void {
+  try {
     const then = (result as PromiseLike<unknown>).then;
     if (typeof then !== 'function') return;
     then.call(result, undefined, (err: unknown) => {
@@ -188,7 +213,7 @@ export class Sandbox {
   value<T>(label: string, callback: () => T, fallback: T): T {
     try {
       const result = callback();
-      watch(result, this.logger, label, () => this.failures++);
+      if (canBeThenable(result)) watchResult(result, this.logger, label, () => this.failures++);
       return result;
     } catch (err) {
       this.failures++;
