@@ -72,7 +72,7 @@ export function exposureDetails(config: CompiledConfig, flag: CompiledFlag, e: E
   }
   if (shared === undefined) {
     const built = e ?? reachedEvaluation(flag, subjectKey, MATCHED);
-    shared = { config, rule, unmatched: unmatched.slice(), details: deepFreeze(structuredClone(evaluationDetails(config, flag, built))) };
+    shared = { config, rule, unmatched: Object.isFrozen(unmatched) ? unmatched : unmatched.slice(), details: deepFreeze(structuredClone(evaluationDetails(config, flag, built))) };
     if (list.length >= MAX_PER_SPLIT) list.shift();
     list.push(shared);
   }
@@ -98,7 +98,9 @@ export function exposureDetails(config: CompiledConfig, flag: CompiledFlag, e: E
   };
 }
 
+/** Equal lists of codes; the evaluator's shared lists (frozen, kept as they are in {@link Shared}) compare by identity. */
 function sameCodes(a: readonly AllocationEvaluationCode[], b: readonly AllocationEvaluationCode[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
