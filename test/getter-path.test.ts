@@ -174,6 +174,55 @@ t('flags compile on first use: same answers as compiled up front, unsupported pa
   }
 });
 
+t('a rule reads only own enumerable attributes ({ id, ...attributes }) from objects of every kind, with and without a polluted Object.prototype', () => {
+  // A flag whose rule asks for attribute `name` to be present (IS_NULL false): "yes" exactly when the spread has it.
+  const flagFor = (name: string) => ({
+    key: name, enabled: true, variationType: 'STRING', totalShards: 10000,
+    variations: { yes: { key: 'yes', value: 'yes' }, no: { key: 'no', value: 'no' } },
+    allocations: [
+      { key: 'present', rules: [{ conditions: [{ attribute: name, operator: 'IS_NULL', value: false }] }], splits: [{ variationKey: 'yes', shards: [] }], doLog: false },
+      { key: 'absent', splits: [{ variationKey: 'no', shards: [] }], doLog: false },
+    ],
+  });
+  const names = ['a', 'b', 'k9', 'k10', 'length', '0', 'constructor', 'toString', '__proto__', 'inherited', 'hidden', 'polluted', 'id'];
+  const client = offlineInit({ flagsConfiguration: { createdAt: '2026-01-01T00:00:00.000Z', environment: { name: 't' }, flags: Object.fromEntries(names.map((n) => [n, flagFor(n)])) } });
+  class WithProto { a = 1; }
+  (WithProto.prototype as unknown as Record<string, unknown>).inherited = 'from a class';
+  const kinds: Record<string, () => object> = {
+    plain: () => ({ a: 1, b: 'x' }),
+    nullProto: () => Object.assign(Object.create(null), { a: 1 }),
+    classInstance: () => new WithProto(),
+    hiddenOwn: () => Object.defineProperty({ a: 1 }, 'hidden', { value: 2, enumerable: false }),
+    // A non-enumerable own property shadows an enumerable inherited one of the same name.
+    shadowing: () => Object.defineProperty(Object.create({ hidden: 'enumerable on the prototype', inherited: 1 }), 'hidden', { value: 3, enumerable: false }),
+    manyKeys: () => Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${i}`, i])),
+    manyKeysHidden: () => Object.defineProperty(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${i}`, i])), 'k10', { enumerable: false }),
+    array: () => [7, 8],
+    stringObject: () => new String('ab'),
+    ownProtoKey: () => JSON.parse('{"__proto__": 1, "constructor": 2, "id": "own id"}'),
+    getter: () => Object.defineProperty({}, 'a', { enumerable: true, get: () => 'got' }),
+    proxy: () => new Proxy({ a: 1, b: 2 }, {}),
+  };
+  const spread = (o: object): Record<string, unknown> => ({ id: 'subject', ...o });
+  let checked = 0;
+  for (const polluted of [false, true]) {
+    if (polluted) (Object.prototype as unknown as Record<string, unknown>).polluted = 'everywhere';
+    try {
+      for (const [kind, make] of Object.entries(kinds)) {
+        for (const name of names) {
+          const s = spread(make());
+          const want = Object.hasOwn(s, name) && s[name] != null ? 'yes' : 'no';
+          assert.equal(client.getStringAssignment(name, 'subject', make() as Record<string, unknown>, 'default'), want, `${kind}.${name}${polluted ? ', Object.prototype polluted' : ''}`);
+          checked++;
+        }
+      }
+    } finally {
+      delete (Object.prototype as unknown as Record<string, unknown>).polluted;
+    }
+  }
+  assert.equal(checked, 2 * Object.keys(kinds).length * names.length);
+});
+
 t('the plain getters (no details: the allocation-free path) = the Details getters: values, events and metrics, on random plain and obfuscated configs', () => {
   const SILENT = { error() {}, warn() {}, info() {}, debug() {} };
   const DEFAULTS: Record<string, unknown> = { STRING: '\u0000default', INTEGER: -987654321, NUMERIC: -98765.4321, BOOLEAN: false, JSON: { '\u0000default': true } };
