@@ -61,9 +61,14 @@ export function outcomeMetadata(d: FlagEvaluationDetails): Record<string, string
 /** An attribute value after {@link flatten}: a primitive or null. */
 export type Primitive = string | number | boolean | null;
 
-/** OpenFeature/OFREP context → Eppo attributes: primitives kept, dates as ISO text, objects flattened with dots. */
-export function flatten(context: Record<string, unknown>, prefix = '', out: Record<string, Primitive> = {}): Record<string, Primitive> {
-  for (const [key, value] of Object.entries(context)) {
+/**
+ * OpenFeature/OFREP context → Eppo attributes: primitives kept, dates as ISO text, objects flattened with dots.
+ * `skip` names a top-level field left out (the targeting key).
+ */
+export function flatten(context: Record<string, unknown>, prefix = '', out: Record<string, Primitive> = {}, skip?: string): Record<string, Primitive> {
+  for (const key in context) {
+    if (key === skip || !Object.hasOwn(context, key)) continue;
+    const value = context[key];
     const name = prefix + key;
     if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[name] = value;
     else if (value instanceof Date) out[name] = value.toISOString();

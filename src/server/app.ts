@@ -476,12 +476,13 @@ function parseOfrepRequest(body: { value: unknown } | { error: string }): OfrepR
   if (!isObject(doc)) return { errorCode: 'INVALID_CONTEXT', errorDetails: 'request body must be a JSON object {"context": {...}}' };
   const context = Object.hasOwn(doc, 'context') ? doc.context : undefined;
   if (context !== undefined && context !== null && !isObject(context)) return { errorCode: 'INVALID_CONTEXT', errorDetails: '"context" must be an object' };
-  const { targetingKey, ...rest } = (context ?? {}) as Record<string, unknown>;
+  const fields = (context ?? {}) as Record<string, unknown>;
+  const targetingKey = fields.targetingKey;
   if (targetingKey === undefined || targetingKey === null || targetingKey === '') {
     return { errorCode: 'TARGETING_KEY_MISSING', errorDetails: '"context.targetingKey" is required (it is the Eppo subject key)' };
   }
   if (typeof targetingKey !== 'string') return { errorCode: 'INVALID_CONTEXT', errorDetails: `"context.targetingKey" must be a string, got ${typeof targetingKey}` };
-  return { subjectKey: targetingKey, attributes: flatten(rest) };
+  return { subjectKey: targetingKey, attributes: flatten(fields, '', {}, 'targetingKey') };
 }
 
 type OfrepResult = { status: 200 | 400 | 404; reason: string; body: Record<string, unknown> };
@@ -497,7 +498,8 @@ function evaluateOfrep(client: SaltshardClient, key: string, subjectKey: string,
   if (o.errorCode !== null) {
     return { status: o.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400, reason: o.reason, body: { key, errorCode: o.errorCode, errorDetails: o.errorMessage ?? o.errorCode } };
   }
-  const metadata = { ...outcomeMetadata(d), variationType: r.flagType ?? '' };
+  const metadata = outcomeMetadata(d);
+  metadata.variationType = r.flagType ?? '';
   if (o.matched) return { status: 200, reason: o.reason, body: { key, value: r.variation ?? null, reason: o.reason, variant: d.variationKey ?? undefined, metadata } };
   return { status: 200, reason: o.reason, body: { key, reason: o.reason, metadata } };
 }

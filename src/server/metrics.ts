@@ -29,48 +29,85 @@ export interface GaugeSample {
   labels?: Record<string, string>;
 }
 
-const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const METHODS: readonly string[] = ['POST', 'GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** A counter cell (shared by the exposition map and the per-request lookup). */
+interface Count {
+  n: number;
+}
 
 /** Counters and histograms of one server. */
 export class Metrics {
-  readonly #requests = new Map<string, number>();
+  /** By label text (exposition order: first seen). */
+  readonly #requests = new Map<string, Count>();
   readonly #durations = new Map<string, Histogram>();
-  readonly #evaluations = new Map<string, number>();
+  readonly #evaluations = new Map<string, Count>();
 
-  /** Label texts by raw key: escaping and formatting run once per distinct label set, not per request. */
-  readonly #labels = new Map<string, { request: string; duration: string }>();
-  readonly #evaluationLabels = new Map<string, string>();
+  /**
+   * The cells of a request by route, then by status × method: the route and method strings a server passes are
+   * the same few constants, so a request costs two map lookups and no label text (escaping and formatting run
+   * once per distinct label set).
+   */
+  readonly #cells = new Map<string, Map<number, { requests: Count; duration: Histogram }>>();
+  /** Evaluation counters by API, then by reason (both constants of the server). */
+  readonly #evaluationCells = new Map<string, Map<string, Count>>();
 
   /** Record one finished request. */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
+    let byCode = this.#cells.get(route);
+    if (byCode === undefined) {
+      byCode = new Map();
+      this.#cells.set(route, byCode);
+    }
     // A client may send any method token: the label takes the usual ones, the rest as OTHER (bounded series).
-    if (!METHODS.has(method)) method = 'OTHER';
-    const raw = `${route} ${method} ${status}`;
-    let labels = this.#labels.get(raw);
-    if (labels === undefined) {
-      labels = { request: `route="${esc(route)}",method="${esc(method)}",status="${status}"`, duration: `route="${esc(route)}",status="${status}"` };
-      this.#labels.set(raw, labels);
+    const m = METHODS.indexOf(method);
+    const code = status * 8 + (m < 0 ? METHODS.length : m);
+    let cell = byCode.get(code);
+    if (cell === undefined) {
+      cell = this.#cell(route, m < 0 ? 'OTHER' : method, status);
+      byCode.set(code, cell);
     }
-    this.#requests.set(labels.request, (this.#requests.get(labels.request) ?? 0) + 1);
-    let h = this.#durations.get(labels.duration);
-    if (h === undefined) {
-      h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.#durations.set(labels.duration, h);
-    }
+    cell.requests.n++;
+    const h = cell.duration;
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) h.counts[i]++;
     h.sum += seconds;
     h.count++;
   }
 
+  #cell(route: string, method: string, status: number): { requests: Count; duration: Histogram } {
+    const requestLabels = `route="${esc(route)}",method="${esc(method)}",status="${status}"`;
+    const durationLabels = `route="${esc(route)}",status="${status}"`;
+    let requests = this.#requests.get(requestLabels);
+    if (requests === undefined) {
+      requests = { n: 0 };
+      this.#requests.set(requestLabels, requests);
+    }
+    let duration = this.#durations.get(durationLabels);
+    if (duration === undefined) {
+      duration = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.#durations.set(durationLabels, duration);
+    }
+    return { requests, duration };
+  }
+
   /** Count evaluations: `api` is ofrep or batch; `reason` an OpenFeature reason (ofrep) or Eppo code (batch). */
   countEvaluations(api: string, reason: string, n = 1): void {
-    const raw = `${api} ${reason}`;
-    let key = this.#evaluationLabels.get(raw);
-    if (key === undefined) {
-      key = `api="${esc(api)}",reason="${esc(reason)}"`;
-      this.#evaluationLabels.set(raw, key);
+    let byReason = this.#evaluationCells.get(api);
+    if (byReason === undefined) {
+      byReason = new Map();
+      this.#evaluationCells.set(api, byReason);
     }
-    this.#evaluations.set(key, (this.#evaluations.get(key) ?? 0) + n);
+    let count = byReason.get(reason);
+    if (count === undefined) {
+      const labels = `api="${esc(api)}",reason="${esc(reason)}"`;
+      count = this.#evaluations.get(labels);
+      if (count === undefined) {
+        count = { n: 0 };
+        this.#evaluations.set(labels, count);
+      }
+      byReason.set(reason, count);
+    }
+    count.n += n;
   }
 
   /** The exposition text, with the given gauges appended. */
@@ -78,7 +115,7 @@ export class Metrics {
     const out: string[] = [];
     out.push('# HELP saltshard_http_requests_total HTTP requests handled, by route template, method and status.');
     out.push('# TYPE saltshard_http_requests_total counter');
-    for (const [labels, n] of this.#requests) out.push(`saltshard_http_requests_total{${labels}} ${n}`);
+    for (const [labels, c] of this.#requests) out.push(`saltshard_http_requests_total{${labels}} ${c.n}`);
     out.push('# HELP saltshard_http_request_duration_seconds Time from request to response headers, by route template and status.');
     out.push('# TYPE saltshard_http_request_duration_seconds histogram');
     for (const [labels, h] of this.#durations) {
@@ -89,7 +126,7 @@ export class Metrics {
     }
     out.push('# HELP saltshard_evaluations_total Flag evaluations served, by API and reason (OpenFeature reason for ofrep, Eppo code for batch).');
     out.push('# TYPE saltshard_evaluations_total counter');
-    for (const [labels, n] of this.#evaluations) out.push(`saltshard_evaluations_total{${labels}} ${n}`);
+    for (const [labels, c] of this.#evaluations) out.push(`saltshard_evaluations_total{${labels}} ${c.n}`);
     const seen = new Set<string>();
     for (const g of gauges) {
       if (!seen.has(g.name)) {
