@@ -67,6 +67,11 @@ export class BodyWatch {
 export const tooLargeError = (limit: number): HTTPException => new HTTPException(413, { message: `request body exceeds ${limit} bytes` });
 const decoder = new TextDecoder();
 
+/** A request body's text (UTF-8; a leading byte-order mark dropped, malformed bytes as U+FFFD). */
+export function decodeBody(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
 function decodeChunks(chunks: Uint8Array[], size: number): string {
   if (chunks.length === 1) return decoder.decode(chunks[0]);
   const all = new Uint8Array(size);

@@ -17,7 +17,7 @@ const PREFIX = '/ofrep/v1/evaluate/flags';
 const PLAIN_KEY = /^[\w~!$&'()*+,;=:@.-]+$/;
 
 /** An OFREP route's path (no query) and flag key (null: bulk), or null when Hono should answer. */
-function route(target: string): { path: string; key: string | null } | null {
+export function route(target: string): { path: string; key: string | null } | null {
   if (!target.startsWith(PREFIX)) return null;
   const q = target.indexOf('?');
   const path = q < 0 ? target : target.slice(0, q);
@@ -28,7 +28,7 @@ function route(target: string): { path: string; key: string | null } | null {
 }
 
 /** One OFREP request through the shared handlers; `send` gets the reply (once) and the request id. */
-function handle(
+export function handle(
   core: AppCore, path: string, key: string | null, header: (name: string) => string | undefined,
   read: (limit: number, started: number, done: BodyCallback) => void, send: (r: Reply, id: string) => void,
 ): void {

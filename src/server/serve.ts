@@ -1,10 +1,11 @@
 /**
- * Serve the app on the runtime at hand: `Bun.serve` on Bun, `@hono/node-server` (node:http) on Node and Deno.
+ * Serve the app on the runtime at hand: `Bun.serve` on Bun; on Node and Deno a node:net front that answers whole
+ * OFREP requests itself and gives every other connection to node:http with Hono (src/server/http1.ts).
  * Slow clients are cut off on every runtime: headers must arrive within `headersTimeoutMs` (Bun: its own fixed
  * 10 s), a request body may not stall for `bodyTimeoutMs` (the app answers 408 and closes the connection), and
  * the whole request must arrive within `nodeRequestTimeoutMs` (Node, Deno) or the app's `requestTimeoutMs`
- * deadline (504, connection closed). Deno is served through node:http because `Deno.serve` has no header or
- * body timeout at all (denoland/deno#3515): slow-header connections stayed open indefinitely.
+ * deadline (504, connection closed). Deno is not served by `Deno.serve` because it has no header or body
+ * timeout at all (denoland/deno#3515): slow-header connections stayed open indefinitely.
  * Graceful shutdown: /readyz turns 503, after `shutdownDelayMs` the listener stops accepting, in-flight requests
  * drain (up to `drainTimeoutMs`, then the remaining connections are closed), and the client is closed.
  * @module
@@ -15,6 +16,7 @@
 import type { AddressInfo } from 'node:net';
 import { type AppOptions, type ServerApp, createApp } from './app.ts';
 import { fetchFastPath, nodeFastPath } from './fast-path.ts';
+import { http1Front } from './http1.ts';
 
 /** Options of {@link serve}: the app's, plus where to listen and how to stop. */
 export interface ServeOptions extends AppOptions {
@@ -102,7 +104,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       },
     };
   } else {
-    const { serve: nodeServe } = await import('@hono/node-server');
+    const { getRequestListener } = await import('@hono/node-server');
     const { createServer } = await import('node:http');
     const fast = nodeFastPath(app.core);
     const requestTimeout = positiveMs('nodeRequestTimeoutMs', options.nodeRequestTimeoutMs, 30_000);
@@ -111,32 +113,48 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     // node:http checks the header and request timeouts only every connectionsCheckingInterval (default 30 s,
     // so a 10 s headersTimeout took up to 40 s): check often enough that they hold to within about a second.
     const connectionsCheckingInterval = Math.max(100, Math.min(1_000, headersTimeout / 2));
-    const server = await new Promise<import('node:http').Server>((resolve, reject) => {
-      const s = nodeServe({
-        // The app reads request bodies straight from node:http's IncomingMessage (env.incoming).
-        fetch: (req: Request, env: unknown) => app.fetch(req, env),
-        port,
-        hostname,
-        serverOptions: { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval, maxHeaderSize: 16 * 1024 },
-        // The OFREP routes answer straight from node:http (src/server/fast-path.ts); everything else goes to Hono.
-        createServer: ((serverOptions: import('node:http').ServerOptions, listener: import('node:http').RequestListener) =>
-          createServer(serverOptions, (req, res) => void (fast(req, res) || listener(req, res)))) as never,
-      }, () => resolve(s as import('node:http').Server)) as import('node:http').Server;
-      s.once('error', reject);
+    // The app reads request bodies straight from node:http's IncomingMessage (env.incoming).
+    const listener = getRequestListener((req: Request, env: unknown) => app.fetch(req, env));
+    const http = createServer(
+      { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval, maxHeaderSize: 16 * 1024 },
+      // The OFREP routes answer straight from node:http (src/server/fast-path.ts); everything else goes to Hono.
+      (req, res) => void (fast(req, res) || listener(req, res)),
+    );
+    http.headersTimeout = headersTimeout;
+    http.requestTimeout = requestTimeout;
+    http.keepAliveTimeout = keepAliveTimeout;
+    // The front below accepts every connection and gives node:http the ones it does not answer alone
+    // (src/server/http1.ts). On Node node:http takes them in process and never listens ('listening' starts its
+    // connection tracking: its timeouts); on Deno it listens on a loopback port and they are piped to it.
+    let relayPort: number | null = null;
+    if (runtime === 'deno') {
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(0, '127.0.0.1', () => resolve());
+      });
+      relayPort = (http.address() as AddressInfo).port;
+    } else http.emit('listening');
+    const front = http1Front({ core: app.core, http, relayPort, headersTimeout, keepAliveTimeout });
+    const server = front.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, hostname, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-    server.headersTimeout = headersTimeout;
-    server.requestTimeout = requestTimeout;
-    server.keepAliveTimeout = keepAliveTimeout;
     let closed!: Promise<void>;
     bound = {
       port: (server.address() as AddressInfo).port,
       stopListening: async () => {
         closed = new Promise((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        front.closeIdle();
+        // Stops node:http's connection checks (as its own close() would) and ends its idle connections.
+        http.close();
       },
       // Keep-alive connections whose last request just finished.
-      afterDrain: () => server.closeIdleConnections(),
-      forceClose: () => server.closeAllConnections(),
+      afterDrain: () => front.closeIdle(),
+      forceClose: () => front.closeAll(),
       get closed() {
         return closed;
       },
