@@ -7,10 +7,14 @@
 // with --before DIR, `saltshard serve` from another checkout (a before/after of a change).
 // --flood: three 10 s floods of 50 connections on the OFREP route per runtime, /healthz probed every 50 ms meanwhile,
 // and the server's RSS before, after each flood and 10 s after the last.
+// Two load generators, each case run by both: autocannon (the client of the issue's figures; a Node process that
+// tops out near 50k req/s here with a fresh body per request, so a faster server stops showing in its req/s) and
+// wrk (C, one thread, the same bodies from a Lua script: the server, not the client, is then the limit). Server CPU
+// per request is measured either way.
 // Prints a markdown table: req/s, p50 and p99 latency, non-2xx and errors.
-// Usage: node bench/load.mjs [--duration 10] [--rounds 3] [--connections 10] [--runtime node|bun|deno ...] [--before DIR] [--flood] [--single-only]
+// Usage: node bench/load.mjs [--duration 10] [--rounds 3] [--connections 10] [--runtime node|bun|deno ...] [--client autocannon|wrk ...] [--before DIR] [--flood] [--single-only]
 // Needs a build (npm run build) for Node. Access logging is off (--quiet) to measure the server, not stdout.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -69,16 +73,19 @@ let flood = false;
 let rounds = 3;
 let singleOnly = false;
 const runtimes = [];
+const clients = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--duration') duration = Number(args[++i]);
   else if (args[i] === '--connections') connections = Number(args[++i]);
   else if (args[i] === '--runtime') runtimes.push(args[++i]);
+  else if (args[i] === '--client') clients.push(args[++i]);
   else if (args[i] === '--before') before = args[++i];
   else if (args[i] === '--flood') flood = true;
   else if (args[i] === '--rounds') rounds = Number(args[++i]);
   else if (args[i] === '--single-only') singleOnly = true;
 }
 if (runtimes.length === 0) runtimes.push('bun', 'deno', 'node');
+if (clients.length === 0) clients.push('autocannon', ...(spawnSync('wrk', ['--version']).error ? [] : ['wrk']));
 
 // 20 flags: the 6 example flags, cloned with new keys (the disabled one re-enabled).
 const example = JSON.parse(readFileSync(join(root, 'examples', 'flags.json'), 'utf8'));
@@ -138,13 +145,54 @@ function contextBody(i) {
   return JSON.stringify({ context: { targetingKey: `user-${i}`, country: countries[i % countries.length], sessions: i % 300, appVersion: `2.${i % 10}.0` } });
 }
 
-function run(port, path, seconds, conns = connections) {
+function run(port, path, seconds, conns = connections, client = 'autocannon') {
+  if (client === 'wrk') return runWrk(port, path, seconds, conns);
   let i = 0;
   return autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: conns,
     duration: seconds,
     requests: [{ method: 'POST', path, headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: contextBody(i++) }) }],
+  });
+}
+
+// wrk sends the bodies contextBody() makes (same subjects, countries, sessions and versions), one per request.
+const wrkScript = join(dir, 'bodies.lua');
+writeFileSync(wrkScript, `local countries = { ${countries.map((c) => `"${c}"`).join(', ')} }
+local i = -1
+local path = os.getenv("LOAD_PATH")
+request = function()
+  i = i + 1
+  local body = '{"context":{"targetingKey":"user-' .. i .. '","country":"' .. countries[i % #countries + 1] .. '","sessions":' .. (i % 300) .. ',"appVersion":"2.' .. (i % 10) .. '.0"}}'
+  return wrk.format("POST", path, { ["content-type"] = "application/json" }, body)
+end
+`);
+
+/** One wrk run (1 thread), reported in autocannon's shape: requests.average/total, latency.p50/p99 (ms), non2xx, errors. */
+function runWrk(port, path, seconds, conns) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', ['-t1', `-c${conns}`, `-d${seconds}s`, '--latency', '-s', wrkScript, `http://127.0.0.1:${port}`], { env: { ...process.env, LOAD_PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => void (out += d));
+    child.stderr.on('data', (d) => void (out += d));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const num = (re) => Number(re.exec(out)?.[1] ?? NaN);
+      const latency = (p) => {
+        const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)\\b`).exec(out);
+        return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN;
+      };
+      const total = num(/(\d+) requests in/);
+      if (code !== 0 || !Number.isFinite(total)) return reject(new Error(`wrk failed (${code}): ${out}`));
+      const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+      resolve({
+        requests: { average: num(/Requests\/sec:\s+([\d.]+)/), total },
+        latency: { p50: latency(50), p99: latency(99) },
+        non2xx: num(/Non-2xx or 3xx responses: (\d+)/) || 0,
+        errors: socket ? Number(socket[1]) + Number(socket[2]) + Number(socket[3]) : 0,
+        timeouts: socket ? Number(socket[4]) : 0,
+      });
+    });
   });
 }
 
@@ -215,23 +263,25 @@ try {
         for (let k = 0; k < servers.length; k++) {
           const { kind, port, child } = servers[(k + round) % servers.length];
           const cases = kind === 'eppo' || singleOnly ? [['single OFREP evaluation', SINGLE]] : [['single OFREP evaluation', SINGLE], ['bulk OFREP, 20 flags', '/ofrep/v1/evaluate/flags']];
-          for (const [name, path] of cases) {
-            if (round === 0) await run(port, path, 2); // warm-up (JIT, connections)
-            load.push(loadavg()[0]);
-            const cpu0 = cpuSeconds(child.pid);
-            const r = await run(port, path, duration);
-            // Server CPU per 10k answered requests: less distorted by the machine's load than req/s.
-            r.cpuPer10k = ((cpuSeconds(child.pid) - cpu0) * 10_000) / Math.max(1, r.requests.total);
-            const key = `${kind}\t${name}`;
-            samples.set(key, [...(samples.get(key) ?? []), r]);
-            console.error(`${runtime} round ${round + 1} ${label[kind]} ${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, server CPU ${r.cpuPer10k.toFixed(2)} s/10k req`);
+          for (const client of clients) {
+            for (const [name, path] of cases) {
+              if (round === 0) await run(port, path, 2, connections, client); // warm-up (JIT, connections)
+              load.push(loadavg()[0]);
+              const cpu0 = cpuSeconds(child.pid);
+              const r = await run(port, path, duration, connections, client);
+              // Server CPU per 10k answered requests: less distorted by the machine's load than req/s.
+              r.cpuPer10k = ((cpuSeconds(child.pid) - cpu0) * 10_000) / Math.max(1, r.requests.total);
+              const key = `${kind}\t${name}\t${client}`;
+              samples.set(key, [...(samples.get(key) ?? []), r]);
+              console.error(`${runtime} round ${round + 1} ${client} ${label[kind]} ${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, server CPU ${r.cpuPer10k.toFixed(2)} s/10k req`);
+            }
           }
         }
       }
-      for (const [key, rs] of samples) {
-        const [kind, name] = key.split('\t');
+      for (const [key, rs] of [...samples].sort(([a], [b]) => (a.split('\t')[2] < b.split('\t')[2] ? -1 : a.split('\t')[2] > b.split('\t')[2] ? 1 : 0))) {
+        const [kind, name, client] = key.split('\t');
         const med = (f) => rs.map(f).sort((x, y) => x - y)[Math.floor(rs.length / 2)];
-        rows.push({ runtime, server: label[kind], name, rps: med((r) => r.requests.average), p50: med((r) => r.latency.p50), p99: med((r) => r.latency.p99), cpu: med((r) => r.cpuPer10k), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0) });
+        rows.push({ runtime, client, server: label[kind], name, rps: med((r) => r.requests.average), p50: med((r) => r.latency.p50), p99: med((r) => r.latency.p99), cpu: med((r) => r.cpuPer10k), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0) });
       }
       const main = servers.find((x) => x.kind === 'saltshard');
       if (flood) {
@@ -256,11 +306,11 @@ try {
 }
 
 const table = [
-  `### saltshard serve under load (${new Date().toISOString().slice(0, 10)}; median of ${rounds} rounds of ${duration} s per case (servers of a runtime measured in rotating order), ${connections} connections, autocannon on the same host, ${cpus().length} CPUs: ${cpus()[0]?.model ?? '?'}; 1-min load average during the cases ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)})`,
+  `### saltshard serve under load (${new Date().toISOString().slice(0, 10)}; median of ${rounds} rounds of ${duration} s per case (servers of a runtime measured in rotating order), ${connections} connections, ${clients.join(' and ')} on the same host, ${cpus().length} CPUs: ${cpus()[0]?.model ?? '?'}; 1-min load average during the cases ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)})`,
   '',
-  '| Runtime | Server | Case | req/s | p50 (ms) | p99 (ms) | server CPU s / 10k req | non-2xx | errors |',
-  '|---|---|---|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.runtime} | ${r.server} | ${r.name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.cpu.toFixed(2)} | ${r.non2xx} | ${r.errors} |`),
+  '| Runtime | Client | Server | Case | req/s | p50 (ms) | p99 (ms) | server CPU s / 10k req | non-2xx | errors |',
+  '|---|---|---|---|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.runtime} | ${r.client} | ${r.server} | ${r.name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.cpu.toFixed(2)} | ${r.non2xx} | ${r.errors} |`),
   '',
   `Client: Node ${process.version}. Config: 20 flags (examples/flags.json cloned). Distinct subject per request. Access log off.`,
   "Hono + Eppo's evaluator: this file's --serve-eppo app (@eppo/node-server-sdk init() from an in-process config server, Bun.serve / Deno.serve / @hono/node-server).",
@@ -275,7 +325,8 @@ console.log(`\n${table.join('\n')}`);
 writeFileSync(new URL('./load-results.md', import.meta.url), `${table.join('\n')}\n`);
 }
 
-/** autocannon reports whole milliseconds. */
+/** autocannon reports whole milliseconds, wrk fractions. */
 function ms(value) {
-  return value === 0 ? '<1' : String(value);
+  if (value === 0) return '<1';
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }
