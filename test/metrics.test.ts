@@ -117,11 +117,21 @@ t('client.metrics(): bandit events logged, deduped, failed, dropped and pending'
   if (!hasTestData('bandit metrics')) return;
   const subject = { numericAttributes: { age: 25 }, categoricalAttributes: { country: 'USA' } };
   const actions = { nike: { brand_affinity: 1.5 }, adidas: { brand_affinity: -1.0 } };
-  let mode: 'ok' | 'throw' | 'reject' = 'ok';
+  let mode: 'ok' | 'throw' | 'reject' | 'reject-at-once' = 'ok';
   const events: unknown[] = [];
+  let attempts = 0;
   const client = offlineInit({
     flagsConfiguration: readText(TEST_DATA, 'ufc', 'bandit-flags-v1.json'), banditsConfiguration: readText(TEST_DATA, 'ufc', 'bandit-models-v1.json'), logger: quiet,
-    banditLogger: { logBanditAction: (e) => (mode === 'ok' ? void events.push(e) : mode === 'throw' ? (() => { throw new Error('boom'); })() : Promise.reject(new Error('later'))) },
+    banditLogger: {
+      logBanditAction: (e) => {
+        attempts++;
+        if (mode === 'ok') return void events.push(e);
+        if (mode === 'throw') throw new Error('boom');
+        // A thenable whose `then` rejects before returning.
+        if (mode === 'reject-at-once') return { then: (_ok: unknown, fail: (err: unknown) => void) => fail(new Error('at once')) } as unknown as Promise<void>;
+        return Promise.reject(new Error('later'));
+      },
+    },
   });
   client.getBanditAction('banner_bandit_flag', 'alice', subject, actions, 'default'); // logged
   client.getBanditAction('banner_bandit_flag', 'alice', subject, actions, 'default'); // deduped
@@ -132,6 +142,13 @@ t('client.metrics(): bandit events logged, deduped, failed, dropped and pending'
   await new Promise((r) => setTimeout(r, 10));
   assert.equal(events.length, 1);
   assert.deepEqual(client.metrics().banditEvents, { logged: 1, deduped: 1, dropped: 0, failed: 2, pending: 0 });
+  // A rejection inside `then` leaves the draw unremembered: the same subject's next call tries again.
+  mode = 'reject-at-once';
+  attempts = 0;
+  client.getBanditAction('banner_bandit_flag', 'dave', subject, actions, 'default');
+  client.getBanditAction('banner_bandit_flag', 'dave', subject, actions, 'default');
+  assert.equal(attempts, 2);
+  assert.deepEqual(client.metrics().banditEvents, { logged: 1, deduped: 1, dropped: 0, failed: 4, pending: 0 });
   // Without a bandit logger: 100 events wait, the rest are dropped (how many subjects draw a bandit: counted on a logging twin).
   const twinEvents: unknown[] = [];
   const make = (banditLogger?: { logBanditAction(e: unknown): void }) => offlineInit({

@@ -129,14 +129,19 @@ export class BanditEventSink {
       return false;
     }
     counters.banditLogged++;
-    if (canBeThenable(result)) {
-      watchResult(result, this.#logger, 'Bandit logger', () => {
-        // A rejection: counted as failed (its call was counted as logged when it returned).
-        counters.banditLogged--;
-        counters.banditFailed++;
-        onReject();
-      });
-    }
-    return true;
+    if (!canBeThenable(result)) return true;
+    // A thenable may reject inside `then` itself, before the caller remembers the draw as logged: then it must not
+    // be remembered (false), or the event would never be retried.
+    let pending = true;
+    let rejectedAtOnce = false;
+    watchResult(result, this.#logger, 'Bandit logger', () => {
+      // A rejection: counted as failed (its call was counted as logged when it returned).
+      counters.banditLogged--;
+      counters.banditFailed++;
+      if (pending) rejectedAtOnce = true;
+      else onReject();
+    });
+    pending = false;
+    return !rejectedAtOnce;
   }
 }
