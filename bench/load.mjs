@@ -281,7 +281,7 @@ try {
       for (const [key, rs] of [...samples].sort(([a], [b]) => (a.split('\t')[2] < b.split('\t')[2] ? -1 : a.split('\t')[2] > b.split('\t')[2] ? 1 : 0))) {
         const [kind, name, client] = key.split('\t');
         const med = (f) => rs.map(f).sort((x, y) => x - y)[Math.floor(rs.length / 2)];
-        rows.push({ runtime, client, server: label[kind], name, rps: med((r) => r.requests.average), p50: med((r) => r.latency.p50), p99: med((r) => r.latency.p99), cpu: med((r) => r.cpuPer10k), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0) });
+        rows.push({ runtime, client, kind, server: label[kind], name, rps: med((r) => r.requests.average), best: Math.max(...rs.map((r) => r.requests.average)), p50: med((r) => r.latency.p50), p99: med((r) => r.latency.p99), cpu: med((r) => r.cpuPer10k), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0) });
       }
       const main = servers.find((x) => x.kind === 'saltshard');
       if (flood) {
@@ -313,6 +313,7 @@ const table = [
   ...rows.map((r) => `| ${r.runtime} | ${r.client} | ${r.server} | ${r.name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.cpu.toFixed(2)} | ${r.non2xx} | ${r.errors} |`),
   '',
   `Client: Node ${process.version}. Config: 20 flags (examples/flags.json cloned). Distinct subject per request. Access log off.`,
+  ...ratios(rows),
   "Hono + Eppo's evaluator: this file's --serve-eppo app (@eppo/node-server-sdk init() from an in-process config server, Bun.serve / Deno.serve / @hono/node-server).",
 ];
 if (floods.length > 0) {
@@ -323,6 +324,21 @@ if (floods.length > 0) {
 console.log(`\n${table.join('\n')}`);
 // bench/run.mjs folds this into BENCHMARKS.md.
 writeFileSync(new URL('./load-results.md', import.meta.url), `${table.join('\n')}\n`);
+}
+
+/**
+ * saltshard ÷ the Hono + Eppo app, single OFREP, per runtime and client: medians, and against the app's best round
+ * (it slows down the longer its process serves, so its median flatters saltshard).
+ */
+function ratios(rows) {
+  const out = [];
+  for (const r of rows) {
+    if (r.kind !== 'saltshard' || r.name !== 'single OFREP evaluation') continue;
+    const base = rows.find((b) => b.kind === 'eppo' && b.runtime === r.runtime && b.client === r.client);
+    if (base === undefined) continue;
+    out.push(`${r.runtime}, ${r.client}: ${(r.rps / base.rps).toFixed(2)}× the baseline's median req/s, ${(r.rps / base.best).toFixed(2)}× its best round (${Math.round(base.best).toLocaleString('en-US')}); server CPU per request ${(base.cpu / r.cpu).toFixed(2)}× less.`);
+  }
+  return out.length === 0 ? [] : ['', 'saltshard ÷ Hono + Eppo, single OFREP:', '', ...out.map((line) => `- ${line}`)];
 }
 
 /** autocannon reports whole milliseconds, wrk fractions. */
