@@ -16,7 +16,10 @@
  */
 import { Buffer, isAscii } from 'node:buffer';
 import { STATUS_CODES, type Server as HttpServer } from 'node:http';
-import { type Server as NetServer, type Socket, createConnection, createServer } from 'node:net';
+// A namespace import: bundles for browsers and Workers (test/workerd.test.ts) reach this module through serve.ts, and
+// their node:net stand-in has no createServer or createConnection (never called there).
+import * as net from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { AppCore, Reply } from './app.ts';
 import { decodeBody } from './body.ts';
 import { handle, route } from './fast-path.ts';
@@ -260,7 +263,7 @@ export function http1Front(options: Http1FrontOptions): Http1Front {
       // Deno: the bytes so far, then everything both ways, through node:http's loopback listener; either side
       // closing closes the other.
       relayed.add(socket);
-      const inner = createConnection({ port: relayPort, host: '127.0.0.1', noDelay: true });
+      const inner = net.createConnection({ port: relayPort, host: '127.0.0.1', noDelay: true });
       inner.write(rest);
       socket.pipe(inner);
       inner.pipe(socket);
@@ -316,7 +319,7 @@ export function http1Front(options: Http1FrontOptions): Http1Front {
     socket.once('close', () => release(h));
   };
 
-  const server = createServer(onConnection);
+  const server = net.createServer(onConnection);
   return {
     server,
     closeIdle() {
