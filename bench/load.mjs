@@ -278,7 +278,8 @@ try {
           }
         }
       }
-      for (const [key, rs] of [...samples].sort(([a], [b]) => (a.split('\t')[2] < b.split('\t')[2] ? -1 : a.split('\t')[2] > b.split('\t')[2] ? 1 : 0))) {
+      const clientOf = (key) => key.split('\t')[2];
+      for (const [key, rs] of [...samples].sort(([a], [b]) => clientOf(a).localeCompare(clientOf(b)))) {
         const [kind, name, client] = key.split('\t');
         const med = (f) => rs.map(f).sort((x, y) => x - y)[Math.floor(rs.length / 2)];
         rows.push({ runtime, client, kind, server: label[kind], name, rps: med((r) => r.requests.average), best: Math.max(...rs.map((r) => r.requests.average)), p50: med((r) => r.latency.p50), p99: med((r) => r.latency.p99), cpu: med((r) => r.cpuPer10k), non2xx: rs.reduce((n, r) => n + r.non2xx, 0), errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0) });

@@ -173,7 +173,7 @@ t('whole requests: pipelined in one write, split across writes, then another rou
 t('framing that node:http must judge is left to it: chunked, Expect, repeated or malformed headers, HTTP/1.0, no Host', async () => {
   const text = body('user-7');
   const plain = Buffer.from(post('user-7'), 'latin1');
-  assert.ok(onNodeHttp ? parseRequest(plain, 0, 65_536) !== null : true);
+  assert.notEqual(parseRequest(plain, 0, 65_536), null);
   const chunked = `POST ${PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${text.length.toString(16)}\r\n${text}\r\n0\r\n\r\n`;
   const cases: [string, string, (a: Answer) => void][] = [
     ['chunked body', chunked, (a) => assert.equal(a.status, 200)],
@@ -186,9 +186,7 @@ t('framing that node:http must judge is left to it: chunked, Expect, repeated or
     ['Content-Length over the OFREP limit', `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n`, (a) => assert.equal(a.status, 413)],
     ['two Authorization headers', post('user-7', 'Authorization: Bearer a\r\nAuthorization: Bearer b\r\n'), (a) => assert.equal(a.status, 200)],
   ];
-  for (const [name, request] of cases) {
-    if (onNodeHttp) assert.equal(parseRequest(Buffer.from(request, 'latin1'), 0, 65_536), null, name);
-  }
+  for (const [name, request] of cases) assert.equal(parseRequest(Buffer.from(request, 'latin1'), 0, 65_536), null, name);
   if (onNodeHttp) await withServer(async (server) => {
     for (const [name, request, check] of cases) {
       const wire = new Wire(server.port);
@@ -244,8 +242,7 @@ t('idle keep-alive connections and silent connections are closed; shutdown close
     assert.ok(Date.now() - started < 2_000, `idle connection closed after ${Date.now() - started} ms`);
     await silent.whenClosed;
     assert.ok(Date.now() - started < 3_000, `silent connection closed after ${Date.now() - started} ms`);
-    const a = await silentAnswer;
-    if (a !== null) assert.equal(a.status, 408);
+    assert.equal((await silentAnswer)?.status, 408);
   }, { nodeKeepAliveTimeoutMs: 400, headersTimeoutMs: 800, idleTimeoutSeconds: 1 });
 
   const server = await serve({ client: client(), port: 0, hostname: '127.0.0.1', drainTimeoutMs: 1_000 });

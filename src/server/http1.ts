@@ -112,7 +112,7 @@ export function parseRequest(chunk: Buffer, at: number, bodyLimit: number): Pars
   const headers = new Map<string, string>();
   let host = false;
   let size = -1;
-  let close = false;
+  let connection: string | null = null;
   for (;;) {
     if (i - at > MAX_HEAD || i + 1 >= n) return null;
     if (chunk[i] === 13) {
@@ -144,11 +144,9 @@ export function parseRequest(chunk: Buffer, at: number, bodyLimit: number): Pars
         size = size * 10 + digit;
       }
     } else if (length === 10 && nameIs(chunk, nameStart, nameEnd, 'connection')) {
-      if (headers.has('connection')) return null;
-      const value = chunk.toString('latin1', valueStart, valueEnd).toLowerCase();
-      if (value !== 'keep-alive' && value !== 'close') return null;
-      headers.set('connection', value);
-      close = value === 'close';
+      if (connection !== null) return null;
+      connection = chunk.toString('latin1', valueStart, valueEnd).toLowerCase();
+      if (connection !== 'keep-alive' && connection !== 'close') return null;
     } else {
       for (const name of HAND_OFF) if (nameIs(chunk, nameStart, nameEnd, name)) return null;
       for (const name of READ) {
@@ -160,11 +158,10 @@ export function parseRequest(chunk: Buffer, at: number, bodyLimit: number): Pars
   }
   if (!host) return null;
   if (size < 0) size = 0;
-  else headers.set('content-length', String(size));
   if (size > bodyLimit || i + size > n) return null;
   const end = i + size;
   const body = size === 0 ? '' : isAscii(chunk.subarray(i, end)) ? chunk.toString('latin1', i, end) : decodeBody(chunk.subarray(i, end));
-  return { end, path: r.path, key: r.key, headers, body, close };
+  return { end, path: r.path, key: r.key, headers, body, close: connection === 'close' };
 }
 
 /** The response's bytes: status line, the reply's headers, request id, length, date, connection. */

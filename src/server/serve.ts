@@ -116,7 +116,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     // The app reads request bodies straight from node:http's IncomingMessage (env.incoming).
     const listener = getRequestListener((req: Request, env: unknown) => app.fetch(req, env));
     const http = createServer(
-      { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval, maxHeaderSize: 16 * 1024 },
+      { connectionsCheckingInterval, maxHeaderSize: 16 * 1024 },
       // The OFREP routes answer straight from node:http (src/server/fast-path.ts); everything else goes to Hono.
       (req, res) => void (fast(req, res) || listener(req, res)),
     );
@@ -127,25 +127,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     // (src/server/http1.ts). On Node node:http takes them in process and never listens ('listening' starts its
     // connection tracking: its timeouts); on Deno it listens on a loopback port and they are piped to it.
     let relayPort: number | null = null;
-    if (runtime === 'deno') {
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(0, '127.0.0.1', () => resolve());
-      });
-      relayPort = (http.address() as AddressInfo).port;
-    } else http.emit('listening');
+    if (runtime === 'deno') relayPort = await listen(http, 0, '127.0.0.1');
+    else http.emit('listening');
     const front = http1Front({ core: app.core, http, relayPort, headersTimeout, keepAliveTimeout });
     const server = front.server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, hostname, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const boundPort = await listen(server, port, hostname);
     let closed!: Promise<void>;
     bound = {
-      port: (server.address() as AddressInfo).port,
+      port: boundPort,
       stopListening: async () => {
         closed = new Promise((resolve) => server.close(() => resolve()));
         front.closeIdle();
@@ -179,6 +168,17 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 
   const shownHost = hostname.includes(':') ? `[${hostname}]` : hostname;
   return { runtime, hostname, port: bound.port, url: `http://${shownHost}:${bound.port}`, app, shutdown };
+}
+
+/** Listen on `port` at `hostname`; the bound port. */
+function listen(server: import('node:net').Server, port: number, hostname: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, hostname, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }
 
 function positiveMs(name: string, value: unknown, fallback: number): number {
